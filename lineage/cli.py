@@ -1,0 +1,85 @@
+"""The ``lineage`` command: a thin click app over the library.
+
+Commands live in :mod:`lineage.commands` (one module per group of commands); this module only
+builds the group, holds the shared connection options and maps the library's errors to exit
+codes and messages, once (see :mod:`lineage.errors`). A user mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import click
+from rich.console import Console
+
+from lineage.errors import InputError, LineageError
+from lineage.settings import LineageSettings, Neo4jSettings
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class AppContext:
+    """What every command gets: the settings after CLI overrides."""
+
+    neo4j: Neo4jSettings
+    lineage: LineageSettings = field(default_factory=LineageSettings)
+
+    def store(self):
+        """Open the :class:`lineage.store.Store` (use as a context manager)."""
+        from lineage.store import Store
+
+        return Store(self.neo4j)
+
+
+class LineageGroup(click.Group):
+    """A click group that turns :class:`LineageError` into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D102
+        try:
+            return super().invoke(ctx)
+        except LineageError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+
+
+def report_error(exc: LineageError) -> None:
+    """Print a library error for a person: the message, every problem, and what to do."""
+    if isinstance(exc, InputError):
+        err_console.print(f"[bold red]error:[/] {exc.message}")
+        for p in exc.problems:
+            err_console.print(f"  - {p}", markup=False)
+    else:
+        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True)
+    if exc.hint:
+        err_console.print(f"[dim]hint:[/] {exc.hint}")
+
+
+@click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--uri", envvar="NEO4J_URI", default=None, help="Neo4j URI (bolt://, neo4j://, neo4j+s://).")
+@click.option("--user", envvar="NEO4J_USER", default=None, help="Neo4j user.")
+@click.option("--password", envvar="NEO4J_PASSWORD", default=None, help="Neo4j password.")
+@click.option("--database", envvar="NEO4J_DATABASE", default=None, help="Neo4j database name.")
+@click.version_option(package_name="student-data-lineage")
+@click.pass_context
+def main(ctx: click.Context, uri, user, password, database) -> None:
+    """Student data lineage: who could ever have touched this student's information."""
+    overrides = {k: v for k, v in
+                 {"uri": uri, "user": user, "password": password, "database": database}.items()
+                 if v is not None}
+    ctx.obj = AppContext(neo4j=Neo4jSettings(**overrides))
+
+
+def _register() -> None:
+    from lineage.commands import ALL_COMMANDS
+
+    for cmd in ALL_COMMANDS():
+        main.add_command(cmd)
+
+
+_register()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

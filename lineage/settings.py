@@ -1,0 +1,41 @@
+"""Settings from the environment (and CLI options, which override them).
+
+Environment variables: ``NEO4J_URI`` (default ``bolt://127.0.0.1:7687``), ``NEO4J_USER``
+(default ``neo4j``), ``NEO4J_PASSWORD`` (default empty: no auth, as the local dev server runs),
+``NEO4J_DATABASE`` (default ``neo4j``), ``LINEAGE_PSEUDONYM_KEY`` (the key of the keyed hash of
+student IDs; never stored in the graph), ``LINEAGE_HOME`` (the local server's folder, default
+``./.lineage``), ``LINEAGE_BOLT_PORT`` / ``LINEAGE_HTTP_PORT`` (local server ports).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Neo4jSettings(BaseSettings):
+    """How to reach Neo4j. Any URI scheme the driver knows works (``bolt://``, ``neo4j://``,
+    ``neo4j+s://`` for Aura and clusters)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEO4J_", extra="ignore")
+
+    uri: str = Field("bolt://127.0.0.1:7687", description="Bolt or routing URI of the server")
+    user: str = Field("neo4j", description="user name")
+    password: SecretStr = Field(SecretStr(""), description="password; empty means no auth")
+    database: str = Field("neo4j", description="database name, passed on every call")
+
+
+class LineageSettings(BaseSettings):
+    """Product settings."""
+
+    model_config = SettingsConfigDict(env_prefix="LINEAGE_", extra="ignore")
+
+    pseudonym_key: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key for student pseudonyms; kept outside the graph"
+    )
+    home: Path = Field(Path(".lineage"), description="folder of the local Neo4j server")
+    bolt_port: int = Field(7687, description="local server Bolt port")
+    http_port: int = Field(7474, description="local server HTTP (Browser) port")
+    batch_size: int = Field(5000, description="rows per UNWIND batch when loading")

@@ -1,0 +1,181 @@
+"""The one seam that owns the Neo4j driver.
+
+:class:`Store` opens the official ``neo4j`` driver (6.x), names the database on every call
+(``database_``), routes reads as reads (``routing_=READ``: works against a single server, a
+cluster or Aura by URI alone), retries transient errors through managed transactions
+(``execute_query`` / ``execute_read`` / ``execute_write``) and maps every driver error to the
+library's own (:class:`~lineage.errors.DatabaseUnavailable`, :class:`~lineage.errors.DatabaseError`).
+Close it with a ``with`` block; it never relies on ``__del__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j import exceptions as nex
+
+from lineage.cypher import query, statements
+from lineage.errors import DatabaseError, DatabaseUnavailable
+from lineage.settings import Neo4jSettings
+
+
+@contextmanager
+def _translate(uri: str):
+    """Translate driver exceptions raised inside the block into library errors."""
+    try:
+        yield
+    except (nex.ServiceUnavailable, nex.SessionExpired, OSError) as exc:
+        raise DatabaseUnavailable(uri, type(exc).__name__) from None
+    except nex.AuthError as exc:
+        raise DatabaseError(
+            f"authentication failed at {uri}: {exc.message}",
+            hint="check NEO4J_USER / NEO4J_PASSWORD (or --user / --password)",
+        ) from None
+    except nex.ConfigurationError as exc:
+        raise DatabaseUnavailable(uri, str(exc)) from None
+    except nex.Neo4jError as exc:
+        raise DatabaseError(f"the database refused a statement: {exc.code}: {exc.message}") from None
+    except nex.DriverError as exc:
+        raise DatabaseError(f"driver error: {exc}") from None
+
+
+class Store:
+    """Owns one driver. Shape of results: lists of plain ``dict`` rows (``record.data()``).
+
+    Usage::
+
+        with Store(Neo4jSettings()) as store:
+            rows = store.read("queries/exposure_context", student_key=key)
+    """
+
+    def __init__(self, settings: Neo4jSettings) -> None:
+        self.settings = settings
+        self.uri = settings.uri
+        self.database = settings.database
+        password = settings.password.get_secret_value()
+        auth = (settings.user, password) if password else None
+        with _translate(self.uri):
+            try:
+                self._driver = GraphDatabase.driver(
+                    settings.uri, auth=auth, connection_timeout=5.0,
+                    max_transaction_retry_time=15.0, notifications_min_severity="OFF",
+                )
+            except ValueError as exc:  # malformed URI
+                raise DatabaseUnavailable(settings.uri, f"invalid URI: {exc}") from None
+
+    # context management -------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the driver (idempotent)."""
+        self._driver.close()
+
+    # checks --------------------------------------------------------------
+    def verify(self) -> dict[str, str]:
+        """Check connectivity; return ``{"name", "version", "edition"}`` of the server.
+
+        Raises :class:`DatabaseUnavailable` when it cannot be reached.
+        """
+        rows = self.read_text("CALL dbms.components() YIELD name, versions, edition "
+                              "RETURN name, versions[0] AS version, edition")
+        return rows[0] if rows else {}
+
+    # reads ---------------------------------------------------------------
+    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run ``cypher/<name>.cypher`` as a routed read; return every row as a dict."""
+        return self.read_text(query(name), **params)
+
+    def read_text(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        """Run a read statement given as text (only for fixed statements, never templated)."""
+        with _translate(self.uri):
+            records, _, _ = self._driver.execute_query(
+                cypher, params, database_=self.database, routing_=RoutingControl.READ
+            )
+        return [r.data() for r in records]
+
+    def stream(self, name: str, fetch_size: int = 2000, **params: Any) -> Iterator[dict[str, Any]]:
+        """Stream the rows of a read query lazily (for millions of rows), routed as a read.
+
+        Not retried: a failure mid-stream raises :class:`DatabaseUnavailable`/:class:`DatabaseError`.
+        """
+        cypher = query(name)
+        with _translate(self.uri):
+            with self._driver.session(
+                database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=fetch_size
+            ) as session:
+                result = session.run(cypher, params)
+                for record in result:
+                    yield record.data()
+
+    # writes --------------------------------------------------------------
+    def write(self, name: str, **params: Any) -> neo4j.SummaryCounters:
+        """Run ``cypher/<name>.cypher`` in a managed write transaction; return its counters."""
+        return self.write_text(query(name), **params)
+
+    def write_text(self, cypher: str, **params: Any) -> neo4j.SummaryCounters:
+        """Run a write statement given as text (fixed statements only)."""
+        with _translate(self.uri):
+            _, summary, _ = self._driver.execute_query(
+                cypher, params, database_=self.database, routing_=RoutingControl.WRITE
+            )
+        return summary.counters
+
+    def write_batches(self, name: str, batches, **params: Any) -> dict[str, int]:
+        """Run ``cypher/<name>.cypher`` once per batch (``$rows``), one managed transaction each.
+
+        ``batches`` is an iterable of lists of dicts. Returns summed counters
+        (``nodes_created``, ``relationships_created``, ``properties_set``).
+        """
+        cypher = query(name)
+        totals = {"nodes_created": 0, "relationships_created": 0, "properties_set": 0}
+
+        def work(tx, rows):
+            summary = tx.run(cypher, rows=rows, **params).consume()
+            return summary.counters
+
+        with _translate(self.uri):
+            with self._driver.session(database=self.database) as session:
+                for rows in batches:
+                    if not rows:
+                        continue
+                    c = session.execute_write(work, rows)
+                    totals["nodes_created"] += c.nodes_created
+                    totals["relationships_created"] += c.relationships_created
+                    totals["properties_set"] += c.properties_set
+        return totals
+
+    def run_schema(self, name: str = "schema") -> None:
+        """Run every statement of a schema file (idempotent ``IF NOT EXISTS`` statements)."""
+        for st in statements(name):
+            self.write_text(st)
+
+    def explain(self, cypher: str) -> None:
+        """EXPLAIN a statement (plans it without running it); raises :class:`DatabaseError`."""
+        with _translate(self.uri):
+            with self._driver.session(database=self.database) as session:
+                session.run("EXPLAIN " + cypher).consume()
+
+    def counts(self) -> dict[str, int]:
+        """``{"nodes": n, "relationships": m}`` of the whole graph."""
+        rows = self.read_text(
+            "CALL { MATCH (n) RETURN count(n) AS nodes } "
+            "CALL { MATCH ()-[r]->() RETURN count(r) AS relationships } "
+            "RETURN nodes, relationships"
+        )
+        return rows[0]
+
+    def reset(self) -> None:
+        """Delete every node and relationship (in batches). Constraints and indexes stay."""
+        with _translate(self.uri):
+            with self._driver.session(database=self.database) as session:
+                session.run(
+                    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                ).consume()
