@@ -1,0 +1,21 @@
+// Purpose: create or update agreements, the elements they permit and the recipients they name.
+// Parameters: $rows: list of {id, kind, purpose, legal_basis, valid_from, valid_to, destroy_by,
+//   may_redisclose, permitted_elements: [name], recipients: [actor id]}.
+// Returns: nothing.
+UNWIND $rows AS r
+MERGE (g:Agreement {id: r.id})
+SET g.kind = r.kind, g.purpose = r.purpose, g.legal_basis = r.legal_basis,
+    g.valid_from = r.valid_from, g.valid_to = r.valid_to, g.destroy_by = r.destroy_by,
+    g.may_redisclose = r.may_redisclose, g.permitted_elements = r.permitted_elements,
+    g.recipients = r.recipients
+WITH g, r
+CALL (g, r) {
+  UNWIND r.permitted_elements AS name
+  MATCH (e:Element {name: name})
+  MERGE (g)-[:PERMITS]->(e)
+}
+CALL (g, r) {
+  UNWIND r.recipients AS rid
+  MATCH (a:Actor {id: rid})
+  MERGE (g)-[:NAMES]->(a)
+}

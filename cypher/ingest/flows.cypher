@@ -1,0 +1,39 @@
+// Purpose: create or update flows (collection, transformation, disclosure) and their links.
+// Parameters: $rows: list of {id, kind, operation, source (dataset id or null), target,
+//   elements: [name], legal_basis, agreement (id or null), purpose, threat, valid_from,
+//   valid_to, population, students: [pseudonym] (inline subjects)}.
+// Returns: nothing.
+UNWIND $rows AS r
+MERGE (f:Flow {id: r.id})
+SET f.kind = r.kind, f.operation = r.operation, f.elements = r.elements,
+    f.legal_basis = r.legal_basis, f.agreement = r.agreement, f.purpose = r.purpose,
+    f.threat = r.threat, f.valid_from = r.valid_from, f.valid_to = r.valid_to,
+    f.population = r.population,
+    f.source = r.source, f.target = r.target
+WITH f, r
+CALL (f, r) {
+  WITH f, r WHERE r.source IS NOT NULL
+  MATCH (s:Dataset {id: r.source})
+  MERGE (s)-[:SOURCE_OF]->(f)
+}
+CALL (f, r) {
+  MATCH (t:Dataset {id: r.target})
+  MERGE (f)-[:TARGETS]->(t)
+}
+CALL (f, r) {
+  UNWIND r.elements AS name
+  MATCH (e:Element {name: name})
+  MERGE (f)-[:CARRIES]->(e)
+}
+CALL (f, r) {
+  UNWIND r.students AS key
+  MERGE (s:Student {key: key})
+  MERGE (s)-[:SUBJECT_OF]->(f)
+}
+CALL (f, r) {
+  WITH f, r WHERE r.agreement IS NOT NULL
+  MATCH (g:Agreement {id: r.agreement})
+  MERGE (f)-[:UNDER]->(g)
+}
+WITH f
+SET f.subjects_only = EXISTS { (:Student)-[:SUBJECT_OF]->(f) }

@@ -1,0 +1,33 @@
+// Purpose: create or update access grants (who may read which dataset, for which students).
+// Parameters: $rows: list of {id, actor, dataset, scope, scope_org, elements: [name],
+//   legal_basis, agreement, purpose, valid_from, valid_to}.
+// Returns: nothing.
+UNWIND $rows AS r
+MERGE (g:Grant {id: r.id})
+SET g.scope = r.scope, g.scope_org = r.scope_org, g.elements = r.elements,
+    g.legal_basis = r.legal_basis, g.agreement = r.agreement, g.purpose = r.purpose,
+    g.valid_from = r.valid_from, g.valid_to = r.valid_to, g.actor = r.actor, g.dataset = r.dataset
+WITH g, r
+CALL (g, r) {
+  MATCH (a:Actor {id: r.actor})
+  MERGE (g)-[:GRANTED_TO]->(a)
+}
+CALL (g, r) {
+  // broad grants (all, school, district) hang on ON; per-person grants (roster, own_child) on
+  // SCOPED_ON, so that one student's grants are found from the teacher/guardian side.
+  MATCH (d:Dataset {id: r.dataset})
+  FOREACH (_ IN CASE WHEN r.scope IN ['roster', 'own_child'] THEN [] ELSE [1] END |
+    MERGE (g)-[:ON]->(d))
+  FOREACH (_ IN CASE WHEN r.scope IN ['roster', 'own_child'] THEN [1] ELSE [] END |
+    MERGE (g)-[:SCOPED_ON]->(d))
+}
+CALL (g, r) {
+  UNWIND r.elements AS name
+  MATCH (e:Element {name: name})
+  MERGE (g)-[:ALLOWS]->(e)
+}
+CALL (g, r) {
+  WITH g, r WHERE r.agreement IS NOT NULL
+  MATCH (ag:Agreement {id: r.agreement})
+  MERGE (g)-[:UNDER]->(ag)
+}

@@ -1,0 +1,33 @@
+// Purpose: everything about ONE student that the lineage rules need (bounded, from the student).
+// Parameters: $student_key: the student's pseudonym (keyed hash; never the raw ID).
+// Returns: zero rows if the student is unknown, else one row:
+//   enrolments  [{org, chain: [org ids up the hierarchy], valid_from, valid_to}]
+//   coverage    [{dataset, org, enrol_from, enrol_to, valid_from, valid_to}] datasets covering an
+//               org the student was enrolled at (or an org above it), with both windows
+//   memberships [{dataset, valid_from, valid_to}] explicit dataset membership
+//   subject_flows [flow id] flows that list this student
+//   cells       [{id, dataset, label, size, suppressed, elements}] named small cells
+//   teaching    [{teacher, section, in_from, in_to, teach_from, teach_to}] roster links
+//   guardians   [{guardian, valid_from, valid_to}]
+//   accesses    [{actor, at, dataset, action, elements}] access-log events about the student
+MATCH (s:Student {key: $student_key})
+RETURN
+  [(s)-[e:ENROLLED_AT]->(o:Actor) |
+     {org: o.id, chain: [o.id] + [(o)-[:PART_OF*1..3]->(p:Actor) | p.id],
+      valid_from: e.valid_from, valid_to: e.valid_to}] AS enrolments,
+  [(s)-[e:ENROLLED_AT]->(:Actor)-[:PART_OF*0..3]->(o:Actor)<-[c:COVERS]-(d:Dataset) |
+     {dataset: d.id, org: o.id, enrol_from: e.valid_from, enrol_to: e.valid_to,
+      valid_from: c.valid_from, valid_to: c.valid_to}] AS coverage,
+  [(s)-[m:MEMBER_OF]->(d:Dataset) |
+     {dataset: d.id, valid_from: m.valid_from, valid_to: m.valid_to}] AS memberships,
+  [(s)-[:SUBJECT_OF]->(f:Flow) | f.id] AS subject_flows,
+  [(s)-[:IN_CELL]->(c:SmallCell)-[:CELL_OF]->(d:Dataset) |
+     {id: c.id, dataset: d.id, label: c.label, size: c.size, suppressed: c.suppressed,
+      elements: c.elements}] AS cells,
+  [(s)-[r:IN_SECTION]->(x:Section)<-[t:TEACHES]-(a:Actor) |
+     {teacher: a.id, section: x.id, in_from: r.valid_from, in_to: r.valid_to,
+      teach_from: t.valid_from, teach_to: t.valid_to}] AS teaching,
+  [(g:Actor)-[r:GUARDIAN_OF]->(s) |
+     {guardian: g.id, valid_from: r.valid_from, valid_to: r.valid_to}] AS guardians,
+  [(a:Actor)-[x:ACCESSED]->(s) |
+     {actor: a.id, at: x.at, dataset: x.dataset, action: x.action, elements: x.elements}] AS accesses

@@ -1,0 +1,175 @@
+"""The product's questions, answered against the graph (library entry points of the CLI).
+
+Each function takes an open :class:`~lineage.store.Store` and returns plain data (dicts and
+lists in the documented JSON shapes). Student IDs are the district's IDs as typed: they are
+hashed here with the :class:`~lineage.pseudonym.Pseudonymizer` and never echoed in errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from lineage.errors import NotFoundError
+from lineage.pseudonym import Pseudonymizer
+from lineage.semantics import Lineage, StudentContext
+from lineage.store import Store
+from lineage.vocabulary import Access
+
+
+@dataclass
+class StudentLineage:
+    """A student's evaluated lineage plus the names of the actors involved."""
+
+    key: str
+    lineage: Lineage
+    actors: dict[str, dict]
+
+
+def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
+                    as_of: date | None = None) -> StudentLineage:
+    """Fetch one student's context and dataset subgraph, and evaluate the rules.
+
+    Raises :class:`NotFoundError` ("no student with that ID", never the ID itself).
+    """
+    key = pseudo(student_id)
+    rows = store.read("queries/exposure_context", student_key=key)
+    if not rows:
+        raise NotFoundError(
+            "student not found: no student with that ID is in the graph",
+            hint="check the ID, and that LINEAGE_PSEUDONYM_KEY is the key the data was loaded with")
+    ctx = StudentContext.from_row(rows[0])
+    return _evaluate(store, key, ctx, as_of)
+
+
+def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -> StudentLineage:
+    starts = sorted(ctx.start_datasets())
+    datasets: dict[str, dict] = {}
+    if starts:
+        for d in store.read("queries/exposure_lineage", starts=starts, orgs=sorted(ctx.orgs())):
+            datasets[d["id"]] = d
+        people = sorted(ctx.people())
+        if people:
+            for r in store.read("queries/exposure_personal_grants", people=people):
+                if r["dataset"] in datasets:
+                    datasets[r["dataset"]]["grants"].append(r["grant"])
+    lin = Lineage(ctx, datasets, as_of=as_of)
+    actors: dict[str, dict] = {}
+    for d in datasets.values():
+        if d.get("holder"):
+            actors[d["holder"]["id"]] = d["holder"]
+    wanted = {g["actor"] for d in datasets.values() for g in d["grants"]}
+    wanted |= {a["actor"] for a in ctx.accesses}
+    wanted -= set(actors)
+    if wanted:
+        for a in store.read("queries/actors_by_id", ids=sorted(wanted)):
+            actors[a["id"]] = a
+    return StudentLineage(key, lin, actors)
+
+
+def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: date | None = None,
+             element: str | None = None) -> dict[str, Any]:
+    """Every actor who could ever have touched the student's information.
+
+    Returns ``{"student": <pseudonym>, "as_of": None | "YYYY-MM-DD", "actors": [...]}`` where
+    each actor is ``{"actor_id", "actor_name", "role", "access", "elements", "first_date",
+    "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}`` (see
+    :mod:`lineage.semantics` for the rules). ``element`` keeps only actors that touched it.
+    Raises :class:`NotFoundError` for an unknown student.
+    """
+    sl = student_lineage(store, pseudo, student_id, as_of)
+    rows = [e.as_dict() for e in sl.lineage.exposures(sl.actors)]
+    if element:
+        rows = [r for r in rows if element in r["elements"]]
+    return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
+
+
+def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, *,
+                          as_of: date | None = None) -> dict[str, Any]:
+    """The FERPA §99.32 record of disclosures for one student.
+
+    Returns ``{"student", "as_of", "disclosures": [{"actor_id", "actor_name", "discloser_id",
+    "date", "elements", "legal_basis", "agreement", "purpose", "threat", "redisclosure",
+    "flow"}]}``. Raises :class:`NotFoundError`.
+    """
+    sl = student_lineage(store, pseudo, student_id, as_of)
+    return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None,
+            "disclosures": [d.as_dict() for d in sl.lineage.record_of_disclosures(sl.actors)]}
+
+
+def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id: str, *,
+                 as_of: date | None = None) -> dict[str, Any]:
+    """The chains of coverage, flows and grants that explain how ``actor_id`` got the data.
+
+    Returns ``{"student", "actor_id", "access", "chains": [[step, ...], ...]}``; each step is
+    ``{"kind", "via", "from", "to", "elements", "legal_basis", "agreement", "first_date",
+    "last_date", "access"}`` from where the records start to the actor. Raises
+    :class:`NotFoundError` for an unknown student or an actor that never touched the data.
+    """
+    sl = student_lineage(store, pseudo, student_id, as_of)
+    lin = sl.lineage
+    exposures = {e.actor_id: e for e in lin.exposures(sl.actors)}
+    if actor_id not in exposures:
+        known = store.read("queries/actors_by_id", ids=[actor_id])
+        if not known:
+            raise NotFoundError(f"actor not found: {actor_id!r}")
+        raise NotFoundError(f"{actor_id!r} never touched this student's information",
+                            hint="'lineage exposure' lists who did")
+    exp = exposures[actor_id]
+    level = exp.access
+    chains: list[list[dict]] = []
+
+    def back(did: str, lvl: Access, tail: list[dict], seen: frozenset) -> None:
+        reach = lin.reach.get(did, {}).get(lvl)
+        if reach is None:
+            return
+        for s in reach.steps:
+            step = {"kind": s.kind, "via": s.via, "from": s.source, "to": did,
+                    "elements": sorted(s.elements), "legal_basis": s.legal_basis,
+                    "agreement": s.agreement, "first_date": _iso(s.window.first),
+                    "last_date": _iso(s.window.last), "access": lvl.value}
+            if s.threat:
+                step["threat"] = s.threat
+            if s.source and (s.source, s.level) not in seen:
+                back(s.source, s.level, [step] + tail, seen | {(did, lvl)})
+            elif not s.source:
+                chains.append([step] + tail)
+
+    for did, levels in lin.reach.items():
+        if level not in levels:
+            continue
+        d = lin.ds[did]
+        if (d.get("holder") or {}).get("id") == actor_id:
+            back(did, level, [{"kind": "holds", "via": "holder", "from": did, "to": actor_id,
+                               "elements": sorted(levels[level].elements), "legal_basis": None,
+                               "agreement": None, "first_date": _iso(levels[level].held.first),
+                               "last_date": _iso(levels[level].held.last),
+                               "access": level.value}], frozenset())
+        for g in d.get("grants") or []:
+            if g.get("actor") != actor_id:
+                continue
+            back(did, level, [{"kind": "grant", "via": g["id"], "from": did, "to": actor_id,
+                               "scope": g.get("scope"), "elements": exp.elements,
+                               "legal_basis": g.get("legal_basis"), "agreement": g.get("agreement"),
+                               "first_date": _iso(exp.first_date), "last_date": _iso(exp.last_date),
+                               "access": level.value}], frozenset())
+    if not exp.could:
+        for a in lin.ctx.accesses:
+            if a["actor"] == actor_id:
+                chains.append([{"kind": "access_log", "via": a.get("action") or "read",
+                                "from": a.get("dataset"), "to": actor_id,
+                                "elements": exp.elements, "legal_basis": None, "agreement": None,
+                                "first_date": _iso(a.get("at")), "last_date": _iso(a.get("at")),
+                                "access": level.value, "note": "no grant or flow covers this access"}])
+    return {"student": sl.key, "actor_id": actor_id, "access": level.value,
+            "accessed": exp.accessed, "chains": chains}
+
+
+def _iso(d: Any) -> str | None:
+    if d is None:
+        return None
+    from lineage.windows import to_date
+
+    return to_date(d).isoformat()

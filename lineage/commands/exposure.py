@@ -1,0 +1,81 @@
+"""``lineage exposure`` and ``lineage path``: one student's lineage."""
+
+from __future__ import annotations
+
+import click
+
+from lineage.commands.common import ISO_DATE, pseudonymizer
+from lineage.output import format_option, render_json, render_rows, render_table
+
+EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "last_date",
+                    "legal_bases", "agreements", "datasets", "accessed", "could"]
+RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "discloser_id",
+                  "redisclosure", "threat", "purpose"]
+
+
+@click.command("exposure")
+@click.argument("student_id")
+@click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
+@click.option("--element", help="Only actors that touched this data element.")
+@click.option("--view", type=click.Choice(["actors", "record"]), default="actors",
+              show_default=True,
+              help="actors: everyone who could have touched the data; record: the FERPA "
+                   "§99.32 record of disclosures.")
+@format_option()
+@click.pass_context
+def exposure(ctx, student_id, as_of, element, view, fmt):
+    """Who could ever have touched STUDENT_ID's information (the district's ID; it is hashed).
+
+    Each actor is classed identifiable, deidentified or aggregate, with the elements, the first
+    and last dates, legal bases, agreements, the datasets it came through, and whether an access
+    log shows it happened.
+    """
+    from lineage import answers
+
+    pseudo = pseudonymizer(ctx)
+    with ctx.find_root().obj.store() as store:
+        if view == "record":
+            data = answers.record_of_disclosures(store, pseudo, student_id, as_of=as_of)
+            rows = data["disclosures"]
+            title = "Record of disclosures (FERPA §99.32)" + (f" as of {as_of}" if as_of else "")
+            click.echo(render_rows(rows, RECORD_COLUMNS, fmt, json_data=data, title=title,
+                                   caption="Exempt (§99.32(d)): parents, school officials, "
+                                   "consent, directory information"), nl=False)
+            return
+        data = answers.exposure(store, pseudo, student_id, as_of=as_of, element=element)
+    title = "Who could have touched this student's information" + (
+        f" (as of {as_of})" if as_of else " (ever)")
+    click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, fmt, json_data=data, title=title),
+               nl=False)
+
+
+@click.command("path")
+@click.argument("student_id")
+@click.argument("actor_id")
+@click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
+@format_option()
+@click.pass_context
+def path(ctx, student_id, actor_id, as_of, fmt):
+    """The chains of datasets, flows and grants that explain how ACTOR_ID got the data."""
+    from lineage import answers
+
+    pseudo = pseudonymizer(ctx)
+    with ctx.find_root().obj.store() as store:
+        data = answers.explain_path(store, pseudo, student_id, actor_id, as_of=as_of)
+    if fmt == "json":
+        click.echo(render_json(data), nl=False)
+        return
+    rows = []
+    for i, chain in enumerate(data["chains"], 1):
+        for j, step in enumerate(chain, 1):
+            rows.append({"chain": i, "step": j, **step})
+    cols = ["chain", "step", "kind", "via", "from", "to", "elements", "legal_basis", "agreement",
+            "first_date", "last_date", "access"]
+    if fmt == "csv":
+        click.echo(render_rows(rows, cols, "csv"), nl=False)
+        return
+    click.echo(render_table(rows, cols, title=f"How {actor_id} got this student's data "
+                            f"({data['access']})"), nl=False)
+
+
+COMMANDS = [exposure, path]
