@@ -35,7 +35,7 @@ def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
     Raises :class:`NotFoundError` ("no student with that ID", never the ID itself).
     """
     key = pseudo(student_id)
-    rows = store.read("queries/exposure_context", student_key=key)
+    rows = store.read("queries/exposure_context", student_keys=[key])
     if not rows:
         raise NotFoundError(
             "student not found: no student with that ID is in the graph",
@@ -50,7 +50,7 @@ def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -
     if starts:
         for d in store.read("queries/exposure_lineage", starts=starts, orgs=sorted(ctx.orgs())):
             datasets[d["id"]] = d
-        people = sorted(ctx.people())
+        people = sorted(ctx.people() | {a["actor"] for a in ctx.accesses})
         if people:
             for r in store.read("queries/exposure_personal_grants", people=people):
                 if r["dataset"] in datasets:
@@ -173,3 +173,99 @@ def _iso(d: Any) -> str | None:
     from lineage.windows import to_date
 
     return to_date(d).isoformat()
+
+
+def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
+                  ) -> dict[str, Any]:
+    """Upstream or downstream lineage of a dataset.
+
+    ``direction`` is ``"upstream"`` or ``"downstream"``; ``depth`` limits the distance in flows
+    (``None`` = no limit beyond 20). Returns ``{"dataset", "direction", "datasets": [{"id",
+    "name", "granularity", "holder", "holder_role", "depth", "inflows": [...]}]}``; the start
+    dataset is included at depth 0. Raises :class:`NotFoundError` for an unknown dataset.
+    """
+    rows = store.read("queries/dataset_neighbourhood", dataset=dataset_id, direction=direction)
+    if not rows:
+        raise NotFoundError(f"dataset not found: {dataset_id!r}",
+                            hint="'lineage inventory' lists the datasets and recipients")
+    if depth is not None:
+        rows = [r for r in rows if r["depth"] <= depth]
+    ids = {r["id"] for r in rows}
+    for r in rows:
+        # keep only the flows inside the neighbourhood, dates as ISO
+        r["inflows"] = [{**f, "valid_from": _iso(f["valid_from"]), "valid_to": _iso(f["valid_to"])}
+                        for f in r["inflows"]
+                        if direction == "upstream" or f["source"] in ids or r["depth"] == 0]
+        if direction == "downstream" and r["depth"] == 0:
+            r["inflows"] = []
+    return {"dataset": dataset_id, "direction": direction, "datasets": rows}
+
+
+def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
+           since: date | None = None, until: date | None = None,
+           batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+    """Breach impact: every student whose identifiable data the actor or dataset held (or, for
+    an actor, could read) at some day in ``[since, until]`` (inclusive; open when ``None``).
+
+    Streams rows ``{"student": <pseudonym>, "elements": [...], "first_date", "last_date",
+    "datasets": [...]}`` one student at a time (never building the whole list), for notices
+    under breach laws such as Illinois SOPPA. Exactly one of ``actor`` / ``dataset``.
+    Raises :class:`NotFoundError` for an unknown actor or dataset.
+    """
+    from lineage.windows import Window
+
+    if (actor is None) == (dataset is None):
+        raise ValueError("give exactly one of actor or dataset")
+    people: list[str] = []
+    if actor is not None:
+        rows = store.read("queries/actor_datasets", actor=actor)
+        if not rows:
+            raise NotFoundError(f"actor not found: {actor!r}")
+        targets = sorted(set(rows[0]["held"]) | set(rows[0]["granted"]))
+        people = [actor]
+    else:
+        targets = [dataset]
+    upstream: set[str] = set()
+    for t in targets:
+        upstream |= {r["id"] for r in neighbourhood(store, t, "upstream")["datasets"]}
+    ds = {d["id"]: d for d in store.read("queries/lineage_datasets", datasets=sorted(upstream),
+                                         actors=people)}
+    window = Window.of(since, until)
+    keys = (r["key"] for r in store.stream("queries/impact_candidates",
+                                           datasets=sorted(upstream), people=people))
+    batch: list[str] = []
+
+    def evaluate(batch_keys: list[str]) -> Iterator[dict[str, Any]]:
+        for row in store.read("queries/exposure_context", student_keys=batch_keys):
+            ctx = StudentContext.from_row(row)
+            lin = Lineage(ctx, ds)
+            if actor is not None:
+                exp = [e for e in lin.exposures() if e.actor_id == actor and
+                       e.access is Access.IDENTIFIABLE and e.could]
+                if not exp:
+                    continue
+                e = exp[0]
+                hull = Window.of(e.first_date, e.last_date)
+                if (hull & window).empty:
+                    continue
+                yield {"student": row["key"], "elements": e.elements,
+                       "first_date": _iso(e.first_date), "last_date": _iso(e.last_date),
+                       "datasets": [x for x in e.datasets if x in targets]}
+            else:
+                held, elements = lin.held(dataset)
+                w = held.intersect(window)
+                if not w:
+                    continue
+                yield {"student": row["key"], "elements": sorted(elements),
+                       "first_date": _iso(held.first), "last_date": _iso(held.last),
+                       "datasets": [dataset]}
+
+    # the candidate stream must be fully consumed before other queries run in this thread's
+    # session pool, so candidates are read in batches and evaluated batch by batch
+    for k in keys:
+        batch.append(k)
+        if len(batch) >= batch_size:
+            yield from evaluate(batch)
+            batch = []
+    if batch:
+        yield from evaluate(batch)

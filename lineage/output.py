@@ -54,14 +54,25 @@ def render_csv(rows: Iterable[dict], columns: Sequence[str]) -> str:
     return buf.getvalue()
 
 
+#: Columns never wrapped in tables (identifiers and dates stay whole and greppable).
+NO_WRAP = {"actor_id", "id", "student", "first_date", "last_date", "date", "access", "role",
+           "depth", "rule", "severity", "chain", "step", "kind", "accessed", "could",
+           "granularity", "holder", "holder_role", "discloser_id", "redisclosure"}
+
+
 def render_table(rows: Iterable[dict], columns: Sequence[str], *, title: str | None = None,
-                 headers: dict[str, str] | None = None, width: int = 160,
+                 headers: dict[str, str] | None = None, width: int = 200,
                  caption: str | None = None) -> str:
-    """A rich table rendered to plain text (no colour codes), for terminals and tests."""
-    table = Table(title=title, box=box.SIMPLE_HEAVY, caption=caption, show_lines=False,
+    """A rich table rendered to plain text (no colour codes), for terminals and tests.
+
+    Identifier and date columns (:data:`NO_WRAP`) are never wrapped; lists wrap at '; '.
+    """
+    table = Table(title=title, box=box.SIMPLE_HEAVY, caption=caption, show_lines=True,
                   title_justify="left")
     for c in columns:
-        table.add_column((headers or {}).get(c, c.replace("_", " ")), overflow="fold")
+        table.add_column((headers or {}).get(c, c.replace("_", " ")),
+                         no_wrap=c in NO_WRAP, overflow="fold",
+                         min_width=len(c) if c in NO_WRAP else None)
     for r in rows:
         table.add_row(*[cell(r.get(c)) for c in columns])
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None,

@@ -1,6 +1,8 @@
-// Purpose: everything about ONE student that the lineage rules need (bounded, from the student).
-// Parameters: $student_key: the student's pseudonym (keyed hash; never the raw ID).
-// Returns: zero rows if the student is unknown, else one row:
+// Purpose: everything about each given student that the lineage rules need (bounded, from the
+//   student; used for one student by exposure and in batches by impact).
+// Parameters: $student_keys: list of pseudonyms (keyed hashes; never raw IDs).
+// Returns: one row per known student (unknown keys give no row):
+//   key         the pseudonym
 //   enrolments  [{org, chain: [org ids up the hierarchy], valid_from, valid_to}]
 //   coverage    [{dataset, org, enrol_from, enrol_to, valid_from, valid_to}] datasets covering an
 //               org the student was enrolled at (or an org above it), with both windows
@@ -10,8 +12,9 @@
 //   teaching    [{teacher, section, in_from, in_to, teach_from, teach_to}] roster links
 //   guardians   [{guardian, valid_from, valid_to}]
 //   accesses    [{actor, at, dataset, action, elements}] access-log events about the student
-MATCH (s:Student {key: $student_key})
-RETURN
+UNWIND $student_keys AS student_key
+MATCH (s:Student {key: student_key})
+RETURN s.key AS key,
   [(s)-[e:ENROLLED_AT]->(o:Actor) |
      {org: o.id, chain: [o.id] + [(o)-[:PART_OF*1..3]->(p:Actor) | p.id],
       valid_from: e.valid_from, valid_to: e.valid_to}] AS enrolments,

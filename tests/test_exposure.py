@@ -1,0 +1,236 @@
+"""The Riverside acceptance case (shared/cases/riverside.md) as exact tests on a real Neo4j."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from lineage import answers
+from lineage.cli import main
+from tests.helpers import PSEUDO, RIVERSIDE, TEST_KEY, load_riverside
+
+S1A = {"Student Name", "Local ID number", "Student grade level", "Student scheduled courses",
+       "Student course grades", "Student school (daily) attendance data"}
+S1C = {"Student Name", "Local ID number", "Student grade level", "Student scheduled courses",
+       "Teacher names"}
+S1E = {"Student Name", "Student course grades", "Student school (daily) attendance data",
+       "Student scheduled courses"}
+S2 = {"Student Name", "Student Contact Address", "Student grade level",
+      "Student school enrollment", "Student bus assignment",
+      "Student pick up and/or drop off location"}
+S3A = {"State ID number", "Date of Birth", "Gender", "Ethnicity or race",
+       "Student school enrollment", "Student grade level", "English language learner information",
+       "Standardized test scores", "Student school (daily) attendance data",
+       "Student disability information"}
+S4A = {"State ID number", "Standardized test scores", "English language learner information",
+       "Student school (daily) attendance data"}
+S4C = {"Standardized test scores", "Student grade level", "Ethnicity or race"}
+S5 = {"Student Name", "State ID number", "Date of Birth", "Student course grades",
+      "Student disability information"}
+S6 = {"Student Name", "Medical alerts/health data", "Parent/Guardian Phone"}
+SIS = set()  # filled from the seed below
+with (RIVERSIDE / "inventory.yaml").open() as fh:
+    import yaml
+
+    SIS = set(next(d for d in yaml.safe_load(fh)["datasets"] if d["id"] == "rsd-sis")["elements"])
+
+#: actor -> (access, elements, first date, legal bases, agreements)
+EXPECTED_RSD_1001 = {
+    "teacher-lee": ("identifiable", S1A, "2024-08-20", ["school_official"], []),
+    "learnco": ("identifiable", S1C | {"Student generated content"}, "2024-08-25",
+                ["school_official"], ["NDPA-2024-017"]),
+    "guardian-r": ("identifiable", S1E, "2022-08-15", ["parent"], []),
+    "routeco": ("identifiable", S2, "2023-08-01", ["school_official"], ["DPA-TR-09"]),
+    "state-doe": ("identifiable", S3A, "2022-10-01", ["audit_evaluation"], []),
+    "univ-reading-lab": ("identifiable", S4A, "2025-03-15", ["studies"], ["RDA-2025-03"]),
+    "hill-sd": ("identifiable", S5, "2025-07-20", ["other_school"], []),
+    "county-ems": ("identifiable", S6, "2025-04-10", ["health_safety_emergency"], []),
+    "univ-econ-lab": ("deidentified", S4C, "2024-09-15", ["studies"], ["RDA-2024-11"]),
+    "us-ed": ("aggregate", set(), "2023-01-15", ["federal_reporting"], []),
+    "public": ("aggregate", set(), "2023-09-01", [], []),
+    "riverside-sd": ("identifiable", SIS, "2022-08-15", [], []),
+    "lincoln-es": ("identifiable", SIS, "2022-08-15", ["school_official"], []),
+}
+
+
+def summary(data: dict) -> dict:
+    return {a["actor_id"]: (a["access"], set(a["elements"]), a["first_date"], a["legal_bases"],
+                            a["agreements"]) for a in data["actors"]}
+
+
+@pytest.fixture(scope="class")
+def clean(store):
+    load_riverside(store)
+    return store
+
+
+@pytest.fixture(scope="class")
+def violated(store):
+    load_riverside(store, violations=True)
+    return store
+
+
+class TestClean:
+    def test_rsd_1001_ever_exact(self, clean):
+        data = answers.exposure(clean, PSEUDO, "RSD-1001")
+        assert summary(data) == EXPECTED_RSD_1001
+        assert data["student"] == PSEUDO("RSD-1001")
+        assert data["as_of"] is None
+
+    def test_rsd_1001_details(self, clean):
+        rows = {a["actor_id"]: a for a in answers.exposure(clean, PSEUDO, "RSD-1001")["actors"]}
+        assert rows["teacher-lee"]["last_date"] == "2025-06-10"
+        assert rows["teacher-lee"]["accessed"] is True  # access log 2024-10-01, on roster
+        assert rows["routeco"]["last_date"] == "2025-06-13"  # retention current: left lincoln-es
+        assert rows["learnco"]["datasets"] == ["rsd-sis", "learnco-platform"]
+        assert rows["univ-econ-lab"]["datasets"] == [
+            "rsd-sis", "state-slds", "slds-research-deid", "econ-study-file"]
+        assert all(r["could"] for r in rows.values())
+        assert rows["us-ed"]["actor_name"] == "U.S. Department of Education"
+        assert rows["us-ed"]["role"] == "federal"
+
+    def test_teacher_park_and_guardian_k_not_for_1001_but_for_1002(self, clean):
+        ids_1001 = {a["actor_id"] for a in answers.exposure(clean, PSEUDO, "RSD-1001")["actors"]}
+        assert "teacher-park" not in ids_1001 and "guardian-k" not in ids_1001
+        rows = {a["actor_id"]: a for a in answers.exposure(clean, PSEUDO, "RSD-1002")["actors"]}
+        assert rows["teacher-park"]["access"] == "identifiable"
+        assert set(rows["teacher-park"]["elements"]) == S1A
+        assert rows["guardian-k"]["first_date"] == "2022-08-15"
+        for absent in ("teacher-lee", "guardian-r", "hill-sd", "county-ems"):
+            assert absent not in rows
+
+    def test_as_of_2024_06_01(self, clean):
+        data = answers.exposure(clean, PSEUDO, "RSD-1001", as_of=date(2024, 6, 1))
+        ids = {a["actor_id"] for a in data["actors"]}
+        for absent in ("teacher-lee", "learnco", "univ-reading-lab", "univ-econ-lab", "hill-sd",
+                       "county-ems"):
+            assert absent not in ids
+        for present in ("routeco", "state-doe", "guardian-r"):
+            assert present in ids
+        assert data["as_of"] == "2024-06-01"
+        rows = {a["actor_id"]: a for a in data["actors"]}
+        assert set(rows["routeco"]["elements"]) == S2
+        assert set(rows["state-doe"]["elements"]) == S3A
+
+    def test_record_of_disclosures(self, clean):
+        rec = answers.record_of_disclosures(clean, PSEUDO, "RSD-1001")["disclosures"]
+        got = {(d["actor_id"], d["legal_basis"], d["agreement"], d["discloser_id"],
+                d["redisclosure"], d["threat"], d["date"]) for d in rec}
+        assert got == {
+            ("state-doe", "audit_evaluation", None, "riverside-sd", False, None, "2022-10-01"),
+            ("univ-reading-lab", "studies", "RDA-2025-03", "state-doe", True, None, "2025-03-15"),
+            ("hill-sd", "other_school", None, "riverside-sd", False, None, "2025-07-20"),
+            ("county-ems", "health_safety_emergency", None, "riverside-sd", False,
+             "severe allergic reaction on field trip", "2025-04-10"),
+        }
+        by = {d["actor_id"]: set(d["elements"]) for d in rec}
+        assert by == {"state-doe": S3A, "univ-reading-lab": S4A, "hill-sd": S5, "county-ems": S6}
+
+    def test_routeco_impact_2024(self, clean):
+        rows = list(answers.impact(clean, actor="routeco", since=date(2024, 1, 1),
+                                   until=date(2024, 12, 31)))
+        expected = set()
+        with (RIVERSIDE / "enrolments.csv").open() as fh:
+            for r in csv.DictReader(fh):
+                start = date.fromisoformat(r["valid_from"])
+                end = date.fromisoformat(r["valid_to"]) if r["valid_to"] else date.max
+                if r["org"] == "lincoln-es" and start <= date(2024, 12, 31) and end >= date(2024, 1, 1):
+                    expected.add(PSEUDO(r["student_id"]))
+        assert {r["student"] for r in rows} == expected
+        assert len(rows) == len(expected) > 250
+        assert all(set(r["elements"]) == S2 for r in rows)
+
+    def test_impact_dataset_matches_actor(self, clean):
+        a = {r["student"] for r in answers.impact(clean, actor="routeco")}
+        d = {r["student"] for r in answers.impact(clean, dataset="routeco-routes")}
+        assert a == d
+
+    def test_path_univ_reading_lab(self, clean):
+        p = answers.explain_path(clean, PSEUDO, "RSD-1001", "univ-reading-lab")
+        assert p["access"] == "identifiable"
+        assert [[s["via"] for s in c] for c in p["chains"]] == [
+            ["coverage:lincoln-es", "S3a", "S4a", "holder"]]
+        assert p["chains"][0][2]["agreement"] == "RDA-2025-03"
+
+    def test_unknown_student_never_echoes_id(self, clean):
+        r = CliRunner().invoke(main, ["exposure", "RSD-9999-SECRET"],
+                               env={"LINEAGE_PSEUDONYM_KEY": TEST_KEY})
+        assert r.exit_code == 1
+        assert "not found" in r.output
+        assert "RSD-9999-SECRET" not in r.output
+
+    def test_no_raw_student_id_in_graph(self, clean):
+        raw = set()
+        with (RIVERSIDE / "enrolments.csv").open() as fh:
+            raw = {r["student_id"] for r in csv.DictReader(fh)}
+        rows = clean.read_text("MATCH (n) RETURN properties(n) AS p UNION ALL "
+                               "MATCH ()-[r]->() RETURN properties(r) AS p")
+        text = json.dumps([r["p"] for r in rows], default=str)
+        leaked = [s for s in raw if s in text]
+        assert leaked == []
+        assert clean.read_text("MATCH (s:Student) RETURN count(s) AS n")[0]["n"] == len(raw)
+
+    @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+    def test_exposure_cli_formats(self, clean, fmt):
+        r = CliRunner().invoke(main, ["exposure", "RSD-1001", "--format", fmt],
+                               env={"LINEAGE_PSEUDONYM_KEY": TEST_KEY})
+        assert r.exit_code == 0, r.output
+        if fmt == "json":
+            assert summary(json.loads(r.output)) == EXPECTED_RSD_1001
+        elif fmt == "csv":
+            rows = list(csv.DictReader(r.output.splitlines()))
+            assert {x["actor_id"]: x["access"] for x in rows} == {
+                k: v[0] for k, v in EXPECTED_RSD_1001.items()}
+            assert rows[0]["elements"].count("; ") >= 1
+        else:
+            for actor in EXPECTED_RSD_1001:
+                assert actor in r.output
+        assert "RSD-1001" not in r.output
+
+
+    def test_exposure_bad_date_exit_2(self, clean):
+        r = CliRunner().invoke(main, ["exposure", "RSD-1001", "--as-of", "2024-13-01"],
+                               env={"LINEAGE_PSEUDONYM_KEY": TEST_KEY})
+        assert r.exit_code == 2
+        assert "ISO date" in r.output
+
+
+class TestViolations:
+    def test_v1_public_identifiable_for_1003_not_1001(self, violated):
+        r1003 = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1003")["actors"]}
+        assert r1003["public"]["access"] == "identifiable"
+        assert set(r1003["public"]["elements"]) == {
+            "English language learner information", "Student grade level",
+            "Standardized test scores"}
+        assert r1003["public"]["first_date"] == "2025-06-20"
+        r1001 = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1001")["actors"]}
+        assert r1001["public"]["access"] == "aggregate"
+
+    def test_v2_routeco_gains_test_scores(self, violated):
+        rows = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1001")["actors"]}
+        assert set(rows["routeco"]["elements"]) == S2 | {"Standardized test scores"}
+
+    def test_v3_teacher_park_accessed_without_grant(self, violated):
+        rows = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1001")["actors"]}
+        park = rows["teacher-park"]
+        assert (park["access"], park["accessed"], park["could"]) == ("identifiable", True, False)
+        assert park["first_date"] == "2025-01-15"
+        assert set(park["elements"]) == S1A
+
+    def test_v4_coauthor_identifiable(self, violated):
+        rows = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1001")["actors"]}
+        co = rows["coauthor-lab"]
+        assert (co["access"], co["first_date"]) == ("identifiable", "2025-09-01")
+        assert set(co["elements"]) == {"State ID number", "Standardized test scores"}
+
+    def test_rest_unchanged(self, violated):
+        got = summary(answers.exposure(violated, PSEUDO, "RSD-1001"))
+        for actor, exp in EXPECTED_RSD_1001.items():
+            if actor != "routeco":
+                assert got[actor] == exp, actor
+
+
