@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from lineage.commands.common import pseudonymizer
 from lineage.errors import InputError, Problem
 
-console = Console(highlight=False)
 
 
 @click.command("load")
@@ -68,23 +66,23 @@ def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size
             raise InputError(problems)
     for src in sources:
         for w in src.warnings:
-            console.print(f"[yellow]warning:[/] {w}", markup=True)
+            click.echo(f"warning: {w}")
     with app.store() as store:
         if check_only:
             from lineage.ingest import existing_lookup
 
             validate(sources, existing_lookup(store))
-            console.print("valid: nothing written (--check-only)")
+            click.echo("valid: nothing written (--check-only)")
             return
         summary = do_load(store, sources, pseudo,
                           batch_size=batch_size or app.lineage.batch_size, progress=progress)
     for n in notes:
-        console.print(n)
+        click.echo(n)
     items = ", ".join(f"{v} {k}" for k, v in summary.items.items() if v)
-    console.print(f"loaded: {items}")
-    console.print(f"graph changes: {summary.nodes_created} nodes created, "
-                  f"{summary.relationships_created} relationships created, "
-                  f"{summary.properties_set} properties set")
+    click.echo(f"loaded: {items}")
+    click.echo(f"graph changes: {summary.nodes_created} nodes created, "
+               f"{summary.relationships_created} relationships created, "
+               f"{summary.properties_set} properties set")
 
 
 @click.command("schema")

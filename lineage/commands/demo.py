@@ -1,0 +1,68 @@
+"""``lineage demo``: start (or reuse) the local database, load Riverside, answer for one student."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from rich.console import Console
+
+from lineage.pseudonym import DEMO_KEY
+
+console = Console(highlight=False)
+
+
+@click.command("demo")
+@click.option("--student", default="RSD-1001", show_default=True,
+              help="The student to answer for (a Riverside ID).")
+@click.option("--violations/--clean", default=False,
+              help="Also load the violations V1-V4 on top of the clean scenario.")
+@click.option("--no-server", is_flag=True,
+              help="Do not start a local server; use NEO4J_URI as it is.")
+@click.pass_context
+def demo(ctx, student, violations, no_server):
+    """Start (or reuse) the local Neo4j, load the synthetic Riverside district, and print who
+    could have touched one student's information.
+
+    Uses the fixed demo pseudonym key (synthetic data only) unless LINEAGE_PSEUDONYM_KEY is set.
+    """
+    from lineage import answers
+    from lineage.commands.exposure import EXPOSURE_COLUMNS
+    from lineage.ingest import load, read_sources
+    from lineage.output import render_rows
+    from lineage.pseudonym import Pseudonymizer
+    from lineage.resources import seeds_dir
+    from lineage.store import Store
+
+    app = ctx.find_root().obj
+    key = app.lineage.pseudonym_key.get_secret_value() if app.lineage.pseudonym_key else None
+    if not key:
+        key = DEMO_KEY
+        console.print("[dim]using the fixed demo pseudonym key (synthetic data only)[/]")
+    pseudo = Pseudonymizer(key)
+    uri_given = "NEO4J_URI" in os.environ or ctx.find_root().params.get("uri")
+    if not no_server and not uri_given:
+        from lineage import server
+
+        info = server.start(app.lineage.home, bolt_port=app.lineage.bolt_port,
+                            http_port=app.lineage.http_port)
+        console.print(f"[dim]Neo4j {getattr(info, 'version', '')} at {getattr(info, 'bolt_uri', app.neo4j.uri)}[/]")
+    seeds = seeds_dir() / "riverside"
+    paths = [seeds / "inventory.yaml"] + ([seeds / "violations.yaml"] if violations else [])
+    with Store(app.neo4j) as store:
+        summary = load(store, read_sources(paths), pseudo)
+        console.print(f"[dim]loaded Riverside ({summary.items.get('enrolments', 0)} enrolments, "
+                      f"{summary.items.get('flows', 0)} flows)[/]")
+        data = answers.exposure(store, pseudo, student)
+        record = answers.record_of_disclosures(store, pseudo, student)
+    click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, "table",
+                           title=f"Who could ever have touched {student}'s information"), nl=False)
+    click.echo("Record of disclosures (FERPA §99.32): " + ", ".join(
+        f"{d['actor_id']} ({d['legal_basis']}, {d['date']})" for d in record["disclosures"]))
+    click.echo("\nNext: lineage exposure RSD-1001 --format json | lineage path RSD-1001 "
+               "univ-reading-lab | lineage impact --actor routeco --since 2024-01-01 "
+               "--until 2024-12-31 | lineage check   (set LINEAGE_PSEUDONYM_KEY="
+               f"{DEMO_KEY} to query the demo data)")
+
+
+COMMANDS = [demo]
