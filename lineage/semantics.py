@@ -18,8 +18,12 @@ so the rules are testable and documented in one place. The rules (domain brief, 
    downstream (class = the weakest granularity on the path) — except that a student counted in a
    named small cell published unsuppressed below the minimum cell size is *identifiable* to the
    aggregate's holder (and downstream), with the elements the cell reveals.
-5. **Retention.** In a ``kept`` dataset a student's records stay from their first day until the
-   dataset ends (``valid_to``); in a ``current`` dataset they leave when they leave the source.
+5. **Retention and live population.** In a ``kept`` dataset a student's records stay from
+   their first day until the dataset ends (``valid_to``); in a ``current`` dataset they leave
+   when they leave the source. A flow without a student list carries the source's *live
+   population*: for a dataset with coverage or members, the students covered at the time (a
+   vendor feed from the SIS sends enrolled students); for a dataset fed by flows, every student
+   whose records it holds at the time (a research file passed on is passed on whole).
 6. **Actors.** The holder of a dataset touched what it holds. A grant gives its actor the
    dataset's records of the students its scope includes *at the time*: ``all``; ``school`` /
    ``district`` while enrolled at ``scope_org``; ``roster`` while the student is in a section the
