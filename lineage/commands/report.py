@@ -1,0 +1,80 @@
+"""``lineage report``: the answer to a parent's inquiry, ready to send (:mod:`lineage.reports`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lineage.commands.common import ISO_DATE, pseudonymizer
+from lineage.errors import RenderError
+
+REPORT_FORMATS = ("md", "html", "pdf", "json")
+
+
+def write_output(text: str | bytes, out: Path | None) -> None:
+    """Write ``text`` to ``out`` (created or replaced), or to standard output.
+
+    Raises :class:`RenderError` when the file cannot be written.
+    """
+    if out is None:
+        if isinstance(text, bytes):
+            stream = click.get_binary_stream("stdout")
+            stream.write(text)
+            stream.flush()
+        else:
+            click.echo(text, nl=False)
+        return
+    try:
+        if isinstance(text, bytes):
+            out.write_bytes(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {out}", err=True)
+
+
+@click.command("report")
+@click.argument("student_id")
+@click.option("--format", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="md",
+              show_default=True, help="md, html, pdf (needs WeasyPrint) or json.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
+@click.option("--received", type=ISO_DATE,
+              help="Date the inquiry was received (default today): the 45-day deadline of "
+                   "FERPA §99.10(b) counts from it.")
+@click.pass_context
+def report(ctx, student_id, fmt, out, as_of, received):
+    """The answer to a parent's inquiry about STUDENT_ID (the district's ID; it is hashed).
+
+    Plain language, ready to send: the record of disclosures (FERPA §99.32) with dates,
+    elements, legal bases and citations, purposes, emergencies with their threat and
+    redisclosures; the school officials, service providers and parents who hold or can read
+    the records; who received only de-identified or aggregate data; the agreements behind each;
+    the report date, the as-of date and the 45-day inspection deadline (FERPA §99.10(b)).
+    HTML and PDF include a picture of the student's lineage. The student is shown only as the
+    ID typed here.
+    """
+    from lineage import reports
+    from lineage.output import render_json
+
+    pseudo = pseudonymizer(ctx)
+    picture = note = None
+    with ctx.find_root().obj.store() as store:
+        data = reports.student_report(store, pseudo, student_id, as_of=as_of,
+                                      received_on=received)
+        if fmt in ("html", "pdf"):
+            picture, note = reports.student_picture(store, pseudo, data)
+    if fmt == "json":
+        write_output(render_json(data), out)
+    elif fmt == "md":
+        write_output(reports.report_markdown(data), out)
+    elif fmt == "html":
+        write_output(reports.report_html(data, picture, note), out)
+    else:
+        write_output(reports.report_pdf(data, picture, note), out)
+
+
+COMMANDS = [report]

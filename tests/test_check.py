@@ -1,0 +1,261 @@
+"""``lineage check``: the policy audit on a real Neo4j (shared/cases/riverside.md, violations V1-V4).
+
+The clean Riverside scenario audits clean; with violations.yaml on top there is exactly one
+finding for each of V1-V4. A further scenario (written here) exercises the other rules, and
+the de-duplication between rules (a more specific rule suppresses more general ones).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from lineage import policy
+from lineage.cli import main
+from lineage.ingest import load, read_sources
+from tests.helpers import PSEUDO, TEST_KEY, load_riverside
+
+#: (rule, subject) of each violation, exactly.
+EXPECTED_VIOLATIONS = {
+    ("small-cell", ("riverside-sd", "public", "rsd-sis", "lincoln-el-progress", "V1")),
+    ("vendor-elements", ("riverside-sd", "routeco", "rsd-sis", "routeco-routes", "V2")),
+    ("roster-access", ("teacher-park", "rsd-sis")),
+    ("redisclosure-basis", ("univ-reading-lab", "coauthor-lab", "reading-study-file",
+                            "coauthor-copy", "V4")),
+}
+
+#: Student IDs and keys that must never appear in the audit's output.
+STUDENT_IDS = ["RSD-1001", "RSD-1002", "RSD-1003", "RSD-2065", "RSD-2067", "RSD-2128"]
+
+
+@pytest.fixture(scope="module")
+def env(neo4j_settings):
+    e = {"NEO4J_URI": neo4j_settings.uri, "LINEAGE_PSEUDONYM_KEY": TEST_KEY}
+    password = neo4j_settings.password.get_secret_value()
+    if password:
+        e.update(NEO4J_USER=neo4j_settings.user, NEO4J_PASSWORD=password)
+    return e
+
+
+def run(env, *args):
+    return CliRunner().invoke(main, ["check", *args], env=env)
+
+
+def pairs(findings: list[dict]) -> set[tuple[str, tuple[str, ...]]]:
+    return {(f["rule"], tuple(f["subject"])) for f in findings}
+
+
+def assert_no_student(text: str) -> None:
+    for sid in STUDENT_IDS:
+        assert sid not in text
+        assert PSEUDO(sid) not in text
+
+
+@pytest.fixture(scope="class")
+def clean(store):
+    load_riverside(store)
+    return store
+
+
+@pytest.fixture(scope="class")
+def violated(store):
+    load_riverside(store, violations=True)
+    return store
+
+
+class TestClean:
+    def test_no_findings_exit_0(self, clean, env):
+        r = run(env)
+        assert r.exit_code == 0, r.output
+        assert "no findings" in r.output
+
+    @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+    def test_formats_clean(self, clean, env, fmt):
+        r = run(env, "--format", fmt, "--fail-on", "low")
+        assert r.exit_code == 0, r.output
+        if fmt == "json":
+            data = json.loads(r.stdout)
+            assert data["findings"] == []
+            assert data["rules"] == list(policy.RULE_IDS)
+        elif fmt == "csv":
+            assert r.stdout.splitlines() == ["severity,rule,subject,message"]
+        else:
+            assert r.stdout.strip() == "no findings"
+
+    def test_library_audit_clean(self, clean):
+        assert policy.audit(clean) == []
+
+    def test_min_cell_size_override_and_fail_on(self, clean, env):
+        # 11: EDFacts' smallest cell 12 passes; two aggregates suppress only below 10 -> medium
+        r = run(env, "--rule", "small-cell", "--min-cell-size", "11", "--format", "json")
+        assert r.exit_code == 1
+        found = json.loads(r.stdout)["findings"]
+        assert {(f["subject"][3], f["severity"]) for f in found} == {
+            ("state-report-card", "medium"), ("reading-study-tables", "medium")}
+        assert run(env, "--rule", "small-cell", "--min-cell-size", "11",
+                   "--fail-on", "high").exit_code == 0
+        # 13: EDFacts publishes cells of 12 without suppression -> high
+        r = run(env, "--rule", "small-cell", "--min-cell-size", "13", "--format", "json")
+        found = {f["subject"][3]: f for f in json.loads(r.stdout)["findings"]}
+        assert found["edfacts-fs052"]["severity"] == "high"
+        assert "as small as 12" in found["edfacts-fs052"]["message"]
+        assert run(env, "--rule", "small-cell", "--min-cell-size", "13",
+                   "--fail-on", "high").exit_code == 1
+
+
+class TestViolations:
+    def test_exactly_the_four(self, violated, env):
+        r = run(env, "--format", "json")
+        assert r.exit_code == 1, r.output
+        data = json.loads(r.stdout)
+        assert pairs(data["findings"]) == EXPECTED_VIOLATIONS
+        assert len(data["findings"]) == 4
+        assert {f["severity"] for f in data["findings"]} == {"high"}
+        assert_no_student(r.output)
+
+    def test_messages(self, violated):
+        msgs = {f.rule: f.message for f in policy.audit(violated)}
+        assert "4 students" in msgs["small-cell"] and "minimum cell size 10" in msgs["small-cell"]
+        assert "Standardized test scores" in msgs["vendor-elements"]
+        assert "DPA-TR-09" in msgs["vendor-elements"]
+        assert msgs["roster-access"] == ("teacher-park read rsd-sis records of a student not on "
+                                         "their roster (1 access on 2025-01-15)")
+        assert "coauthor-lab" in msgs["redisclosure-basis"]
+        assert "no legal basis" in msgs["redisclosure-basis"]
+        assert "RDA-2025-03 does not allow redisclosure" in msgs["redisclosure-basis"]
+        for m in msgs.values():
+            assert "\n" not in m
+
+    @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+    def test_formats(self, violated, env, fmt):
+        r = run(env, "--format", fmt)
+        assert r.exit_code == 1, r.output
+        assert_no_student(r.output)
+        if fmt == "json":
+            assert pairs(json.loads(r.stdout)["findings"]) == EXPECTED_VIOLATIONS
+        elif fmt == "csv":
+            rows = list(csv.DictReader(io.StringIO(r.stdout)))
+            assert list(rows[0]) == ["severity", "rule", "subject", "message"]
+            got = {(x["rule"], tuple(x["subject"].split("; "))) for x in rows}
+            assert got == EXPECTED_VIOLATIONS
+        else:
+            assert "Policy findings (4)" in r.stdout
+            for rule, _ in EXPECTED_VIOLATIONS:
+                assert rule in r.stdout
+            assert "no findings" not in r.stdout
+
+    def test_rule_filter(self, violated, env):
+        r = run(env, "--rule", "roster-access", "--format", "json")
+        assert r.exit_code == 1
+        data = json.loads(r.stdout)
+        assert data["rules"] == ["roster-access"]
+        assert pairs(data["findings"]) == {("roster-access", ("teacher-park", "rsd-sis"))}
+        r = run(env, "--rule", "vendor-agreement", "--rule", "vendor-agreement-window")
+        assert r.exit_code == 0 and "no findings" in r.output
+
+    def test_suppression_only_among_rules_run(self, violated, env):
+        v4 = ("univ-reading-lab", "coauthor-lab", "reading-study-file", "coauthor-copy", "V4")
+        # alone, the general rules report V4; together, the most specific one wins
+        r = run(env, "--rule", "disclosure-basis", "--format", "json")
+        assert pairs(json.loads(r.stdout)["findings"]) == {("disclosure-basis", v4)}
+        r = run(env, "--rule", "disclosure-basis", "--rule", "research-basis", "--format", "json")
+        assert pairs(json.loads(r.stdout)["findings"]) == {("research-basis", v4)}
+        r = run(env, "--rule", "disclosure-basis", "--rule", "research-basis",
+                "--rule", "redisclosure-basis", "--format", "json")
+        assert pairs(json.loads(r.stdout)["findings"]) == {("redisclosure-basis", v4)}
+
+    def test_unknown_rule_exit_2(self, violated, env):
+        r = run(env, "--rule", "no-such-rule")
+        assert r.exit_code == 2
+        assert "unknown rule 'no-such-rule'" in r.output
+        assert "small-cell" in r.output
+
+    def test_fail_on_high_still_fails(self, violated, env):
+        assert run(env, "--fail-on", "high").exit_code == 1
+
+
+def test_list_rules(env):
+    r = run(env, "--list-rules", "--format", "json")
+    assert r.exit_code == 0
+    rows = json.loads(r.stdout)
+    assert [x["id"] for x in rows] == list(policy.RULE_IDS)
+    assert {"small-cell", "vendor-elements", "vendor-agreement-window", "research-basis",
+            "research-destroy-by", "roster-access", "redisclosure-basis", "disclosure-basis",
+            "sensitive-to-vendor", "studies-without-agreement"} <= set(policy.RULE_IDS)
+    assert all(x["source"] for x in rows)
+
+
+MORE = """
+name: more violations for the other rules (synthetic)
+actors:
+  - {id: quizco, name: QuizCo, role: vendor}
+  - {id: nodpa-co, name: NoDPA Co, role: vendor}
+  - {id: lab-x, name: Lab X, role: researcher}
+  - {id: lab-y, name: Lab Y, role: researcher}
+datasets:
+  - {id: quizco-data, holder: quizco, granularity: student}
+  - {id: nodpa-data, holder: nodpa-co, granularity: student}
+  - {id: lab-x-file, holder: lab-x, granularity: student}
+  - {id: lab-y-file, holder: lab-y, granularity: student, valid_to: 2026-06-30}
+agreements:
+  - {id: DPA-Q, kind: dpa, legal_basis: school_official, recipients: [quizco],
+     permitted_elements: [Student Name], valid_from: 2024-06-01, valid_to: 2025-06-30}
+  - {id: RDA-Y, kind: research, legal_basis: studies, recipients: [lab-y],
+     permitted_elements: [State ID number], valid_from: 2025-01-01, valid_to: 2026-06-30}
+flows:
+  # sensitive element outside the agreement, and dated before the agreement starts
+  - {id: M1, kind: disclosure, source: rsd-sis, target: quizco-data, legal_basis: school_official,
+     agreement: DPA-Q, elements: [Student Name, Student disability information],
+     valid_from: 2024-01-01}
+  # a vendor with no agreement at all
+  - {id: M2, kind: disclosure, source: rsd-sis, target: nodpa-data, legal_basis: school_official,
+     elements: [Student Name, Medical alerts/health data]}
+  # studies without an agreement
+  - {id: M3, kind: disclosure, source: rsd-sis, target: lab-x-file, legal_basis: studies,
+     elements: [State ID number]}
+  # a research agreement with no destroy-by date
+  - {id: M4, kind: disclosure, source: rsd-sis, target: lab-y-file, legal_basis: studies,
+     agreement: RDA-Y, elements: [State ID number], valid_from: 2025-01-01}
+"""
+
+
+def test_other_rules_one_finding_each(store, env, tmp_path):
+    load_riverside(store)
+    p = tmp_path / "more.yaml"
+    p.write_text(textwrap.dedent(MORE))
+    load(store, read_sources([p]), PSEUDO)
+    r = run(env, "--format", "json")
+    assert r.exit_code == 1, r.output
+    found = json.loads(r.stdout)["findings"]
+    assert pairs(found) == {
+        ("sensitive-to-vendor", ("riverside-sd", "quizco", "rsd-sis", "quizco-data", "M1")),
+        ("vendor-agreement-window", ("riverside-sd", "quizco", "rsd-sis", "quizco-data", "M1")),
+        ("vendor-agreement", ("riverside-sd", "nodpa-co", "rsd-sis", "nodpa-data", "M2")),
+        ("studies-without-agreement", ("riverside-sd", "lab-x", "rsd-sis", "lab-x-file", "M3")),
+        ("research-destroy-by", ("lab-y", "lab-y-file", "M4", "RDA-Y")),
+    }
+    by_rule = {f["rule"]: f for f in found}
+    assert by_rule["vendor-agreement-window"]["severity"] == "medium"
+    assert by_rule["research-destroy-by"]["severity"] == "medium"
+    assert "Student disability information" in by_rule["sensitive-to-vendor"]["message"]
+    assert "sensitive: Medical alerts/health data" in by_rule["vendor-agreement"]["message"]
+    assert "2024-01-01..open" in by_rule["vendor-agreement-window"]["message"]
+    # without the sensitive rule, vendor-elements reports the sensitive element itself
+    r = run(env, "--rule", "vendor-elements", "--format", "json")
+    assert pairs(json.loads(r.stdout)["findings"]) == {
+        ("vendor-elements", ("riverside-sd", "quizco", "rsd-sis", "quizco-data", "M1"))}
+
+
+def test_suppress_is_pure():
+    f = [policy.Finding("disclosure-basis", policy.Severity.HIGH, ["a"], "m", "flow:F"),
+         policy.Finding("research-basis", policy.Severity.HIGH, ["a"], "m", "flow:F"),
+         policy.Finding("disclosure-basis", policy.Severity.HIGH, ["b"], "m", "flow:G")]
+    kept = policy.suppress(f, policy.select_rules(["disclosure-basis", "research-basis"]))
+    assert [(x.rule, x.key) for x in kept] == [("research-basis", "flow:F"),
+                                              ("disclosure-basis", "flow:G")]
+    assert policy.fails(kept, "high") and not policy.fails([], "low")
