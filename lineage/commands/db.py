@@ -1,0 +1,165 @@
+"""``lineage db``: run the local Neo4j server (start, stop, status) and empty the graph (reset).
+
+``start``/``stop`` manage the server of ``--home`` (``LINEAGE_HOME``, default ``./.lineage``), see
+:mod:`lineage.server`. ``status`` also checks the database the other commands use (``--uri`` /
+``NEO4J_URI``), which may be a remote server, a cluster or Aura. ``reset`` empties that database.
+Errors are library errors; the root group turns them into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from lineage import server
+from lineage.errors import DatabaseUnavailable, UsageError
+from lineage.settings import Neo4jSettings
+
+
+def _home_option(f):
+    return click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Folder of the local server [env LINEAGE_HOME; default .lineage].")(f)
+
+
+def _timeout_option(default: int, what: str):
+    return click.option("--timeout", type=click.FloatRange(min=1), default=default, show_default=True,
+                        help=f"Seconds to wait for the server to {what}.")
+
+
+def _same_server(uri: str, info: server.ServerInfo) -> bool:
+    """True when ``uri`` (any bolt/neo4j scheme) points at the local server ``info``."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port or 7687
+    except ValueError:
+        return False
+    return (parts.hostname in {"127.0.0.1", "localhost", "::1"} and port == info.bolt_port
+            and parts.scheme in {"bolt", "neo4j"})
+
+
+def _probe(settings: Neo4jSettings) -> None:
+    """Fail fast with :class:`DatabaseUnavailable` when nothing answers at ``settings.uri``.
+
+    One connection attempt, no retries (the store's managed transactions retry for ~15 s).
+    Other failures (authentication, ...) are left for the store to report.
+    """
+    import neo4j
+    from neo4j import exceptions as nex
+
+    password = settings.password.get_secret_value()
+    auth = (settings.user, password) if password else None
+    try:
+        with neo4j.GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0) as driver:
+            driver.verify_connectivity()
+    except (nex.ServiceUnavailable, nex.SessionExpired, OSError) as exc:
+        raise DatabaseUnavailable(settings.uri, type(exc).__name__) from None
+    except ValueError as exc:
+        raise DatabaseUnavailable(settings.uri, f"invalid URI: {exc}") from None
+    except (nex.Neo4jError, nex.DriverError):
+        return
+
+
+def _describe(info: server.ServerInfo) -> list[str]:
+    return [
+        f"  version:  Neo4j {info.version or '?'} {info.edition or ''}".rstrip(),
+        f"  bolt:     {info.bolt_uri}",
+        f"  browser:  {info.browser_url}  (no password: auth is off, loopback only)",
+        f"  data:     {info.home / 'data'}",
+        f"  logs:     {info.home / 'logs'}",
+        f"  pid:      {info.pid}",
+    ]
+
+
+@click.group()
+def db() -> None:
+    """Run the local Neo4j 5.26 server, check the database, empty the graph."""
+
+
+@db.command()
+@_home_option
+@click.option("--bolt-port", type=int, default=None, help="Bolt port [env LINEAGE_BOLT_PORT; 7687].")
+@click.option("--http-port", type=int, default=None,
+              help="HTTP/Browser port [env LINEAGE_HTTP_PORT; 7474].")
+@click.option("--heap", default="1g", show_default=True, help="JVM max heap, e.g. 512m, 2g.")
+@_timeout_option(120, "answer on Bolt")
+@click.pass_obj
+def start(app, home, bolt_port, http_port, heap, timeout) -> None:
+    """Start the local Neo4j server (downloads it from Maven Central on first use).
+
+    It listens on 127.0.0.1 only, with authentication disabled. Data stays in HOME/data
+    across restarts. Starting a server that already runs is not an error.
+    """
+    settings = app.lineage
+    home = home or settings.home
+    info = server.start(home, bolt_port=bolt_port or settings.bolt_port,
+                        http_port=http_port or settings.http_port, heap=heap, timeout=timeout)
+    head = "already running" if info.already_running else "started"
+    click.echo(f"Local Neo4j server {head} in {info.home}")
+    for line in _describe(info):
+        click.echo(line)
+    if not _same_server(app.neo4j.uri, info):
+        click.echo(f"note: the other commands use {app.neo4j.uri}; "
+                   f"set NEO4J_URI={info.bolt_uri} to use this server")
+
+
+@db.command()
+@_home_option
+@_timeout_option(60, "shut down before it is killed")
+@click.pass_obj
+def stop(app, home, timeout) -> None:
+    """Stop the local Neo4j server (the data stays)."""
+    home = Path(home or app.lineage.home)
+    if server.stop(home, timeout=timeout):
+        click.echo(f"Local Neo4j server in {home.resolve()} stopped")
+    else:
+        click.echo(f"No local Neo4j server runs in {home.resolve()}")
+
+
+@db.command()
+@_home_option
+@click.pass_obj
+def status(app, home) -> None:
+    """Show the local server and the version of the database the commands use.
+
+    Exits 3 ("database unreachable") when nothing answers at --uri / NEO4J_URI.
+    """
+    home = Path(home or app.lineage.home)
+    info = server.status(home)
+    if info is None:
+        click.echo(f"Local server: not running in {home.resolve()}")
+    else:
+        click.echo(f"Local server: running in {info.home}"
+                   + ("" if info.version else " (starting: Bolt does not answer yet)"))
+        for line in _describe(info):
+            click.echo(line)
+        if info.version and _same_server(app.neo4j.uri, info):
+            click.echo(f"Database: {app.neo4j.uri} is this local server")
+            return
+    _probe(app.neo4j)
+    with app.store() as store:
+        comp = store.verify()
+    click.echo(f"Database: {app.neo4j.uri} (database '{app.neo4j.database}') answers: "
+               f"Neo4j {comp.get('version', '?')} {comp.get('edition', '')}".rstrip())
+
+
+@db.command()
+@click.option("--yes", is_flag=True, help="Really delete every node and relationship.")
+@click.pass_obj
+def reset(app, yes) -> None:
+    """Delete every node and relationship of the database (NEO4J_URI); keeps the schema."""
+    if not yes:
+        raise UsageError(
+            f"'db reset' deletes every node and relationship at {app.neo4j.uri} "
+            f"(database '{app.neo4j.database}'); nothing was deleted",
+            hint="run 'lineage db reset --yes' to confirm",
+        )
+    with app.store() as store:
+        before = store.counts()
+        store.reset()
+    click.echo(f"Deleted {before['nodes']} nodes and {before['relationships']} relationships at "
+               f"{app.neo4j.uri} (database '{app.neo4j.database}'); constraints and indexes kept")
+
+
+COMMANDS = [db]

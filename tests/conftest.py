@@ -1,0 +1,94 @@
+"""Shared fixtures for every test that talks to the graph (domain fixtures live elsewhere).
+
+Which Neo4j the tests use:
+
+* ``NEO4J_URI`` set: that server (``NEO4J_USER`` / ``NEO4J_PASSWORD`` / ``NEO4J_DATABASE`` too).
+* otherwise ``bolt://127.0.0.1:<LINEAGE_BOLT_PORT or 7687>`` if something answers there;
+* otherwise the local server is started in ``LINEAGE_HOME`` (default ``<repo>/.lineage``) and
+  stopped at the end of the session (only when this session started it).
+
+A database that cannot be reached or started FAILS the tests that need it; they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import neo4j
+import pytest
+
+os.environ.setdefault("LINEAGE_PSEUDONYM_KEY", "test-key-not-secret")
+
+from lineage import server  # noqa: E402
+from lineage.errors import LineageError  # noqa: E402
+from lineage.settings import LineageSettings, Neo4jSettings  # noqa: E402
+from lineage.store import Store  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _reachable(settings: Neo4jSettings) -> str | None:
+    """``None`` if ``settings.uri`` answers a query, else the reason (a message).
+
+    One quick connection attempt first (the store's managed transactions retry for ~15 s).
+    """
+    password = settings.password.get_secret_value()
+    auth = (settings.user, password) if password else None
+    try:
+        with neo4j.GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0) as driver:
+            driver.verify_connectivity()
+    except (neo4j.exceptions.ServiceUnavailable, OSError) as exc:
+        return f"database unreachable at {settings.uri} ({type(exc).__name__})"
+    except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, ValueError):
+        pass  # let the store report it properly below
+    try:
+        with Store(settings) as store:
+            store.verify()
+    except LineageError as exc:
+        return exc.message
+    return None
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Iterator[Neo4jSettings]:
+    """How the tests reach Neo4j (a :class:`Neo4jSettings`); starts the local server if needed."""
+    if os.environ.get("NEO4J_URI"):
+        settings = Neo4jSettings()
+        reason = _reachable(settings)
+        if reason:
+            pytest.fail(f"NEO4J_URI is set but {reason}", pytrace=False)
+        yield settings
+        return
+
+    lineage = LineageSettings()
+    settings = Neo4jSettings(uri=f"bolt://127.0.0.1:{lineage.bolt_port}")
+    if _reachable(settings) is None:
+        yield settings
+        return
+
+    home = lineage.home if lineage.home.is_absolute() else REPO / lineage.home
+    try:
+        server.start(home, bolt_port=lineage.bolt_port, http_port=lineage.http_port)
+    except LineageError as exc:
+        pytest.fail(f"no Neo4j at {settings.uri} and the local server could not start: "
+                    f"{exc.message}", pytrace=False)
+    try:
+        yield settings
+    finally:
+        server.stop(home)
+
+
+@pytest.fixture(scope="session")
+def store(neo4j_settings: Neo4jSettings) -> Iterator[Store]:
+    """One :class:`Store` for the whole session (closed at the end)."""
+    with Store(neo4j_settings) as s:
+        yield s
+
+
+@pytest.fixture()
+def empty_graph(store: Store) -> Store:
+    """The session store after deleting every node and relationship (schema kept)."""
+    store.reset()
+    return store
