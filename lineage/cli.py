@@ -65,6 +65,10 @@ def report_error(exc: LineageError) -> None:
 @click.pass_context
 def main(ctx: click.Context, uri, user, password, database) -> None:
     """Student data lineage: who could ever have touched this student's information."""
+    import logging
+
+    # the driver logs retries of transient errors; the CLI reports errors itself
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
     overrides = {k: v for k, v in
                  {"uri": uri, "user": user, "password": password, "database": database}.items()
                  if v is not None}

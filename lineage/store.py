@@ -84,6 +84,8 @@ class Store:
 
         Raises :class:`DatabaseUnavailable` when it cannot be reached.
         """
+        with _translate(self.uri):
+            self._driver.verify_connectivity()
         rows = self.read_text("CALL dbms.components() YIELD name, versions, edition "
                               "RETURN name, versions[0] AS version, edition")
         return rows[0] if rows else {}
