@@ -217,10 +217,7 @@ def _agreements(store: Store, lin, ids: Iterable[str]) -> list[dict]:
                 found[ag["id"]] = ag
     missing = [i for i in wanted if i not in found]
     if missing:  # agreements only known from grants: a fixed, parameterised look-up
-        for ag in store.read_text(
-                "MATCH (g:Agreement) WHERE g.id IN $ids RETURN g {.id, .kind, .purpose, "
-                ".legal_basis, .valid_from, .valid_to, .destroy_by, .permitted_elements, "
-                ".recipients} AS ag", ids=missing):
+        for ag in store.read("queries/agreements_by_id", ids=missing):
             found[ag["ag"]["id"]] = ag["ag"]
     out = []
     for i in wanted:
@@ -432,12 +429,8 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
                 "min_cell_size": ds.get("min_cell_size"), "suppressed": ds.get("suppressed"),
                 "smallest_cell": ds.get("smallest_cell"), "sources": [], "channels": []})
             _add(a["purposes"], ch.get("purpose"))
-            b = basis_info(ch.get("legal_basis"))
-            if b and b not in a["bases"]:
-                a["bases"].append(b)
-            ag = agreement(ch)
-            if ag and ag not in a["agreements"]:
-                a["agreements"].append(ag)
+            _add(a["bases"], basis_info(ch.get("legal_basis")))
+            _add(a["agreements"], agreement(ch))
             _add(a["sources"], src)
             _add(a["channels"], ch["id"])
             continue
@@ -446,9 +439,7 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
                 "id": rec["id"], "name": rec.get("name") or rec["id"], "role": rec.get("role"),
                 "role_label": _role(rec.get("role")), "bases": [], "elements": [],
                 "disclosures": 0})
-            b = basis_info(ch.get("legal_basis"))
-            if b and b not in c["bases"]:
-                c["bases"].append(b)
+            _add(c["bases"], basis_info(ch.get("legal_basis")))
             c["elements"] = sorted(set(c["elements"]) | set(ch.get("elements") or []))
             c["element_count"] = len(c["elements"])
             c["disclosures"] += 1
@@ -464,12 +455,8 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
         r["elements"] = sorted(set(r["elements"]) | set(ch.get("elements") or []))
         r["element_count"] = len(r["elements"])
         _add(r["purposes"], ch.get("purpose"))
-        b = basis_info(ch.get("legal_basis"))
-        if b and b not in r["bases"]:
-            r["bases"].append(b)
-        ag = agreement(ch)
-        if ag and ag not in r["agreements"]:
-            r["agreements"].append(ag)
+        _add(r["bases"], basis_info(ch.get("legal_basis")))
+        _add(r["agreements"], agreement(ch))
         _add(r["populations"], ch.get("population"))
         _add(r["sources"], src)
         _add(r["datasets"], (ch.get("dataset") or {}).get("id"))

@@ -49,7 +49,7 @@ class Store:
     Usage::
 
         with Store(Neo4jSettings()) as store:
-            rows = store.read("queries/exposure_context", student_key=key)
+            rows = store.read("queries/exposure_context", student_keys=[key])
     """
 
     def __init__(self, settings: Neo4jSettings) -> None:
@@ -86,8 +86,7 @@ class Store:
         """
         with _translate(self.uri):
             self._driver.verify_connectivity()
-        rows = self.read_text("CALL dbms.components() YIELD name, versions, edition "
-                              "RETURN name, versions[0] AS version, edition")
+        rows = self.read("admin/components")
         return rows[0] if rows else {}
 
     # reads ---------------------------------------------------------------
@@ -167,17 +166,10 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """``{"nodes": n, "relationships": m}`` of the whole graph."""
-        rows = self.read_text(
-            "CALL { MATCH (n) RETURN count(n) AS nodes } "
-            "CALL { MATCH ()-[r]->() RETURN count(r) AS relationships } "
-            "RETURN nodes, relationships"
-        )
-        return rows[0]
+        return self.read("admin/counts")[0]
 
     def reset(self) -> None:
         """Delete every node and relationship (in batches). Constraints and indexes stay."""
         with _translate(self.uri):
             with self._driver.session(database=self.database) as session:
-                session.run(
-                    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-                ).consume()
+                session.run(query("admin/reset")).consume()
