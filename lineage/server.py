@@ -1,6 +1,6 @@
 """The local Neo4j 5.26 Community server: a real server, assembled from Maven Central, no Docker.
 
-``tools/neo4j-server/pom.xml`` names the artifacts (``org.neo4j:neo4j``, ``org.neo4j.app:neo4j-server``,
+``lineage/data/neo4j-server.pom.xml`` (shipped in the wheel) names the artifacts (``org.neo4j:neo4j``, ``org.neo4j.app:neo4j-server``,
 ``org.neo4j.client:neo4j-browser``, APOC core). :func:`start` asks Maven once for their classpath
 (cached in ``HOME/cp.txt``, keyed by the pom's SHA-256, so editing the pom re-resolves), writes
 ``HOME/conf/neo4j.conf`` and runs the distribution's own launcher class,
@@ -38,11 +38,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from lineage.cypher import query
 from lineage.errors import ServerError
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
-_REPO = Path(__file__).resolve().parent.parent
-POM = _REPO / "tools" / "neo4j-server" / "pom.xml"
+POM = Path(__file__).resolve().parent / "data" / "neo4j-server.pom.xml"
 
 # JVM flags the official launcher also sets (minus the ones only the tarball layout needs).
 _JVM_FLAGS = [
@@ -119,7 +119,7 @@ def start(
     current directory). ``bolt_port``/``http_port``: TCP ports on 127.0.0.1. ``heap``: JVM max heap
     (``-Xmx``, e.g. ``"1g"``, ``"512m"``). ``timeout``: seconds to wait for Bolt after the JVM
     started (the Maven download on a first run is not counted). ``pagecache``: Neo4j page cache
-    size. ``pom``: the pom to resolve (default ``tools/neo4j-server/pom.xml`` of this checkout).
+    size. ``pom``: the pom to resolve (default ``lineage/data/neo4j-server.pom.xml`` (shipped in the wheel) of this checkout).
 
     If our server already runs in ``home`` nothing is started: its info is returned with
     ``already_running=True`` (even if it listens on other ports than asked).
@@ -356,7 +356,7 @@ def _classpath(home: Path, pom: Path) -> str:
     """
     if not pom.is_file():
         raise ServerError(f"the server's pom is missing: {pom}",
-                          hint="run from a checkout of the repository (tools/neo4j-server/pom.xml)")
+                          hint="reinstall the package: lineage/data/neo4j-server.pom.xml is missing")
     digest = hashlib.sha256(pom.read_bytes()).hexdigest()
     cp_file, hash_file = home / "cp.txt", home / "cp.sha256"
     try:
@@ -451,15 +451,12 @@ def _query_version(uri: str, timeout: float) -> tuple[str | None, str | None]:
     try:
         with neo4j.GraphDatabase.driver(uri, auth=None, connection_timeout=max(timeout, 0.5),
                                         connection_acquisition_timeout=max(timeout, 0.5)) as driver:
-            records, _, _ = driver.execute_query(
-                "CALL dbms.components() YIELD versions, edition RETURN versions[0] AS v, edition",
-                database_="neo4j",
-            )
+            records, _, _ = driver.execute_query(query("admin/components"), database_="neo4j")
     except (nex.Neo4jError, nex.DriverError, OSError, ValueError):
         return None, None
     if not records:
         return None, None
-    return records[0]["v"], records[0]["edition"]
+    return records[0]["version"], records[0]["edition"]
 
 
 def _port_open(port: int) -> bool:
