@@ -17,6 +17,7 @@ from lineage.pseudonym import Pseudonymizer
 from lineage.semantics import Lineage, StudentContext
 from lineage.store import Store
 from lineage.vocabulary import Access
+from lineage.windows import Window, to_date
 
 
 @dataclass
@@ -48,7 +49,9 @@ def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -
     starts = sorted(ctx.start_datasets())
     datasets: dict[str, dict] = {}
     if starts:
-        for d in store.read("queries/exposure_lineage", starts=starts, orgs=sorted(ctx.orgs())):
+        ids = [r["id"] for r in store.read("queries/downstream_datasets", starts=starts)]
+        for d in store.read("queries/dataset_details", datasets=ids, orgs=sorted(ctx.orgs()),
+                            actors=[]):
             datasets[d["id"]] = d
         people = sorted(ctx.people() | {a["actor"] for a in ctx.accesses})
         if people:
@@ -126,35 +129,15 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
         if reach is None:
             return
         for s in reach.steps:
-            step = {"kind": s.kind, "via": s.via, "from": s.source, "to": did,
-                    "elements": sorted(s.elements), "legal_basis": s.legal_basis,
-                    "agreement": s.agreement, "first_date": _iso(s.window.first),
-                    "last_date": _iso(s.window.last), "access": lvl.value}
-            if s.threat:
-                step["threat"] = s.threat
+            step = s.as_dict(did, lvl)
             if s.source and (s.source, s.level) not in seen:
                 back(s.source, s.level, [step] + tail, seen | {(did, lvl)})
             elif not s.source:
                 chains.append([step] + tail)
 
-    for did, levels in lin.reach.items():
-        if level not in levels:
-            continue
-        d = lin.ds[did]
-        if (d.get("holder") or {}).get("id") == actor_id:
-            back(did, level, [{"kind": "holds", "via": "holder", "from": did, "to": actor_id,
-                               "elements": sorted(levels[level].elements), "legal_basis": None,
-                               "agreement": None, "first_date": _iso(levels[level].held.first),
-                               "last_date": _iso(levels[level].held.last),
-                               "access": level.value}], frozenset())
-        for g in d.get("grants") or []:
-            if g.get("actor") != actor_id:
-                continue
-            back(did, level, [{"kind": "grant", "via": g["id"], "from": did, "to": actor_id,
-                               "scope": g.get("scope"), "elements": exp.elements,
-                               "legal_basis": g.get("legal_basis"), "agreement": g.get("agreement"),
-                               "first_date": _iso(exp.first_date), "last_date": _iso(exp.last_date),
-                               "access": level.value}], frozenset())
+    for e in lin.entries():
+        if e.actor_id == actor_id and e.level is level:
+            back(e.dataset, level, [e.as_dict()], frozenset())
     if not exp.could:
         for a in lin.ctx.accesses:
             if a["actor"] == actor_id:
@@ -168,11 +151,8 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
 
 
 def _iso(d: Any) -> str | None:
-    if d is None:
-        return None
-    from lineage.windows import to_date
-
-    return to_date(d).isoformat()
+    """A date from the driver, Python or a string, as ISO text (``None`` stays ``None``)."""
+    return None if d is None else to_date(d).isoformat()
 
 
 def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
@@ -212,8 +192,6 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     under breach laws such as Illinois SOPPA. Exactly one of ``actor`` / ``dataset``.
     Raises :class:`NotFoundError` for an unknown actor or dataset.
     """
-    from lineage.windows import Window
-
     if (actor is None) == (dataset is None):
         raise ValueError("give exactly one of actor or dataset")
     people: list[str] = []
@@ -228,8 +206,8 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     upstream: set[str] = set()
     for t in targets:
         upstream |= {r["id"] for r in neighbourhood(store, t, "upstream")["datasets"]}
-    ds = {d["id"]: d for d in store.read("queries/lineage_datasets", datasets=sorted(upstream),
-                                         actors=people)}
+    ds = {d["id"]: d for d in store.read("queries/dataset_details", datasets=sorted(upstream),
+                                         orgs=[], actors=people)}
     window = Window.of(since, until)
     keys = (r["key"] for r in store.stream("queries/impact_candidates",
                                            datasets=sorted(upstream), people=people))
@@ -260,8 +238,8 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
                        "first_date": _iso(held.first), "last_date": _iso(held.last),
                        "datasets": [dataset]}
 
-    # the candidate stream must be fully consumed before other queries run in this thread's
-    # session pool, so candidates are read in batches and evaluated batch by batch
+    # candidates stream from one session while each batch's contexts are read on another
+    # connection of the pool, so memory stays at one batch
     for k in keys:
         batch.append(k)
         if len(batch) >= batch_size:

@@ -41,7 +41,7 @@ so the rules are testable and documented in one place. The rules (domain brief, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,7 +49,7 @@ from typing import Any
 from lineage.vocabulary import (
     RECORD_EXEMPT, Access, FlowKind, Granularity, LegalBasis, Retention, Scope,
 )
-from lineage.windows import ALWAYS, OPEN_END, Window, WindowSet, to_date
+from lineage.windows import ALWAYS, Window, WindowSet, to_date
 
 #: Minimum cell size used when an aggregate does not state its own (the most common state "n").
 DEFAULT_MIN_CELL_SIZE = 10
@@ -79,6 +79,54 @@ class Step:
     agreement: str | None = None
     threat: str | None = None
     purpose: str | None = None
+
+    def as_dict(self, to: str, level: Access) -> dict[str, Any]:
+        """The step as a path element: ``{"kind", "via", "from", "to", "elements",
+        "legal_basis", "agreement", "first_date", "last_date", "access"}`` (ISO dates, ``None``
+        = open), plus ``threat`` for an emergency and ``note`` for a small cell."""
+        out = {"kind": self.kind, "via": self.via, "from": self.source, "to": to,
+               "elements": sorted(self.elements), "legal_basis": self.legal_basis,
+               "agreement": self.agreement, "first_date": _iso(self.window.first),
+               "last_date": _iso(self.window.last), "access": level.value}
+        if self.threat:
+            out["threat"] = self.threat
+        if self.purpose and self.purpose.startswith(SMALL_CELL):
+            out["note"] = self.purpose
+        return out
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+#: Prefix of the purpose of a step that reveals a small cell (rule 4).
+SMALL_CELL = "small cell"
+
+
+@dataclass
+class Entry:
+    """How one actor touches one dataset's records of the student at one class (rule 6):
+    as its holder (``grant`` is None) or through a grant whose scope includes the student."""
+
+    actor_id: str
+    dataset: str
+    level: Access
+    windows: WindowSet
+    elements: set[str]
+    reach: Reach
+    grant: dict | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The last step of a path: ``kind`` ``holds`` or ``grant`` (see :meth:`Step.as_dict`)."""
+        g = self.grant or {}
+        out = {"kind": "grant" if self.grant else "holds",
+               "via": g.get("id", "holder"), "from": self.dataset, "to": self.actor_id,
+               "elements": sorted(self.elements), "legal_basis": g.get("legal_basis"),
+               "agreement": g.get("agreement"), "first_date": _iso(self.windows.first),
+               "last_date": _iso(self.windows.last), "access": self.level.value}
+        if self.grant:
+            out["scope"] = g.get("scope")
+        return out
 
 
 @dataclass
@@ -209,7 +257,7 @@ class Disclosure:
 class Lineage:
     """The evaluation of the rules for one student over a dataset subgraph.
 
-    ``datasets`` maps dataset id -> the row of ``exposure_lineage.cypher`` (with ``grants``
+    ``datasets`` maps dataset id -> the row of ``dataset_details.cypher`` (with ``grants``
     extended by the per-person grants). ``as_of`` cuts every window at that date.
     """
 
@@ -344,7 +392,7 @@ class Lineage:
                         cell_el = set(c.get("elements") or []) & reach.elements
                         cstep = Step(src_id, f["id"], f["kind"], w.hull(), frozenset(cell_el),
                                      level, f.get("legal_basis"), f.get("agreement"),
-                                     f.get("threat"), f"small cell: {c.get('label')}")
+                                     f.get("threat"), f"{SMALL_CELL}: {c.get('label')}")
                         changed |= self._add(tgt["id"], Access.IDENTIFIABLE, w, cell_el, cstep)
         return changed
 
@@ -357,8 +405,9 @@ class Lineage:
         if keeps is not None:
             collected &= keeps
         changed = False
+        own = Access.of(Granularity(d["granularity"]))
         for level, reach in list(self.reach[d["id"]].items()):
-            if level is not Access.IDENTIFIABLE and Access.of(Granularity(d["granularity"])) is not level:
+            if level is not own:  # collected data is at the dataset's own granularity
                 continue
             w = reach.held.intersect(fw)
             if not w or collected <= reach.elements:
@@ -403,6 +452,24 @@ class Lineage:
         out.append(did)
         return out
 
+    def entries(self) -> Iterator[Entry]:
+        """Every way an actor touches a dataset's records of the student (rule 6): the holder
+        of each dataset reached, and each grant whose scope includes the student at some day.
+        """
+        for did, levels in self.reach.items():
+            d = self.ds[did]
+            holder = (d.get("holder") or {}).get("id")
+            for level, reach in levels.items():
+                if holder:
+                    yield Entry(holder, did, level, reach.held, set(reach.elements), reach)
+                for g in d.get("grants") or []:
+                    if g.get("actor") == holder:
+                        continue
+                    w = reach.held.intersect(_w(g) & self.horizon).intersect_set(self._scope_windows(g))
+                    if w:
+                        allowed = set(g.get("elements") or []) or set(reach.elements)
+                        yield Entry(g["actor"], did, level, w, reach.elements & allowed, reach, g)
+
     def exposures(self, actors: dict[str, dict] | None = None) -> list[ActorExposure]:
         """Every actor's exposure (rules 6-9), sorted by class then first date then id.
 
@@ -426,23 +493,15 @@ class Lineage:
                 if x not in slot["ds"]:
                     slot["ds"].append(x)
 
-        for did, levels in self.reach.items():
-            d = self.ds[did]
-            holder = d.get("holder")
-            for level, reach in levels.items():
-                steps = [s for s in reach.steps]
-                bases = {s.legal_basis for s in steps}
-                ags = {s.agreement for s in steps}
-                anc = self._ancestry(did, level)
-                if holder:
-                    add(holder, level, reach.windows, set(reach.elements), bases, ags, anc)
-                for g in d.get("grants") or []:
-                    if g.get("actor") == (holder or {}).get("id"):
-                        continue
-                    w = reach.windows.intersect(_w(g) & self.horizon).intersect_set(self._scope_windows(g))
-                    allowed = set(g.get("elements") or []) or set(reach.elements)
-                    add({"id": g["actor"]}, level, w, reach.elements & allowed,
-                        {g.get("legal_basis")}, {g.get("agreement")}, anc)
+        for e in self.entries():
+            anc = self._ancestry(e.dataset, e.level)
+            if e.grant is None:
+                holder = self.ds[e.dataset]["holder"]
+                add(holder, e.level, e.windows, e.elements,
+                    {s.legal_basis for s in e.reach.steps}, {s.agreement for s in e.reach.steps}, anc)
+            else:
+                add({"id": e.actor_id}, e.level, e.windows, e.elements,
+                    {e.grant.get("legal_basis")}, {e.grant.get("agreement")}, anc)
 
         # access logs (rule 9)
         accessed: dict[str, list[dict]] = {}

@@ -586,7 +586,7 @@ def student_paths(store, pseudo, student_id: str, *, as_of: date | None = None) 
     :class:`~lineage.errors.NotFoundError` for an unknown student.
     """
     from lineage.answers import student_lineage
-    from lineage.windows import Window, to_date
+    from lineage.windows import to_date
 
     sl = student_lineage(store, pseudo, student_id, as_of)
     lin = sl.lineage
@@ -594,44 +594,17 @@ def student_paths(store, pseudo, student_id: str, *, as_of: date | None = None) 
     datasets: dict[str, dict] = {}
     steps: list[dict] = []
     for did, levels in lin.reach.items():
-        d = lin.ds[did]
-        holder = (d.get("holder") or {}).get("id")
-        datasets[did] = _dataset_info(d, max(levels, key=lambda lv: lv.rank).value)
+        datasets[did] = _dataset_info(lin.ds[did], max(levels, key=lambda lv: lv.rank).value)
         for level, reach in levels.items():
-            for s in reach.steps:
-                step = {"kind": s.kind, "via": s.via, "from": s.source, "to": did,
-                        "elements": sorted(s.elements), "legal_basis": s.legal_basis,
-                        "agreement": s.agreement, "first_date": _iso(s.window.first),
-                        "last_date": _iso(s.window.last), "access": level.value}
-                if s.threat:
-                    step["threat"] = s.threat
-                if s.purpose and s.purpose.startswith("small cell"):
-                    step["note"] = s.purpose
-                steps.append(step)
-            if holder in exposures:
-                steps.append({
-                    "kind": "holds", "via": "holder", "from": did, "to": holder,
-                    "elements": sorted(reach.elements), "legal_basis": None, "agreement": None,
-                    "legal_bases": sorted({s.legal_basis for s in reach.steps if s.legal_basis}),
-                    "agreements": sorted({s.agreement for s in reach.steps if s.agreement}),
-                    "first_date": _iso(reach.held.first), "last_date": _iso(reach.held.last),
-                    "access": level.value})
-            for g in d.get("grants") or []:
-                aid = g.get("actor")
-                if aid == holder or aid not in exposures:
-                    continue
-                # the scope rule of Lineage.exposures(): the grant's window, cut at as_of, and
-                # the days its scope (roster, own child, school...) includes the student
-                valid = Window.of(g.get("valid_from"), g.get("valid_to")) & lin.horizon
-                w = reach.windows.intersect(valid).intersect_set(lin._scope_windows(g))
-                if not w:
-                    continue
-                allowed = set(g.get("elements") or []) or set(reach.elements)
-                steps.append({
-                    "kind": "grant", "via": g["id"], "scope": g.get("scope"), "from": did,
-                    "to": aid, "elements": sorted(reach.elements & allowed),
-                    "legal_basis": g.get("legal_basis"), "agreement": g.get("agreement"),
-                    "first_date": _iso(w.first), "last_date": _iso(w.last), "access": level.value})
+            steps.extend(s.as_dict(did, level) for s in reach.steps)
+    for e in lin.entries():  # the edges into actors, by the same rule as exposures()
+        if e.actor_id not in exposures:
+            continue
+        step = e.as_dict()
+        if e.grant is None:
+            step["legal_bases"] = sorted({s.legal_basis for s in e.reach.steps if s.legal_basis})
+            step["agreements"] = sorted({s.agreement for s in e.reach.steps if s.agreement})
+        steps.append(step)
     for a in lin.ctx.accesses:
         at = to_date(a.get("at"))
         exp = exposures.get(a["actor"])
