@@ -255,27 +255,26 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
 
     for src in sources:
         inv = src.inventory
-        for i, e in enumerate(inv.elements):
-            if define("element", e.name, src.origin, f"elements[{i}]"):
-                cat.elements[e.name] = e.category
-        for i, a in enumerate(inv.actors):
-            if define("actor", a.id, src.origin, f"actors[{i}]"):
-                cat.actors[a.id] = a.role
-        for i, d in enumerate(inv.datasets):
-            if define("dataset", d.id, src.origin, f"datasets[{i}]"):
-                cat.datasets.add(d.id)
-        for i, g in enumerate(inv.agreements):
-            if define("agreement", g.id, src.origin, f"agreements[{i}]"):
-                cat.agreements.add(g.id)
-        for i, f in enumerate(inv.flows):
-            if define("flow", f.id, src.origin, f"flows[{i}]"):
-                cat.flows.add(f.id)
-        for i, g in enumerate(inv.grants):
-            if define("grant", g.id, src.origin, f"grants[{i}]"):
-                cat.grants.add(g.id)
-        for i, s in enumerate(inv.sections):
-            if define("section", s.id, src.origin, f"sections[{i}]"):
-                cat.sections.add(s.id)
+        defined = (  # (field, kind, items, where their ids go)
+            ("elements", "element", inv.elements, cat.elements),
+            ("actors", "actor", inv.actors, cat.actors),
+            ("datasets", "dataset", inv.datasets, cat.datasets),
+            ("agreements", "agreement", inv.agreements, cat.agreements),
+            ("flows", "flow", inv.flows, cat.flows),
+            ("grants", "grant", inv.grants, cat.grants),
+            ("sections", "section", inv.sections, cat.sections),
+        )
+        for key, kind, items, into in defined:
+            for i, item in enumerate(items):
+                ident = item.name if kind == "element" else item.id
+                if not define(kind, ident, src.origin, f"{key}[{i}]"):
+                    continue
+                if kind == "element":
+                    into[ident] = item.category
+                elif kind == "actor":
+                    into[ident] = item.role
+                else:
+                    into.add(ident)
 
     # references: (kind, id) -> first place it was referenced
     pending: dict[tuple[str, str], Problem] = {}
@@ -378,8 +377,6 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         for (kind, ident), prob in pending.items():
             if ident not in found.get(kind, set()):
                 problems.append(prob)
-            elif kind == "actors":
-                pass
     # role checks for actors defined in the inputs (graph actors are trusted)
     for ident, roles, prob in role_checks:
         role = cat.actors.get(ident)

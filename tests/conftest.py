@@ -92,3 +92,34 @@ def empty_graph(store: Store) -> Store:
     """The session store after deleting every node and relationship (schema kept)."""
     store.reset()
     return store
+
+
+@pytest.fixture(scope="session")
+def env(neo4j_settings: Neo4jSettings) -> dict[str, str]:
+    """Environment for CLI runs through click's CliRunner: the test database and the test key."""
+    from tests.helpers import TEST_KEY
+
+    e = {"NEO4J_URI": neo4j_settings.uri, "LINEAGE_PSEUDONYM_KEY": TEST_KEY,
+         "LINEAGE_HTTP_PORT": str(LineageSettings().http_port)}
+    password = neo4j_settings.password.get_secret_value()
+    if password:
+        e.update(NEO4J_USER=neo4j_settings.user, NEO4J_PASSWORD=password)
+    return e
+
+
+@pytest.fixture(scope="class")
+def clean(store: Store) -> Store:
+    """The graph holding the clean Riverside scenario (loaded once per test class)."""
+    from tests.helpers import load_riverside
+
+    load_riverside(store)
+    return store
+
+
+@pytest.fixture(scope="class")
+def violated(store: Store) -> Store:
+    """The graph holding Riverside with violations V1-V4 (loaded once per test class)."""
+    from tests.helpers import load_riverside
+
+    load_riverside(store, violations=True)
+    return store

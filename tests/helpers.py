@@ -13,6 +13,31 @@ TEST_KEY = "test-key-not-secret"
 PSEUDO = Pseudonymizer(TEST_KEY)
 
 
+# The elements of each row of the Riverside case (shared/cases/riverside.md).
+S1A = frozenset({"Student Name", "Local ID number", "Student grade level",
+                 "Student scheduled courses", "Student course grades",
+                 "Student school (daily) attendance data"})
+S1C = frozenset({"Student Name", "Local ID number", "Student grade level",
+                 "Student scheduled courses", "Teacher names"})
+S1D = frozenset({"Student generated content"})
+S1E = frozenset({"Student Name", "Student course grades",
+                 "Student school (daily) attendance data", "Student scheduled courses"})
+S2 = frozenset({"Student Name", "Student Contact Address", "Student grade level",
+                "Student school enrollment", "Student bus assignment",
+                "Student pick up and/or drop off location"})
+S3A = frozenset({"State ID number", "Date of Birth", "Gender", "Ethnicity or race",
+                 "Student school enrollment", "Student grade level",
+                 "English language learner information", "Standardized test scores",
+                 "Student school (daily) attendance data", "Student disability information"})
+S4A = frozenset({"State ID number", "Standardized test scores",
+                 "English language learner information",
+                 "Student school (daily) attendance data"})
+S4C = frozenset({"Standardized test scores", "Student grade level", "Ethnicity or race"})
+S5 = frozenset({"Student Name", "State ID number", "Date of Birth", "Student course grades",
+                "Student disability information"})
+S6 = frozenset({"Student Name", "Medical alerts/health data", "Parent/Guardian Phone"})
+
+
 def load_riverside(store, *, violations: bool = False) -> None:
     """Empty the graph and load the Riverside seed (and V1-V4 when ``violations``)."""
     store.reset()

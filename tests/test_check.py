@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from lineage import policy
 from lineage.cli import main
 from lineage.ingest import load, read_sources
-from tests.helpers import PSEUDO, TEST_KEY, load_riverside
+from tests.helpers import PSEUDO, load_riverside
 
 #: (rule, subject) of each violation, exactly.
 EXPECTED_VIOLATIONS = {
@@ -33,15 +33,6 @@ EXPECTED_VIOLATIONS = {
 STUDENT_IDS = ["RSD-1001", "RSD-1002", "RSD-1003", "RSD-2065", "RSD-2067", "RSD-2128"]
 
 
-@pytest.fixture(scope="module")
-def env(neo4j_settings):
-    e = {"NEO4J_URI": neo4j_settings.uri, "LINEAGE_PSEUDONYM_KEY": TEST_KEY}
-    password = neo4j_settings.password.get_secret_value()
-    if password:
-        e.update(NEO4J_USER=neo4j_settings.user, NEO4J_PASSWORD=password)
-    return e
-
-
 def run(env, *args):
     return CliRunner().invoke(main, ["check", *args], env=env)
 
@@ -54,18 +45,6 @@ def assert_no_student(text: str) -> None:
     for sid in STUDENT_IDS:
         assert sid not in text
         assert PSEUDO(sid) not in text
-
-
-@pytest.fixture(scope="class")
-def clean(store):
-    load_riverside(store)
-    return store
-
-
-@pytest.fixture(scope="class")
-def violated(store):
-    load_riverside(store, violations=True)
-    return store
 
 
 class TestClean:

@@ -11,27 +11,10 @@ from click.testing import CliRunner
 
 from lineage import answers
 from lineage.cli import main
-from tests.helpers import PSEUDO, RIVERSIDE, TEST_KEY, load_riverside
+from tests.helpers import (
+    PSEUDO, RIVERSIDE, S1A, S1C, S1D, S1E, S2, S3A, S4A, S4C, S5, S6,
+)
 
-S1A = {"Student Name", "Local ID number", "Student grade level", "Student scheduled courses",
-       "Student course grades", "Student school (daily) attendance data"}
-S1C = {"Student Name", "Local ID number", "Student grade level", "Student scheduled courses",
-       "Teacher names"}
-S1E = {"Student Name", "Student course grades", "Student school (daily) attendance data",
-       "Student scheduled courses"}
-S2 = {"Student Name", "Student Contact Address", "Student grade level",
-      "Student school enrollment", "Student bus assignment",
-      "Student pick up and/or drop off location"}
-S3A = {"State ID number", "Date of Birth", "Gender", "Ethnicity or race",
-       "Student school enrollment", "Student grade level", "English language learner information",
-       "Standardized test scores", "Student school (daily) attendance data",
-       "Student disability information"}
-S4A = {"State ID number", "Standardized test scores", "English language learner information",
-       "Student school (daily) attendance data"}
-S4C = {"Standardized test scores", "Student grade level", "Ethnicity or race"}
-S5 = {"Student Name", "State ID number", "Date of Birth", "Student course grades",
-      "Student disability information"}
-S6 = {"Student Name", "Medical alerts/health data", "Parent/Guardian Phone"}
 SIS = set()  # filled from the seed below
 with (RIVERSIDE / "inventory.yaml").open() as fh:
     import yaml
@@ -41,7 +24,7 @@ with (RIVERSIDE / "inventory.yaml").open() as fh:
 #: actor -> (access, elements, first date, legal bases, agreements)
 EXPECTED_RSD_1001 = {
     "teacher-lee": ("identifiable", S1A, "2024-08-20", ["school_official"], []),
-    "learnco": ("identifiable", S1C | {"Student generated content"}, "2024-08-25",
+    "learnco": ("identifiable", S1C | S1D, "2024-08-25",
                 ["school_official"], ["NDPA-2024-017"]),
     "guardian-r": ("identifiable", S1E, "2022-08-15", ["parent"], []),
     "routeco": ("identifiable", S2, "2023-08-01", ["school_official"], ["DPA-TR-09"]),
@@ -60,18 +43,6 @@ EXPECTED_RSD_1001 = {
 def summary(data: dict) -> dict:
     return {a["actor_id"]: (a["access"], set(a["elements"]), a["first_date"], a["legal_bases"],
                             a["agreements"]) for a in data["actors"]}
-
-
-@pytest.fixture(scope="class")
-def clean(store):
-    load_riverside(store)
-    return store
-
-
-@pytest.fixture(scope="class")
-def violated(store):
-    load_riverside(store, violations=True)
-    return store
 
 
 class TestClean:
@@ -156,9 +127,9 @@ class TestClean:
             ["coverage:lincoln-es", "S3a", "S4a", "holder"]]
         assert p["chains"][0][2]["agreement"] == "RDA-2025-03"
 
-    def test_unknown_student_never_echoes_id(self, clean):
+    def test_unknown_student_never_echoes_id(self, clean, env):
         r = CliRunner().invoke(main, ["exposure", "RSD-9999-SECRET"],
-                               env={"LINEAGE_PSEUDONYM_KEY": TEST_KEY})
+                               env=env)
         assert r.exit_code == 1
         assert "not found" in r.output
         assert "RSD-9999-SECRET" not in r.output
@@ -175,9 +146,9 @@ class TestClean:
         assert clean.read_text("MATCH (s:Student) RETURN count(s) AS n")[0]["n"] == len(raw)
 
     @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
-    def test_exposure_cli_formats(self, clean, fmt):
+    def test_exposure_cli_formats(self, clean, env, fmt):
         r = CliRunner().invoke(main, ["exposure", "RSD-1001", "--format", fmt],
-                               env={"LINEAGE_PSEUDONYM_KEY": TEST_KEY})
+                               env=env)
         assert r.exit_code == 0, r.output
         if fmt == "json":
             assert summary(json.loads(r.output)) == EXPECTED_RSD_1001
@@ -192,9 +163,9 @@ class TestClean:
         assert "RSD-1001" not in r.output
 
 
-    def test_exposure_bad_date_exit_2(self, clean):
+    def test_exposure_bad_date_exit_2(self, clean, env):
         r = CliRunner().invoke(main, ["exposure", "RSD-1001", "--as-of", "2024-13-01"],
-                               env={"LINEAGE_PSEUDONYM_KEY": TEST_KEY})
+                               env=env)
         assert r.exit_code == 2
         assert "ISO date" in r.output
 

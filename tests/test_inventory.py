@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from lineage.cli import main
 from lineage.reports import INVENTORY_CSV_COLUMNS
-from tests.helpers import PSEUDO, ROOT, TEST_KEY, load_riverside
+from tests.helpers import PSEUDO, ROOT, load_riverside
 
 CEDAR = ROOT / "seeds" / "cedar-valley" / "metadata-dictionary.csv"
 CEDAR_COUNTS = {
@@ -26,15 +26,6 @@ CEDAR_COUNTS = {
     "State University Early Literacy Center": 8, "Cedar Valley Education Foundation": 9,
     "County Juvenile Court": 8, "Counseling Connect": 9, "TestPrep Online": 5,
 }
-
-
-@pytest.fixture(scope="module")
-def env(neo4j_settings):
-    e = {"NEO4J_URI": neo4j_settings.uri, "LINEAGE_PSEUDONYM_KEY": TEST_KEY}
-    password = neo4j_settings.password.get_secret_value()
-    if password:
-        e.update(NEO4J_USER=neo4j_settings.user, NEO4J_PASSWORD=password)
-    return e
 
 
 def inventory(env, *args):

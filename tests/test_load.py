@@ -17,10 +17,7 @@ from lineage.errors import InputError
 from lineage.ingest import load, read_sources
 from lineage.inventory import iter_bulk_rows, read_inventory
 from lineage.models import BulkFile, BulkKind
-from tests.helpers import PSEUDO, RIVERSIDE, ROOT, TEST_KEY, load_riverside
-
-ENV = {"LINEAGE_PSEUDONYM_KEY": TEST_KEY}
-
+from tests.helpers import PSEUDO, RIVERSIDE, ROOT, load_riverside
 
 def graph_fingerprint(store) -> tuple:
     c = store.counts()
@@ -38,21 +35,21 @@ def test_riverside_twice_same_graph(store):
     assert first[0] > 300
 
 
-def test_cedar_valley_twice_same_graph(store):
+def test_cedar_valley_twice_same_graph(store, env):
     store.reset()
     args = ["load", "--dictionary", str(ROOT / "seeds/cedar-valley/metadata-dictionary.csv"),
             "--district", "cedar-valley-sd", "--no-progress"]
-    r = CliRunner().invoke(main, args, env=ENV)
+    r = CliRunner().invoke(main, args, env=env)
     assert r.exit_code == 0, r.output
     assert "15 recipients, 16 flows, 26 element columns" in r.output
     assert "Study" in r.output  # the alias warning names the row
     first = graph_fingerprint(store)
-    r = CliRunner().invoke(main, args, env=ENV)
+    r = CliRunner().invoke(main, args, env=env)
     assert r.exit_code == 0
     assert graph_fingerprint(store) == first
 
 
-def test_cedar_valley_every_student_identifiable_to_all_recipients(store, tmp_path):
+def test_cedar_valley_every_student_identifiable_to_all_recipients(store, env, tmp_path):
     store.reset()
     (tmp_path / "students.yaml").write_text(yaml.safe_dump({
         "actors": [{"id": "cedar-valley-sd", "role": "district"}],
@@ -63,12 +60,12 @@ def test_cedar_valley_every_student_identifiable_to_all_recipients(store, tmp_pa
     # the dictionary defines the district actor too: load the dictionary first, then students
     r = CliRunner().invoke(main, ["load", "--dictionary",
                                   str(ROOT / "seeds/cedar-valley/metadata-dictionary.csv"),
-                                  "--district", "cedar-valley-sd", "--no-progress"], env=ENV)
+                                  "--district", "cedar-valley-sd", "--no-progress"], env=env)
     assert r.exit_code == 0, r.output
     doc = yaml.safe_load((tmp_path / "students.yaml").read_text())
     doc["actors"] = []
     (tmp_path / "students.yaml").write_text(yaml.safe_dump(doc))
-    r = CliRunner().invoke(main, ["load", str(tmp_path / "students.yaml"), "--no-progress"], env=ENV)
+    r = CliRunner().invoke(main, ["load", str(tmp_path / "students.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 0, r.output
     from lineage import answers
 
@@ -118,13 +115,13 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
-def test_malformed_inventory_refused_graph_unchanged(store, tmp_path, case):
+def test_malformed_inventory_refused_graph_unchanged(store, env, tmp_path, case):
     load_riverside(store)
     before = graph_fingerprint(store)
     folder = _copy_riverside(tmp_path)
     fn, field, message = MALFORMED[case]
     _edit(folder / "inventory.yaml", fn)
-    r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"], env=ENV)
+    r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 2, r.output
     assert "nothing was written" in r.output
     assert f"inventory.yaml, field '{field}'" in r.output
@@ -133,7 +130,7 @@ def test_malformed_inventory_refused_graph_unchanged(store, tmp_path, case):
     assert graph_fingerprint(store) == before
 
 
-def test_bad_csv_rows_all_reported_graph_unchanged(store, tmp_path):
+def test_bad_csv_rows_all_reported_graph_unchanged(store, env, tmp_path):
     store.reset()
     folder = _copy_riverside(tmp_path)
     lines = (folder / "enrolments.csv").read_text().splitlines()
@@ -141,7 +138,7 @@ def test_bad_csv_rows_all_reported_graph_unchanged(store, tmp_path):
     lines[5] = "RSD-2004,nowhere-es,2022-08-15,"           # unknown org, row 6
     lines[7] = "RSD-2006,lincoln-es,2024-08-19,2023-06-01"  # out of order, row 8
     (folder / "enrolments.csv").write_text("\n".join(lines) + "\n")
-    r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"], env=ENV)
+    r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 2
     out = r.output
     assert "enrolments.csv, row 4, field 'valid_from': '2024-13-01' is not an ISO date" in out
@@ -152,17 +149,17 @@ def test_bad_csv_rows_all_reported_graph_unchanged(store, tmp_path):
     assert store.counts()["nodes"] == 0
 
 
-def test_missing_pseudonym_key_refused(store):
+def test_missing_pseudonym_key_refused(store, env):
     r = CliRunner().invoke(main, ["load", str(RIVERSIDE / "inventory.yaml")],
-                           env={"LINEAGE_PSEUDONYM_KEY": ""})
+                           env={**env, "LINEAGE_PSEUDONYM_KEY": ""})
     assert r.exit_code == 2
     assert "no pseudonym key" in r.output
     assert "LINEAGE_PSEUDONYM_KEY" in r.output
 
 
-def test_violations_alone_on_empty_graph_names_missing_references(store):
+def test_violations_alone_on_empty_graph_names_missing_references(store, env):
     store.reset()
-    r = CliRunner().invoke(main, ["load", str(RIVERSIDE / "violations.yaml")], env=ENV)
+    r = CliRunner().invoke(main, ["load", str(RIVERSIDE / "violations.yaml")], env=env)
     assert r.exit_code == 2
     assert "unknown dataset 'rsd-sis'" in r.output
     assert store.counts()["nodes"] == 0

@@ -31,7 +31,7 @@ from lineage.cli import main
 from lineage.errors import RenderError, UsageError
 from lineage.settings import LineageSettings
 from lineage.vocabulary import Label, Rel
-from tests.helpers import PSEUDO, TEST_KEY, load_riverside
+from tests.helpers import PSEUDO, load_riverside
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER_DIR = ROOT / "cypher" / "browser"
@@ -52,16 +52,6 @@ def riverside(store):
     """The clean Riverside seed in the real graph."""
     load_riverside(store)
     return store
-
-
-@pytest.fixture(scope="module")
-def env(neo4j_settings):
-    e = {"NEO4J_URI": neo4j_settings.uri, "LINEAGE_PSEUDONYM_KEY": TEST_KEY,
-         "LINEAGE_HTTP_PORT": str(LineageSettings().http_port)}
-    password = neo4j_settings.password.get_secret_value()
-    if password:
-        e.update(NEO4J_USER=neo4j_settings.user, NEO4J_PASSWORD=password)
-    return e
 
 
 def run(env, *args):
