@@ -192,6 +192,12 @@ class TestViolations:
         assert park["first_date"] == "2025-01-15"
         assert set(park["elements"]) == S1A
 
+    def test_v3_path_is_the_access_log_only(self, violated):
+        # teacher-park has a roster grant on rsd-sis, but its scope never includes RSD-1001
+        p = answers.explain_path(violated, PSEUDO, "RSD-1001", "teacher-park")
+        assert [[s["kind"] for s in c] for c in p["chains"]] == [["access_log"]]
+        assert p["chains"][0][0]["first_date"] == "2025-01-15"
+
     def test_v4_coauthor_identifiable(self, violated):
         rows = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1001")["actors"]}
         co = rows["coauthor-lab"]
