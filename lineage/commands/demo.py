@@ -53,16 +53,21 @@ def demo(ctx, student, violations, no_server):
         summary = load(store, read_sources(paths), pseudo)
         console.print(f"[dim]loaded Riverside ({summary.items.get('enrolments', 0)} enrolments, "
                       f"{summary.items.get('flows', 0)} flows)[/]")
+        if not violations and store.read("queries/actors_by_id", ids=["coauthor-lab"]):
+            click.echo("note: the graph still holds V1-V4 from an earlier 'lineage demo "
+                       "--violations'; 'lineage db reset --yes' empties it for the clean answer")
         data = answers.exposure(store, pseudo, student)
         record = answers.record_of_disclosures(store, pseudo, student)
     click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, "table",
                            title=f"Who could ever have touched {student}'s information"), nl=False)
     click.echo("Record of disclosures (FERPA §99.32): " + ", ".join(
         f"{d['actor_id']} ({d['legal_basis']}, {d['date']})" for d in record["disclosures"]))
-    click.echo("\nNext: lineage exposure RSD-1001 --format json | lineage path RSD-1001 "
-               "univ-reading-lab | lineage impact --actor routeco --since 2024-01-01 "
-               "--until 2024-12-31 | lineage check   (set LINEAGE_PSEUDONYM_KEY="
-               f"{DEMO_KEY} to query the demo data)")
+    click.echo(f"\nTry next (the demo data uses the demo key: export LINEAGE_PSEUDONYM_KEY={DEMO_KEY}):")
+    for cmd in ("lineage exposure RSD-1001 --format json",
+                "lineage path RSD-1001 univ-reading-lab",
+                "lineage impact --actor routeco --since 2024-01-01 --until 2024-12-31",
+                "lineage demo --violations && lineage check"):
+        click.echo(f"  {cmd}")
 
 
 COMMANDS = [demo]
