@@ -12,6 +12,19 @@ from lineage.pseudonym import DEMO_KEY
 console = Console(highlight=False)
 
 
+def _answers(settings) -> bool:
+    """True when a Neo4j already answers at the configured URI (the demo then reuses it)."""
+    from lineage.errors import LineageError
+    from lineage.store import Store
+
+    try:
+        with Store(settings) as store:
+            store.verify()
+    except LineageError:
+        return False
+    return True
+
+
 @click.command("demo")
 @click.option("--student", default="RSD-1001", show_default=True,
               help="The student to answer for (a Riverside ID).")
@@ -41,7 +54,7 @@ def demo(ctx, student, violations, no_server):
         console.print("[dim]using the fixed demo pseudonym key (synthetic data only)[/]")
     pseudo = Pseudonymizer(key)
     uri_given = "NEO4J_URI" in os.environ or ctx.find_root().params.get("uri")
-    if not no_server and not uri_given:
+    if not no_server and not uri_given and not _answers(app.neo4j):
         from lineage import server
 
         info = server.start(app.lineage.home, bolt_port=app.lineage.bolt_port,
