@@ -13,6 +13,17 @@ TEST_KEY = "test-key-not-secret"
 PSEUDO = Pseudonymizer(TEST_KEY)
 
 
+CEDAR_VALLEY = ROOT / "seeds" / "cedar-valley" / "metadata-dictionary.csv"
+
+#: Elements per recipient after importing the Cedar Valley sheet (shared/cases/cedar-valley.md).
+CEDAR_COUNTS = {
+    "State Board of Education": 15, "BrightPath Learning": 8, "MathQuest": 5,
+    "ReadWell Assessment": 9, "SafeRide Transportation": 7, "LunchLine POS": 5,
+    "CloudSIS Hosting": 26, "NotifyNow": 7, "PhotoDay Portraits": 6, "Yearbook Pro": 4,
+    "State University Early Literacy Center": 8, "Cedar Valley Education Foundation": 9,
+    "County Juvenile Court": 8, "Counseling Connect": 9, "TestPrep Online": 5,
+}
+
 # The elements of each row of the Riverside case (shared/cases/riverside.md).
 S1A = frozenset({"Student Name", "Local ID number", "Student grade level",
                  "Student scheduled courses", "Student course grades",

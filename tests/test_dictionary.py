@@ -19,17 +19,12 @@ from lineage.dictionary import (
 )
 from lineage.errors import InputError
 from lineage.vocabulary import ELEMENT_CATEGORY, FlowKind, LegalBasis, Role
+from tests.helpers import CEDAR_COUNTS, CEDAR_VALLEY
 
-CASE = Path(__file__).resolve().parent.parent / "seeds" / "cedar-valley" / "metadata-dictionary.csv"
+CASE = CEDAR_VALLEY
 DISTRICT = "cedar-valley"
 
-EXPECTED = {
-    "State Board of Education": 15, "BrightPath Learning": 8, "MathQuest": 5,
-    "ReadWell Assessment": 9, "SafeRide Transportation": 7, "LunchLine POS": 5,
-    "CloudSIS Hosting": 26, "NotifyNow": 7, "PhotoDay Portraits": 6, "Yearbook Pro": 4,
-    "State University Early Literacy Center": 8, "Cedar Valley Education Foundation": 9,
-    "County Juvenile Court": 8, "Counseling Connect": 9, "TestPrep Online": 5,
-}
+EXPECTED = CEDAR_COUNTS
 
 CASE_COLUMNS = {
     "Student Name": "Student Name", "Student ID (local)": "Local ID number",

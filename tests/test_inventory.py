@@ -16,16 +16,9 @@ from click.testing import CliRunner
 
 from lineage.cli import main
 from lineage.reports import INVENTORY_CSV_COLUMNS
-from tests.helpers import PSEUDO, ROOT, load_riverside
+from tests.helpers import CEDAR_COUNTS, CEDAR_VALLEY, PSEUDO, load_riverside
 
-CEDAR = ROOT / "seeds" / "cedar-valley" / "metadata-dictionary.csv"
-CEDAR_COUNTS = {
-    "State Board of Education": 15, "BrightPath Learning": 8, "MathQuest": 5,
-    "ReadWell Assessment": 9, "SafeRide Transportation": 7, "LunchLine POS": 5,
-    "CloudSIS Hosting": 26, "NotifyNow": 7, "PhotoDay Portraits": 6, "Yearbook Pro": 4,
-    "State University Early Literacy Center": 8, "Cedar Valley Education Foundation": 9,
-    "County Juvenile Court": 8, "Counseling Connect": 9, "TestPrep Online": 5,
-}
+CEDAR = CEDAR_VALLEY
 
 
 def inventory(env, *args):
