@@ -32,6 +32,7 @@ BULK_COLUMNS: dict[BulkKind, tuple[str, ...]] = {
     BulkKind.MEMBERS: ("dataset", "student_id"),
     BulkKind.SUBJECTS: ("flow", "student_id"),
     BulkKind.ACCESS_LOG: ("at", "actor", "student_id", "dataset"),
+    BulkKind.TEACHING: ("section", "school", "teacher"),
 }
 
 #: Optional columns read when present.
@@ -42,7 +43,21 @@ BULK_OPTIONAL: dict[BulkKind, tuple[str, ...]] = {
     BulkKind.MEMBERS: ("valid_from", "valid_to"),
     BulkKind.SUBJECTS: (),
     BulkKind.ACCESS_LOG: ("action", "elements"),
+    BulkKind.TEACHING: ("valid_from", "valid_to"),
 }
+
+#: Order in which bulk files are validated and written: files that create actors and sections
+#: (teaching, guardians) come before the rows that refer to them.
+BULK_ORDER: tuple[BulkKind, ...] = (
+    BulkKind.TEACHING, BulkKind.GUARDIANS, BulkKind.ENROLMENTS, BulkKind.ROSTERS,
+    BulkKind.MEMBERS, BulkKind.SUBJECTS, BulkKind.ACCESS_LOG,
+)
+
+
+def bulk_in_order(sources: list[InventorySource]) -> list[tuple[InventorySource, BulkFile]]:
+    """Every bulk file of the sources as ``(source, file)``, in :data:`BULK_ORDER` (stable)."""
+    pairs = [(src, b) for src in sources for b in src.inventory.bulk]
+    return sorted(pairs, key=lambda sb: BULK_ORDER.index(sb[1].kind))
 
 MAX_PROBLEMS = 200
 
@@ -225,6 +240,9 @@ class Catalog:
     grants: set[str] = field(default_factory=set)
     sections: set[str] = field(default_factory=set)
     elements: dict[str, str] = field(default_factory=dict)
+    #: teachers and guardians created by bulk teaching / guardians files (not in ``actors``,
+    #: so that a million of them stay a set of strings)
+    people: set[str] = field(default_factory=set)
 
 
 #: Called with {kind: set(ids)} of references not defined in the inputs; returns the subset
@@ -278,7 +296,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
 
     # references: (kind, id) -> first place it was referenced
     pending: dict[tuple[str, str], Problem] = {}
-    role_checks: list[tuple[str, set[Role], Problem]] = []
+    role_checks: dict[tuple[str, frozenset[Role]], Problem] = {}  # first place only
 
     def ref(kind: str, ident: str | None, origin: str, row: int | None, where: str,
             roles: set[Role] | None = None) -> None:
@@ -289,14 +307,16 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             "flows": cat.flows, "sections": cat.sections,
         }[kind]
         noun = kind[:-1]
+        if kind == "actors" and ident in cat.people:
+            return
         if ident not in defined and (kind, ident) not in pending:
             pending[(kind, ident)] = Problem(
                 origin, row, where, f"unknown {noun} {ident!r}: define it in an inventory file "
                 f"loaded with this one, or load the file that defines it first")
-        if roles and kind == "actors":
-            role_checks.append((ident, roles, Problem(
+        if roles and kind == "actors" and (ident, frozenset(roles)) not in role_checks:
+            role_checks[(ident, frozenset(roles))] = (Problem(
                 origin, row, where,
-                f"actor {ident!r} must have role {' or '.join(sorted(r.value for r in roles))}")))
+                f"actor {ident!r} must have role {' or '.join(sorted(r.value for r in roles))}"))
 
     def elements(names: list[str], origin: str, where: str) -> None:
         for n in names:
@@ -345,29 +365,36 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                 ref("actors", t.actor, o, None, f"{w}.teachers[{j}].actor")
 
     # bulk CSVs, streamed
-    for src in sources:
-        for b in src.inventory.bulk:
-            for item in iter_bulk_rows(src, b):
-                if isinstance(item, Problem):
-                    problems.append(item)
-                    if len(problems) >= MAX_PROBLEMS:
-                        break
-                    continue
-                v, name, line = item.values, str(src.base_dir / b.path), item.line
-                if b.kind is BulkKind.ENROLMENTS:
-                    ref("actors", v["org"], name, line, "org", orgs)
-                elif b.kind is BulkKind.ROSTERS:
-                    ref("sections", v["section"], name, line, "section")
-                elif b.kind is BulkKind.GUARDIANS:
-                    ref("actors", v["guardian"], name, line, "guardian")
-                elif b.kind is BulkKind.MEMBERS:
-                    ref("datasets", v["dataset"], name, line, "dataset")
-                elif b.kind is BulkKind.SUBJECTS:
-                    ref("flows", v["flow"], name, line, "flow")
-                elif b.kind is BulkKind.ACCESS_LOG:
-                    ref("actors", v["actor"], name, line, "actor")
-                    ref("datasets", v["dataset"], name, line, "dataset")
-                    elements(v.get("elements") or [], name, "elements")
+    for src, b in bulk_in_order(sources):
+        name = str(src.base_dir / b.path)
+        for item in iter_bulk_rows(src, b):
+            if isinstance(item, Problem):
+                problems.append(item)
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+                continue
+            v, line = item.values, item.line
+            if b.kind is BulkKind.ENROLMENTS:
+                ref("actors", v["org"], name, line, "org", orgs)
+            elif b.kind is BulkKind.ROSTERS:
+                ref("sections", v["section"], name, line, "section")
+            elif b.kind is BulkKind.GUARDIANS:
+                # a guardian not defined anywhere is created (role parent) by the load
+                if v["guardian"] not in cat.actors:
+                    cat.people.add(v["guardian"])
+            elif b.kind is BulkKind.TEACHING:
+                ref("actors", v["school"], name, line, "school", orgs)
+                cat.sections.add(v["section"])
+                if v["teacher"] not in cat.actors:
+                    cat.people.add(v["teacher"])
+            elif b.kind is BulkKind.MEMBERS:
+                ref("datasets", v["dataset"], name, line, "dataset")
+            elif b.kind is BulkKind.SUBJECTS:
+                ref("flows", v["flow"], name, line, "flow")
+            elif b.kind is BulkKind.ACCESS_LOG:
+                ref("actors", v["actor"], name, line, "actor")
+                ref("datasets", v["dataset"], name, line, "dataset")
+                elements(v.get("elements") or [], name, "elements")
 
     if pending:
         wanted: dict[str, set[str]] = {}
@@ -378,7 +405,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             if ident not in found.get(kind, set()):
                 problems.append(prob)
     # role checks for actors defined in the inputs (graph actors are trusted)
-    for ident, roles, prob in role_checks:
+    for (ident, roles), prob in role_checks.items():
         role = cat.actors.get(ident)
         if role is not None and role not in roles:
             problems.append(prob)

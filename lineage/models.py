@@ -197,10 +197,19 @@ class Flow(Windowed):
 
 
 class Grant(Windowed):
-    """An actor may read a dataset, for the students its scope includes at the time."""
+    """An actor may read a dataset, for the students its scope includes at the time.
+
+    A *role grant* names no actor: scope ``roster`` then means "every teacher of the student's
+    sections (at schools within ``scope_org`` when given), while taught", and ``own_child``
+    "every guardian of the student (while enrolled within ``scope_org`` when given)". One such
+    grant replaces one grant per teacher or parent, which a state cannot list (FERPA
+    §99.31(a)(1) school officials; §99.10 parents' right to inspect).
+    """
 
     id: Key = Field(..., description="grant identifier")
-    actor: Key = Field(..., description="actor id that may read")
+    actor: Key | None = Field(None, description="actor id that may read; omit for a role grant "
+                              "(scope roster: every teacher of the student; own_child: every "
+                              "guardian)")
     dataset: Key = Field(..., description="dataset id")
     scope: Scope = Field(..., description="all | roster | own_child | school | district")
     scope_org: Key | None = Field(None, description="school/district for scope school|district")
@@ -216,6 +225,9 @@ class Grant(Windowed):
     def _scope(self):
         if self.scope in (Scope.SCHOOL, Scope.DISTRICT) and not self.scope_org:
             raise ValueError(f"scope {self.scope.value} needs scope_org")
+        if self.actor is None and self.scope not in (Scope.ROSTER, Scope.OWN_CHILD):
+            raise ValueError(f"scope {self.scope.value} needs an actor; only roster and "
+                             "own_child grants may omit it (a role grant)")
         return self
 
 
@@ -243,6 +255,7 @@ class BulkKind(str, Enum):
     MEMBERS = "members"          # dataset, student_id, valid_from, valid_to
     SUBJECTS = "subjects"        # flow, student_id
     ACCESS_LOG = "access_log"    # at, actor, student_id, dataset, action
+    TEACHING = "teaching"        # section, school, teacher, valid_from, valid_to
 
 
 class BulkFile(Base):

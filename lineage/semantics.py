@@ -27,8 +27,10 @@ so the rules are testable and documented in one place. The rules (domain brief, 
 6. **Actors.** The holder of a dataset touched what it holds. A grant gives its actor the
    dataset's records of the students its scope includes *at the time*: ``all``; ``school`` /
    ``district`` while enrolled at ``scope_org``; ``roster`` while the student is in a section the
-   actor teaches (both windows); ``own_child`` while the actor is the student's guardian. Grant
-   elements narrow what the dataset holds.
+   actor teaches (both windows); ``own_child`` while the actor is the student's guardian. A *role
+   grant* (no actor) applies to each of the student's teachers (``roster``; sections at schools
+   within ``scope_org`` when given) or guardians (``own_child``; while enrolled within
+   ``scope_org`` when given). Grant elements narrow what the dataset holds.
 7. **Class.** An actor's class is the strongest it reached: identifiable > de-identified >
    aggregate. Elements, dates, bases and datasets are those of that class.
 8. **Touching is permanent.** ``first_date`` is the first day; ``last_date`` is when holding or
@@ -257,7 +259,7 @@ class Disclosure:
 class Lineage:
     """The evaluation of the rules for one student over a dataset subgraph.
 
-    ``datasets`` maps dataset id -> the row of ``dataset_details.cypher`` (with ``grants``
+    ``datasets`` maps dataset id -> a dataset row of ``lineage_subgraph.cypher`` (with ``grants``
     extended by the per-person grants). ``as_of`` cuts every window at that date.
     """
 
@@ -421,20 +423,48 @@ class Lineage:
         return changed
 
     # -- rule 6-9 ---------------------------------------------------------------------------
-    def _scope_windows(self, g: dict) -> WindowSet:
+    def _scope_windows(self, g: dict, actor: str | None = None) -> WindowSet:
+        """The days ``g``'s scope includes the student, for ``actor`` (default: the grant's).
+
+        For a role grant (no actor) ``actor`` is one of the student's teachers or guardians; a
+        ``scope_org`` then limits ``roster`` to sections at schools within it and ``own_child``
+        to the days the student is enrolled within it.
+        """
         scope = g.get("scope")
         ctx = self.ctx
+        actor = actor if actor is not None else g.get("actor")
+        org = g.get("scope_org")
         if scope == Scope.ALL.value:
             return WindowSet([ALWAYS])
         if scope in (Scope.SCHOOL.value, Scope.DISTRICT.value):
-            return WindowSet(Window.of(e["valid_from"], e["valid_to"]) for e in ctx.enrolments
-                             if g.get("scope_org") in (e.get("chain") or [e["org"]]))
+            return self._enrolled_within(org)
         if scope == Scope.ROSTER.value:
             return WindowSet(Window.of(t["in_from"], t["in_to"]) & Window.of(t["teach_from"], t["teach_to"])
-                             for t in ctx.teaching if t["teacher"] == g.get("actor"))
+                             for t in ctx.teaching if t["teacher"] == actor
+                             and (g.get("actor") is not None or org is None
+                                  or org in (t.get("chain") or [])))
         if scope == Scope.OWN_CHILD.value:
-            return WindowSet(_w(x) for x in ctx.guardians if x["guardian"] == g.get("actor"))
+            w = WindowSet(_w(x) for x in ctx.guardians if x["guardian"] == actor)
+            if g.get("actor") is None and org is not None:
+                w = w.intersect_set(self._enrolled_within(org))
+            return w
         return WindowSet()
+
+    def _enrolled_within(self, org: str | None) -> WindowSet:
+        """The days the student was enrolled at ``org`` or at an org below it."""
+        return WindowSet(Window.of(e["valid_from"], e["valid_to"]) for e in self.ctx.enrolments
+                         if org in (e.get("chain") or [e["org"]]))
+
+    def _grantees(self, g: dict) -> list[str]:
+        """Who a grant gives access: its actor, or for a role grant (no actor) each of the
+        student's teachers (scope ``roster``) or guardians (``own_child``)."""
+        if g.get("actor") is not None:
+            return [g["actor"]]
+        if g.get("scope") == Scope.ROSTER.value:
+            return sorted({t["teacher"] for t in self.ctx.teaching})
+        if g.get("scope") == Scope.OWN_CHILD.value:
+            return sorted({x["guardian"] for x in self.ctx.guardians})
+        return []
 
     def _ancestry(self, did: str, level: Access, seen: set | None = None) -> list[str]:
         """Datasets on the paths that brought ``level`` records into ``did`` (roots first)."""
@@ -463,12 +493,14 @@ class Lineage:
                 if holder:
                     yield Entry(holder, did, level, reach.held, set(reach.elements), reach)
                 for g in d.get("grants") or []:
-                    if g.get("actor") == holder:
-                        continue
-                    w = reach.held.intersect(_w(g) & self.horizon).intersect_set(self._scope_windows(g))
-                    if w:
-                        allowed = set(g.get("elements") or []) or set(reach.elements)
-                        yield Entry(g["actor"], did, level, w, reach.elements & allowed, reach, g)
+                    for actor in self._grantees(g):
+                        if actor == holder:
+                            continue
+                        w = reach.held.intersect(_w(g) & self.horizon).intersect_set(
+                            self._scope_windows(g, actor))
+                        if w:
+                            allowed = set(g.get("elements") or []) or set(reach.elements)
+                            yield Entry(actor, did, level, w, reach.elements & allowed, reach, g)
 
     def exposures(self, actors: dict[str, dict] | None = None) -> list[ActorExposure]:
         """Every actor's exposure (rules 6-9), sorted by class then first date then id.
@@ -537,7 +569,7 @@ class Lineage:
                     elements |= set(e["elements"])
                     continue
                 d = self.ds.get(did) or {}
-                own = [g for g in d.get("grants") or [] if g.get("actor") == aid and g.get("elements")]
+                own = [g for g in d.get("grants") or [] if aid in self._grantees(g) and g.get("elements")]
                 held = self.reach.get(did, {}).get(Access.IDENTIFIABLE)
                 if own:
                     for g in own:

@@ -38,4 +38,4 @@ class LineageSettings(BaseSettings):
     home: Path = Field(Path(".lineage"), description="folder of the local Neo4j server")
     bolt_port: int = Field(7687, description="local server Bolt port")
     http_port: int = Field(7474, description="local server HTTP (Browser) port")
-    batch_size: int = Field(5000, description="rows per UNWIND batch when loading")
+    batch_size: int = Field(20000, description="rows per UNWIND batch when loading")

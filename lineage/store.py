@@ -114,7 +114,8 @@ class Store:
             ) as session:
                 result = session.run(cypher, params)
                 for record in result:
-                    yield record.data()
+                    # queries return maps and lists, never nodes: skip data()'s recursive copy
+                    yield dict(zip(record.keys(), record.values()))
 
     # writes --------------------------------------------------------------
     def write(self, name: str, **params: Any) -> neo4j.SummaryCounters:

@@ -52,8 +52,7 @@ from pydantic import BaseModel
 
 from lineage.errors import UsageError
 from lineage.models import (
-    Actor, Agreement, BulkFile, BulkKind, Coverage, Dataset, Flow, Grant, Inventory, Section,
-    Teaching,
+    Actor, Agreement, BulkFile, BulkKind, Coverage, Dataset, Flow, Grant, Inventory,
 )
 from lineage.vocabulary import (
     AgreementKind, FlowKind, Granularity, LegalBasis, Operation, Retention, Role, Scope,
@@ -90,6 +89,7 @@ CSV_FILES: dict[BulkKind, tuple[str, tuple[str, ...]]] = {
     BulkKind.MEMBERS: ("members.csv", ("dataset", "student_id", "valid_from", "valid_to")),
     BulkKind.SUBJECTS: ("subjects.csv", ("flow", "student_id")),
     BulkKind.ACCESS_LOG: ("access_log.csv", ("at", "actor", "student_id", "dataset", "action")),
+    BulkKind.TEACHING: ("teaching.csv", ("section", "school", "teacher", "valid_from", "valid_to")),
 }
 
 
@@ -635,6 +635,16 @@ class _Generator:
                                 granularity=Granularity.STUDENT,
                                 purpose="student information system",
                                 elements=list(SIS_ELEMENTS), coverage=[Coverage(org=did)]))
+        # role grants: every teacher reads their own sections' students, every guardian their
+        # own children, through this SIS (one grant each instead of one per person)
+        add("grants", Grant(id=f"TG-{did}", dataset=sis, scope=Scope.ROSTER, scope_org=did,
+                            elements=list(TEACHER_ELEMENTS),
+                            legal_basis=LegalBasis.SCHOOL_OFFICIAL,
+                            purpose="teaching the students in their sections",
+                            valid_from=FIRST_DAY))
+        add("grants", Grant(id=f"PG-{did}", dataset=sis, scope=Scope.OWN_CHILD, scope_org=did,
+                            elements=list(GUARDIAN_ELEMENTS), legal_basis=LegalBasis.PARENT,
+                            purpose="parent portal", valid_from=FIRST_DAY))
         add("flows", Flow(id=f"STATE-{did}", kind=FlowKind.DISCLOSURE, source=sis,
                           target="state-slds", elements=list(STATE_ELEMENTS),
                           legal_basis=LegalBasis.AUDIT_EVALUATION,
@@ -689,24 +699,15 @@ class _Generator:
                             scope=Scope.SCHOOL, scope_org=school.id,
                             legal_basis=LegalBasis.SCHOOL_OFFICIAL,
                             purpose="school administration", valid_from=FIRST_DAY))
-        for t in range(school.teacher0, school.teacher0 + school.teachers):
-            tid = self.tid(t)
-            add("actors", Actor(id=tid, role=Role.TEACHER))
-            add("grants", Grant(id=f"TG-{tid}", actor=tid, dataset=sis, scope=Scope.ROSTER,
-                                elements=list(TEACHER_ELEMENTS),
-                                legal_basis=LegalBasis.SCHOOL_OFFICIAL,
-                                purpose="teaching the students in their sections",
-                                valid_from=FIRST_DAY))
+        # sections and their teachers go to teaching.csv (teachers are created by the load)
         self._current_school = s
         self._current_sections = [[self.section_id(school, y, k) for k in range(school.sections)]
                                   for y in range(len(_Y))]
         for y, (_label, ys, ye) in enumerate(_Y):
-            teach = (date.fromordinal(ys), date.fromordinal(ye))
+            f, t = _iso(ys), _iso(ye)
             for k in range(school.sections):
-                add("sections", Section(
-                    id=self._current_sections[y][k], school=school.id,
-                    teachers=[Teaching(actor=self.tid(self.section_teacher(school, y, k)),
-                                       valid_from=teach[0], valid_to=teach[1])]))
+                self.row(BulkKind.TEACHING, self._current_sections[y][k], school.id,
+                         self.tid(self.section_teacher(school, y, k)), f, t)
         self.summary.sections += school.sections * len(_Y)
 
         sibling_of: list[str] | None = None
@@ -752,8 +753,6 @@ class _Generator:
                 self.next_guardian += 1
                 gid = f"G{g + 1:0{self.gw}d}"
                 guardians.append(gid)
-                self.inv.add("actors", Actor(id=gid, role=Role.PARENT))
-                self._guardian_grant(gid, d, FIRST_DAY)
         for gid in guardians:
             row(BulkKind.GUARDIANS, gid, sid, "", "")
 
@@ -798,8 +797,6 @@ class _Generator:
             self.transfer_flows.add(transfer)
             row(BulkKind.SUBJECTS, fid, sid)
             self.summary.transfers += 1
-            for gid in guardians:
-                self._guardian_grant(gid, d2, date.fromordinal(_Y[b + 1][1]))
 
         # research samples
         for st in STUDIES:
@@ -811,13 +808,6 @@ class _Generator:
             self._access(sid, spells, roster, guardians)
 
         return None if transfer is not None else guardians
-
-    def _guardian_grant(self, gid: str, d: int, start: date) -> None:
-        did = self.districts[d].id
-        self.inv.add("grants", Grant(id=f"PG-{gid}-{did}", actor=gid, dataset=f"{did}-sis",
-                                     scope=Scope.OWN_CHILD, elements=list(GUARDIAN_ELEMENTS),
-                                     legal_basis=LegalBasis.PARENT, purpose="parent portal",
-                                     valid_from=start))
 
     def _transfer_flow_id(self, d1: int, d2: int, b: int) -> str:
         return f"XFER-{self.districts[d1].id}--{self.districts[d2].id}-{_Y[b + 1][0]}"

@@ -116,12 +116,19 @@ def check_integrity(out: Path) -> dict:
             assert agreement.valid_from <= f.valid_from
             assert f.valid_to is None or f.valid_to <= agreement.valid_to
     for g in inv.grants:
-        assert g.actor in actors and g.dataset in datasets
+        # role grants (no actor) reach every teacher / guardian of the student
+        assert (g.actor in actors) if g.actor else g.scope in (Scope.ROSTER, Scope.OWN_CHILD)
+        assert g.dataset in datasets
         assert g.scope_org is None or g.scope_org in actors
         assert known(g.elements)
-    for s in inv.sections:
-        assert actors[s.school].role is Role.SCHOOL
-        assert len(s.teachers) == 1 and actors[s.teachers[0].actor].role is Role.TEACHER
+    assert not inv.sections   # sections and teachers come in teaching.csv
+    teachers: dict[str, str] = {}
+    for r in rows(out, "teaching.csv"):
+        assert actors[r["school"]].role is Role.SCHOOL
+        assert r["section"] not in sections, "duplicate section"
+        assert r["teacher"] not in actors, "teachers are created by the load, not listed"
+        assert teachers.setdefault(r["teacher"], r["school"]) == r["school"], "one school each"
+        sections[r["section"]] = (r["school"], r["teacher"], d(r["valid_from"]), d(r["valid_to"]))
 
     enrolments = defaultdict(list)
     for r in rows(out, "enrolments.csv"):
@@ -130,18 +137,19 @@ def check_integrity(out: Path) -> dict:
     students = set(enrolments)
     rosters = defaultdict(list)
     for r in rows(out, "rosters.csv"):
-        section = sections[r["section"]]
+        school, teacher, t_from, t_to = sections[r["section"]]
         start, end = d(r["valid_from"]), d(r["valid_to"])
         assert r["student_id"] in students
-        assert any(org == section.school and s0 <= start and (e0 is None or end <= e0)
+        assert any(org == school and s0 <= start and (e0 is None or end <= e0)
                    for org, s0, e0 in enrolments[r["student_id"]]), "roster outside enrolment"
-        t = section.teachers[0]
-        assert t.valid_from <= start and end <= t.valid_to, "roster outside the school year"
-        rosters[r["student_id"]].append((t.actor, start, end))
+        assert t_from <= start and end <= t_to, "roster outside the school year"
+        rosters[r["student_id"]].append((teacher, start, end))
     guardians = defaultdict(set)
     for r in rows(out, "guardians.csv"):
-        assert actors[r["guardian"]].role is Role.PARENT and r["student_id"] in students
+        assert r["guardian"].startswith("G") and r["guardian"] not in actors
+        assert r["student_id"] in students
         guardians[r["student_id"]].add(r["guardian"])
+    people = set(teachers) | {g for gs in guardians.values() for g in gs}
     members = rows(out, "members.csv")
     for r in members:
         assert datasets[r["dataset"]].members_only and r["student_id"] in students
@@ -150,11 +158,12 @@ def check_integrity(out: Path) -> dict:
         assert r["flow"] in flows and r["student_id"] in students
     access = rows(out, "access_log.csv")
     for r in access:
-        assert r["actor"] in actors and r["dataset"] in datasets and r["student_id"] in students
+        assert r["actor"] in people and r["dataset"] in datasets and r["student_id"] in students
         assert r["action"] == "read"
         assert any(y.start <= d(r["at"]) <= y.end for y in YEARS)
     return dict(inv=inv, actors=actors, datasets=datasets, agreements=agreements, flows=flows,
-                sections=sections, enrolments=enrolments, rosters=rosters, guardians=guardians,
+                sections=sections, teachers=teachers, enrolments=enrolments, rosters=rosters,
+                guardians=guardians,
                 members=members, subjects=subjects, access=access)
 
 
@@ -170,18 +179,18 @@ def test_shape_follows_the_ratios(small):
     assert [s for s in ix["enrolments"]][:2] == ["S0000001", "S0000002"]
     assert roles[Role.DISTRICT] == 1
     assert roles[Role.SCHOOL] == round(N / 650)
-    assert N / 16 * 0.85 <= roles[Role.TEACHER] <= N / 16 * 1.15
+    assert N / 16 * 0.85 <= len(ix["teachers"]) <= N / 16 * 1.15
     assert 10 <= roles[Role.VENDOR] <= 40
     assert roles[Role.RESEARCHER] == 4
     assert {"state-doe", "us-ed", "public"} <= set(actors)
-    # guardians: 1-2 per student, a grant (own_child, parent portal) for each
+    # guardians: 1-2 per student; one role grant per district SIS for every guardian (parent
+    # portal, own_child) and one for every teacher (roster)
     per_student = [len(g) for g in ix["guardians"].values()]
     assert len(per_student) == N and min(per_student) >= 1 and max(per_student) <= 2
     assert 1.3 <= sum(per_student) / N <= 1.8
-    parent_grants = {g.actor for g in inv.grants if g.scope is Scope.OWN_CHILD}
-    assert parent_grants == {a for a, x in actors.items() if x.role is Role.PARENT}
-    roster_grants = {g.actor for g in inv.grants if g.scope is Scope.ROSTER}
-    assert roster_grants == {a for a, x in actors.items() if x.role is Role.TEACHER}
+    role_grants = {(g.scope, g.dataset, g.scope_org) for g in inv.grants if g.actor is None}
+    assert role_grants == {(Scope.OWN_CHILD, "sd001-sis", "sd001"), (Scope.ROSTER, "sd001-sis", "sd001")}
+    assert roles[Role.PARENT] == roles[Role.TEACHER] == 0
     school_grants = {g.scope_org for g in inv.grants if g.scope is Scope.SCHOOL}
     assert school_grants == {a for a, x in actors.items() if x.role is Role.SCHOOL}
     # about 4 sections per student and school year; most students stay all three years
@@ -218,9 +227,7 @@ def test_transfers_and_access_log(multi):
     assert len(districts) == 2
     transfers = ix["subjects"]
     assert 0.01 * n <= len(transfers) <= 0.03 * n
-    grants_of = defaultdict(set)
-    for g in inv.grants:
-        grants_of[g.actor].add(g.dataset)
+    role_grants = {(g.scope, g.dataset) for g in inv.grants if g.actor is None}
     for r in transfers:
         flow = ix["flows"][r["flow"]]
         assert flow.legal_basis.value == "other_school"
@@ -231,10 +238,10 @@ def test_transfers_and_access_log(multi):
         assert flow.source == f"{actors[a].part_of}-sis"
         assert flow.target == f"{actors[b].part_of}-sis"
         assert flow.valid_from <= start and end <= flow.valid_from
-        for g in ix["guardians"][r["student_id"]]:
-            assert grants_of[g] == {flow.source, flow.target}
+        # the parent portals of both districts reach the guardians through role grants
+        assert {(Scope.OWN_CHILD, flow.source), (Scope.OWN_CHILD, flow.target)} <= role_grants
     # teachers read their own roster students, about 1% of events are off-roster
-    teacher_events = [r for r in ix["access"] if actors[r["actor"]].role is Role.TEACHER]
+    teacher_events = [r for r in ix["access"] if r["actor"] in ix["teachers"]]
     off = [r for r in teacher_events
            if not any(t == r["actor"] and s <= d(r["at"]) <= e
                       for t, s, e in ix["rosters"][r["student_id"]])]

@@ -1,6 +1,7 @@
 // Purpose: create or update access grants (who may read which dataset, for which students).
-// Parameters: $rows: list of {id, actor, dataset, scope, scope_org, elements: [name],
+// Parameters: $rows: list of {id, actor (null for a role grant), dataset, scope, scope_org, elements: [name],
 //   legal_basis, agreement, purpose, valid_from, valid_to}.
+//   $person_scopes: the scopes that can name one person (Scope.ROSTER, Scope.OWN_CHILD).
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (g:Grant {id: r.id})
@@ -13,13 +14,13 @@ CALL (g, r) {
   MERGE (g)-[:GRANTED_TO]->(a)
 }
 CALL (g, r) {
-  // broad grants (all, school, district) hang on ON; per-person grants (roster, own_child) on
-  // SCOPED_ON, so that one student's grants are found from the teacher/guardian side.
+  // broad grants (all, school, district) and role grants (no actor) hang on ON; per-person
+  // grants (roster, own_child naming one actor) on SCOPED_ON, so that one student's grants
+  // are found from the teacher/guardian side.
   MATCH (d:Dataset {id: r.dataset})
-  FOREACH (_ IN CASE WHEN r.scope IN ['roster', 'own_child'] THEN [] ELSE [1] END |
-    MERGE (g)-[:ON]->(d))
-  FOREACH (_ IN CASE WHEN r.scope IN ['roster', 'own_child'] THEN [1] ELSE [] END |
-    MERGE (g)-[:SCOPED_ON]->(d))
+  WITH g, d, r.actor IS NOT NULL AND r.scope IN $person_scopes AS personal
+  FOREACH (_ IN CASE WHEN personal THEN [] ELSE [1] END | MERGE (g)-[:ON]->(d))
+  FOREACH (_ IN CASE WHEN personal THEN [1] ELSE [] END | MERGE (g)-[:SCOPED_ON]->(d))
 }
 CALL (g, r) {
   UNWIND r.elements AS name

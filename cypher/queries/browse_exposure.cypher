@@ -4,7 +4,8 @@
 //   every flow downstream (dataset -> flow -> dataset, with the agreement it runs under), the
 //   actor holding each dataset reached, the grants that can reach the student (broad grants
 //   scoped to all or to the student's school/district; roster grants through the student's
-//   sections; own-child grants through the student's guardians) and access-log events.
+//   sections; own-child grants through the student's guardians; role grants with the teachers
+//   and guardians they reach) and access-log events.
 //   Dates are NOT applied here (use 'lineage exposure' / 'lineage path' for the exact answer):
 //   a flow that lists its students is followed only when it lists this student, and a
 //   members-only dataset only when the student is a member.
@@ -75,7 +76,23 @@ CALL (s, starts, reached, orgs) {
   WHERE g.scope = 'own_child' AND d IN reached
   RETURN p
   UNION
-  // 7. access-log events: who actually read the student's record
+  // 7. role grants (no actor: every teacher of the student / every guardian) on reached datasets,
+  //    with the student's teachers and guardians they reach
+  MATCH p = (d:Dataset)<-[:ON]-(g:Grant)
+  WHERE d IN reached AND g.actor IS NULL
+  RETURN p
+  UNION
+  MATCH p = (s)-[:IN_SECTION]->(:Section)<-[:TEACHES]-(:Actor)
+  WHERE EXISTS { MATCH (g:Grant)-[:ON]->(d:Dataset)
+                 WHERE g.actor IS NULL AND g.scope = 'roster' AND d IN reached }
+  RETURN p
+  UNION
+  MATCH p = (s)<-[:GUARDIAN_OF]-(:Actor)
+  WHERE EXISTS { MATCH (g:Grant)-[:ON]->(d:Dataset)
+                 WHERE g.actor IS NULL AND g.scope = 'own_child' AND d IN reached }
+  RETURN p
+  UNION
+  // 8. access-log events: who actually read the student's record
   MATCH p = (s)<-[:ACCESSED]-(:Actor)
   RETURN p
 }

@@ -9,7 +9,8 @@
 //   memberships [{dataset, valid_from, valid_to}] explicit dataset membership
 //   subject_flows [flow id] flows that list this student
 //   cells       [{id, dataset, label, size, suppressed, elements}] named small cells
-//   teaching    [{teacher, section, in_from, in_to, teach_from, teach_to}] roster links
+//   teaching    [{teacher, section, chain: [school id and the orgs above it], in_from, in_to,
+//               teach_from, teach_to}] roster links
 //   guardians   [{guardian, valid_from, valid_to}]
 //   accesses    [{actor, at, dataset, action, elements}] access-log events about the student
 UNWIND $student_keys AS student_key
@@ -28,7 +29,9 @@ RETURN s.key AS key,
      {id: c.id, dataset: d.id, label: c.label, size: c.size, suppressed: c.suppressed,
       elements: c.elements}] AS cells,
   [(s)-[r:IN_SECTION]->(x:Section)<-[t:TEACHES]-(a:Actor) |
-     {teacher: a.id, section: x.id, in_from: r.valid_from, in_to: r.valid_to,
+     {teacher: a.id, section: x.id,
+      chain: [(x)-[:SECTION_OF]->(o:Actor) | [o.id] + [(o)-[:PART_OF*1..3]->(p:Actor) | p.id]][0],
+      in_from: r.valid_from, in_to: r.valid_to,
       teach_from: t.valid_from, teach_to: t.valid_to}] AS teaching,
   [(g:Actor)-[r:GUARDIAN_OF]->(s) |
      {guardian: g.id, valid_from: r.valid_from, valid_to: r.valid_to}] AS guardians,

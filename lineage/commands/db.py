@@ -83,9 +83,12 @@ def db() -> None:
 @click.option("--http-port", type=int, default=None,
               help="HTTP/Browser port [env LINEAGE_HTTP_PORT; 7474].")
 @click.option("--heap", default="1g", show_default=True, help="JVM max heap, e.g. 512m, 2g.")
+@click.option("--pagecache", default="512m", show_default=True,
+              help="Neo4j page cache (store files kept in memory), e.g. 512m, 4g; a state of a "
+                   "million students wants ~4g.")
 @_timeout_option(120, "answer on Bolt")
 @click.pass_obj
-def start(app, home, bolt_port, http_port, heap, timeout) -> None:
+def start(app, home, bolt_port, http_port, heap, pagecache, timeout) -> None:
     """Start the local Neo4j server (downloads it from Maven Central on first use).
 
     It listens on 127.0.0.1 only, with authentication disabled. Data stays in HOME/data
@@ -94,7 +97,7 @@ def start(app, home, bolt_port, http_port, heap, timeout) -> None:
     settings = app.lineage
     home = home or settings.home
     info = server.start(home, bolt_port=bolt_port or settings.bolt_port,
-                        http_port=http_port or settings.http_port, heap=heap, timeout=timeout)
+                        http_port=http_port or settings.http_port, heap=heap, pagecache=pagecache, timeout=timeout)
     head = "already running" if info.already_running else "started"
     click.echo(f"Local Neo4j server {head} in {info.home}")
     for line in _describe(info):

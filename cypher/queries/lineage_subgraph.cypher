@@ -1,0 +1,47 @@
+// Purpose: the dataset subgraph the lineage rules work on, in ONE round trip: every dataset
+//   downstream of the start datasets (bounded, directed traversal returning distinct datasets,
+//   not paths) with its holder, its inflows (with their agreement) and the grants that can
+//   matter, plus the names and roles of the actors involved.
+// Parameters: $starts: dataset ids where the records start (a student's coverage, memberships,
+//   flows listing the student, small cells; or for impact the datasets upstream of a breach);
+//   $orgs: org ids (broad grants scoped to one of them count; [] = none);
+//   $people: actor ids whose own grants count whatever their scope, and whose names are wanted
+//   (a student's teachers and guardians and access-log actors; an impact's actor; may be []).
+//   Role grants (no actor: every teacher / every guardian) always count.
+// Returns: one row {datasets, actors}:
+//   datasets  [{id, name, granularity, elements, members_only, retention, valid_from, valid_to,
+//             min_cell_size, suppressed, holder: {id, name, role}, coverage: [{org,
+//             valid_from, valid_to}], inflows: [flow {...,
+//             agreement_info}], grants: [grant {id, actor, scope, scope_org, elements,
+//             legal_basis, agreement, purpose, valid_from, valid_to}]}]
+//   actors    [{id, name, role}] grant actors and $people found in the graph
+CALL () {
+  UNWIND $starts AS sid
+  MATCH (:Dataset {id: sid})-[:SOURCE_OF|TARGETS*0..24]->(d:Dataset)
+  RETURN DISTINCT d
+}
+WITH d,
+  [(g:Grant)-[:ON]->(d) WHERE g.scope = 'all' OR g.scope_org IN $orgs OR g.actor IN $people
+                              OR g.actor IS NULL | g] +
+  CASE WHEN size($people) = 0 THEN [] ELSE
+    [(g:Grant)-[:SCOPED_ON]->(d) WHERE g.actor IN $people | g] END AS grants
+WITH collect({
+  id: d.id, name: d.name, granularity: d.granularity, elements: d.elements,
+  members_only: d.members_only, retention: d.retention, valid_from: d.valid_from,
+  valid_to: d.valid_to, min_cell_size: d.min_cell_size, suppressed: d.suppressed,
+  holder: [(h:Actor)-[:HOLDS]->(d) | h {.id, .name, .role}][0],
+  coverage: [(d)-[c:COVERS]->(o:Actor) | {org: o.id, valid_from: c.valid_from, valid_to: c.valid_to}],
+  inflows: [(f:Flow)-[:TARGETS]->(d) |
+     f {.id, .kind, .operation, .source, .target, .elements, .legal_basis, .agreement, .purpose,
+        .threat, .valid_from, .valid_to, .subjects_only,
+        agreement_info: [(f)-[:UNDER]->(ag:Agreement) |
+          ag {.id, .kind, .purpose, .legal_basis, .valid_from, .valid_to, .destroy_by,
+              .permitted_elements, .recipients}][0]}],
+  grants: [g IN grants | g {.id, .actor, .scope, .scope_org, .elements, .legal_basis,
+                            .agreement, .purpose, .valid_from, .valid_to}]
+}) AS datasets, collect(grants) AS grant_lists
+WITH datasets,
+  reduce(acc = $people, l IN grant_lists | acc + [g IN l WHERE g.actor IS NOT NULL | g.actor]) AS ids
+RETURN datasets,
+  COLLECT { UNWIND ids AS i WITH DISTINCT i MATCH (a:Actor {id: i}) RETURN a {.id, .name, .role} }
+    AS actors
