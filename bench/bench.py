@@ -3,12 +3,16 @@
 Usage::
 
     python bench/bench.py --students 10000 [--seed 1] [--out bench/out] [--exposure-samples 1000]
-        [--batch-size 5000] [--neo4j-conf /path/to/neo4j.conf] [--skip-update]
+        [--batch-size 20000] [--neo4j-conf PATH] [--skip-update] [--skip-baselines]
 
-One run on one machine: generate (or reuse) the synthetic state, reset the graph, load it,
-re-load each bulk CSV alone (idempotent MERGE re-run = *update* throughput), a bare
-``UNWIND ... CREATE`` baseline, exposure latency, impact throughput, the policy audit, peak RSS.
-Prints figures as it goes, then a markdown block. WARNING: it deletes every node of the graph.
+One run on one machine: generate (or reuse) the synthetic state, reset the graph, load it (per
+kind: rows/s), write the same bulk rows again with a bare ``UNWIND ... CREATE`` (the ceiling
+over Bolt) and report each kind's ratio to it, optionally re-load each kind (MERGE re-run =
+update throughput), then ``exposure`` latency over random students, ``impact`` throughput
+(by classes, and one student at a time as the same-run baseline), the policy audit and the
+Python process's peak RSS. Prints progress lines, then a markdown block for RESULTS.md.
+
+WARNING: it deletes every node of the target graph; point it at a scratch server.
 """
 
 from __future__ import annotations
@@ -27,15 +31,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lineage import answers, policy  # noqa: E402
-from lineage.ingest import _BULK_STATEMENT, _batched, bulk_param, load, read_sources  # noqa: E402
-from lineage.inventory import BulkRow, iter_bulk_rows  # noqa: E402
+from lineage.ingest import (  # noqa: E402
+    _BULK_EXTRA, _BULK_STATEMENT, _batched, _partition_key, bulk_param, load, partitioned,
+    prefetch, read_sources,
+)
+from lineage.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
 from lineage.models import BulkKind  # noqa: E402
 from lineage.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
 from lineage.settings import Neo4jSettings  # noqa: E402
 from lineage.store import Store  # noqa: E402
 from lineage.synth import generate  # noqa: E402
+from lineage.vocabulary import Role  # noqa: E402
 
-BULK_KINDS = ("enrolments", "rosters", "guardians", "members", "access_log")
+BULK_KINDS = ("teaching", "guardians", "enrolments", "rosters", "members", "subjects",
+              "access_log")
+#: the rows the issue's load target names: enrolments, rosters and dataset coverage (members)
+TARGET_KINDS = ("enrolments", "rosters", "members")
 
 
 def log(msg: str) -> None:
@@ -48,6 +59,7 @@ def rss_mb() -> float:
 
 
 def pct(xs: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
     xs = sorted(xs)
     if not xs:
         return float("nan")
@@ -66,6 +78,7 @@ def machine_facts(conf: Path | None) -> dict[str, str]:
             if line.startswith("model name"):
                 facts["cpu"] = line.split(":", 1)[1].strip()
                 break
+        facts["loadavg"] = Path("/proc/loadavg").read_text().split(" ")[0]
     except OSError:
         pass
     if conf and conf.is_file():
@@ -76,15 +89,36 @@ def machine_facts(conf: Path | None) -> dict[str, str]:
     return facts
 
 
-def bulk_rows(sources, kind: str, pseudo: Pseudonymizer):
-    """Rows of one bulk kind, built exactly as ingest.load does."""
-    for src in sources:
-        for b in src.inventory.bulk:
-            if b.kind.value != kind:
-                continue
-            for item in iter_bulk_rows(src, b):
-                if isinstance(item, BulkRow):
-                    yield bulk_param(item, pseudo)
+def kind_rows(sources, kind: str, pseudo: Pseudonymizer):
+    """Rows of one bulk kind, built exactly as ingest.load builds them (streamed)."""
+    for src, b in bulk_in_order(sources):
+        if b.kind.value != kind:
+            continue
+        for item in iter_bulk_rows(src, b):
+            if isinstance(item, BulkRow):
+                yield bulk_param(item, pseudo)
+
+
+def bare(store: Store, sources, kind: str, pseudo: Pseudonymizer, batch: int, writers: int,
+         section_school: dict[str, str]) -> tuple[int, float]:
+    """Write one kind's rows with bench/bare_create exactly as load streams them (same rows,
+    batches, prefetching, partitioning and number of concurrent writers); then delete them."""
+    n = 0
+
+    def counted():
+        nonlocal n
+        for r in kind_rows(sources, kind, pseudo):
+            n += 1
+            yield r
+
+    key = _partition_key(BulkKind(kind), section_school, batch)
+    t = time.perf_counter()
+    store.write_partitioned("bench/bare_create",
+                            prefetch(partitioned(counted(), key, batch, writers)), writers=writers)
+    dt = time.perf_counter() - t
+    while store.write("bench/bare_delete", limit=100_000).nodes_deleted:
+        pass
+    return n, dt
 
 
 def main() -> int:
@@ -93,8 +127,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     ap.add_argument("--exposure-samples", type=int, default=1000)
-    ap.add_argument("--batch-size", type=int, default=5000)
-    ap.add_argument("--neo4j-conf", type=Path, default=Path("/tmp/h6/conf/neo4j.conf"))
+    ap.add_argument("--batch-size", type=int, default=20_000)
+    ap.add_argument("--writers", type=int, default=2,
+                    help="concurrent writer sessions, for the load and the bare baseline alike")
+    ap.add_argument("--neo4j-conf", type=Path, default=None,
+                    help="the server's neo4j.conf, to report server.memory.* with the figures")
+    ap.add_argument("--server-heap", default="?",
+                    help="the server's JVM heap (e.g. the --heap given to 'lineage db start'), "
+                         "reported with the figures")
     ap.add_argument("--skip-update", action="store_true",
                     help="skip the per-kind idempotent re-load (update throughput)")
     args = ap.parse_args()
@@ -103,24 +143,17 @@ def main() -> int:
     res: dict[str, object] = {}
     n = args.students
     facts = machine_facts(args.neo4j_conf)
+    facts.setdefault("server.memory.heap.max_size", args.server_heap)
 
     # 1. synthetic state ---------------------------------------------------------------
     out = args.out / str(n)
     if (out / "inventory.yaml").is_file():
         log(f"[gen] reusing {out}")
-        res["gen_s"] = None
     else:
         t = time.perf_counter()
         s = generate(out, n, args.seed)
-        res["gen_s"] = time.perf_counter() - t
-        log(f"[gen] {out}: {res['gen_s']:.1f} s, rows {s.rows}, items {s.items}")
+        log(f"[gen] {out}: {time.perf_counter() - t:.1f} s, rows {s.rows}")
     inv_mb = (out / "inventory.yaml").stat().st_size / 1e6
-    csv_rows = {}
-    for k in BULK_KINDS:
-        p = out / f"{k}.csv"
-        with p.open("rb") as fh:
-            csv_rows[k] = max(0, sum(1 for _ in fh) - 1)
-    log(f"[gen] inventory.yaml {inv_mb:.1f} MB; csv rows {csv_rows}")
 
     with Store(Neo4jSettings()) as store:
         v = store.verify()
@@ -128,73 +161,56 @@ def main() -> int:
         log(f"[env] {facts}")
 
         # 2. reset + full load ---------------------------------------------------------
-        t = time.perf_counter()
         store.reset()
-        res["reset_s"] = time.perf_counter() - t
         t = time.perf_counter()
         sources = read_sources([out / "inventory.yaml"])
         res["parse_s"] = time.perf_counter() - t
-        log(f"[load] reset {res['reset_s']:.1f} s, parse inventory.yaml {res['parse_s']:.1f} s, "
-            f"RSS peak so far {rss_mb():.0f} MB")
         t = time.perf_counter()
-        summary = load(store, sources, pseudo, batch_size=args.batch_size)
+        summary = load(store, sources, pseudo, batch_size=args.batch_size, writers=args.writers)
         res["load_s"] = time.perf_counter() - t
+        written = sum(summary.seconds.values())
+        res["validate_s"] = res["load_s"] - written
         res["items"] = dict(summary.items)
+        res["seconds"] = dict(summary.seconds)
         bulk_total = sum(summary.items.get(k, 0) for k in BULK_KINDS)
-        all_items = sum(summary.items.values())
         res["bulk_rows"] = bulk_total
-        res["all_items"] = all_items
         res["load_rows_s"] = bulk_total / res["load_s"]
-        res["load_items_s"] = all_items / res["load_s"]
         res["rss_after_load_mb"] = rss_mb()
         res["graph"] = store.counts()
-        log(f"[load] load() {res['load_s']:.1f} s (validate+write, excl. YAML parse); items "
-            f"{summary.items}; bulk rows {bulk_total} -> {res['load_rows_s']:,.0f} bulk rows/s; "
-            f"all items {all_items} -> {res['load_items_s']:,.0f} items/s; graph {res['graph']}; "
-            f"RSS peak {res['rss_after_load_mb']:.0f} MB")
+        log(f"[load] parse {res['parse_s']:.1f} s; load() {res['load_s']:.1f} s (validate "
+            f"{res['validate_s']:.1f} s); {bulk_total:,} bulk rows -> {res['load_rows_s']:,.0f} "
+            f"rows/s overall; graph {res['graph']}; RSS {res['rss_after_load_mb']:.0f} MB")
+        for k in BULK_KINDS:
+            if summary.items.get(k):
+                log(f"[load] {k}: {summary.items[k]:,} rows in {summary.seconds[k]:.1f} s -> "
+                    f"{summary.items[k] / summary.seconds[k]:,.0f} rows/s")
 
-        # 2b. per-kind idempotent re-load (update throughput) ------------------------
-        per_kind: dict[str, tuple[int, float]] = {}
+        # 3. bare CREATE of the same rows, per kind --------------------------------------
+        res["bare"] = {}
+        section_school = {r["section"]: r["school"]
+                          for r in kind_rows(sources, "teaching", pseudo)}
+        for k in BULK_KINDS:
+            if summary.items.get(k, 0) >= 1000:
+                cnt, dt = bare(store, sources, k, pseudo, args.batch_size, args.writers,
+                               section_school)
+                res["bare"][k] = (cnt, dt)
+                log(f"[bare] {k}: {cnt:,} rows in {dt:.1f} s -> {cnt / dt:,.0f} rows/s; "
+                    f"load/bare = {(summary.items[k] / summary.seconds[k]) / (cnt / dt):.2f}")
+
+        # 3b. MERGE re-run (update throughput) ----------------------------------------
+        res["update"] = {}
+        items = summary.items
         if not args.skip_update:
-            for k in BULK_KINDS:
-                rows = list(bulk_rows(sources, k, pseudo))  # build outside the timer
+            for k in ("enrolments", "rosters"):
                 t = time.perf_counter()
-                store.write_batches(_BULK_STATEMENT[BulkKind(k)], _batched(rows, args.batch_size))
+                store.write_batches(_BULK_STATEMENT[BulkKind(k)],
+                                    prefetch(_batched(kind_rows(sources, k, pseudo),
+                                                      args.batch_size)),
+                                    **_BULK_EXTRA.get(BulkKind(k), {}))
                 dt = time.perf_counter() - t
-                per_kind[k] = (len(rows), dt)
-                log(f"[update] {k}: {len(rows)} rows in {dt:.2f} s -> "
-                    f"{len(rows) / dt if dt else 0:,.0f} rows/s (MERGE re-run, nothing new)")
-                del rows
-        res["per_kind"] = per_kind
-
-        # 3. bare CREATE baseline ------------------------------------------------------
-        bare_rows = list(bulk_rows(sources, "enrolments", pseudo)) + \
-            list(bulk_rows(sources, "rosters", pseudo))
-        cy = ("UNWIND $rows AS r CREATE (:BenchRow {a: r.student, b: coalesce(r.org, r.section), "
-              "c: r.valid_from})")
-        t = time.perf_counter()
-        with store._driver.session(database=store.database) as session:
-            for batch in _batched(bare_rows, args.batch_size):
-                session.execute_write(lambda tx, b=batch: tx.run(cy, rows=b).consume())
-        dt = time.perf_counter() - t
-        res["bare_rows"] = len(bare_rows)
-        res["bare_s"] = dt
-        res["bare_rows_s"] = len(bare_rows) / dt
-        with store._driver.session(database=store.database) as session:
-            session.run("MATCH (n:BenchRow) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-                        ).consume()
-        del bare_rows
-        log(f"[bare] CREATE {res['bare_rows']} enrolment+roster rows in {dt:.2f} s -> "
-            f"{res['bare_rows_s']:,.0f} rows/s")
-        er = per_kind.get("enrolments"), per_kind.get("rosters")
-        res["load_vs_bare"] = res["load_rows_s"] / res["bare_rows_s"]
-        if all(er):
-            rows_er = er[0][0] + er[1][0]
-            res["update_er_rows_s"] = rows_er / (er[0][1] + er[1][1])
-            res["update_vs_bare"] = res["update_er_rows_s"] / res["bare_rows_s"]
-        log(f"[bare] ratio full-load bulk rows/s / bare = {res['load_vs_bare']:.2f}"
-            + (f"; enrolment+roster MERGE re-run / bare = {res['update_vs_bare']:.2f}"
-               if "update_vs_bare" in res else ""))
+                cnt = items[k]
+                res["update"][k] = (cnt, dt)
+                log(f"[update] {k}: {cnt:,} rows in {dt:.1f} s -> {cnt / dt:,.0f} rows/s")
 
         # 4. exposure latency ----------------------------------------------------------
         with (out / "enrolments.csv").open(newline="") as fh:
@@ -203,6 +219,7 @@ def main() -> int:
         for sid in rng.sample(ids, min(20, len(ids))):
             answers.exposure(store, pseudo, sid)
         sample = [rng.choice(ids) for _ in range(args.exposure_samples)]
+        del ids
         lat, actors = [], []
         for sid in sample:
             t = time.perf_counter()
@@ -215,22 +232,24 @@ def main() -> int:
         log(f"[exposure] {res['exp']}")
 
         # 5. impact ----------------------------------------------------------------------
-        cand = store.read_text(
-            "MATCH (a:Actor {role: 'vendor'})-[:HOLDS]->(d:Dataset) "
-            "OPTIONAL MATCH (f:Flow)--(d) "
-            "RETURN d.id AS id, a.id AS vendor, count(DISTINCT f) AS flows "
-            "ORDER BY (d.id STARTS WITH 'sd001') DESC, flows DESC, id LIMIT 1")
-        if cand:
-            ds = cand[0]["id"]
-            t = time.perf_counter()
-            k = sum(1 for _ in answers.impact(store, dataset=ds))
-            dt = time.perf_counter() - t
-            res["impact"] = {"dataset": ds, "vendor": cand[0]["vendor"],
-                             "flows": cand[0]["flows"], "students": k, "s": dt,
-                             "students_s": k / dt if dt else 0}
-        else:
-            res["impact"] = None
-        log(f"[impact] {res['impact']}")
+        tg = store.read("bench/impact_targets", vendor_role=Role.VENDOR.value,
+                        district_prefix="sd001--")[0]
+        res["impact"] = []
+        for label, kw, methods in (
+                ("district vendor dataset", {"dataset": tg["district_dataset"]},
+                 ("classes", "per_student")),
+                (f"vendor serving most districts ({tg['widest_datasets']} districts)",
+                 {"actor": tg["widest_vendor"]}, ("classes",))):
+            for m in methods:
+                t = time.perf_counter()
+                k = sum(1 for _ in answers.impact(store, method=m, **kw))
+                cold = time.perf_counter() - t   # first run: query plans not cached yet
+                t = time.perf_counter()
+                k = sum(1 for _ in answers.impact(store, method=m, **kw))
+                dt = time.perf_counter() - t
+                res["impact"].append((label, kw, m, k, dt, cold))
+                log(f"[impact] {label} {kw} {m}: {k:,} students in {dt:.2f} s -> "
+                    f"{k / dt:,.0f} students/s")
 
         # 6. check ------------------------------------------------------------------------
         t = time.perf_counter()
@@ -241,42 +260,61 @@ def main() -> int:
 
     res["rss_peak_mb"] = rss_mb()
     log(f"[rss] peak {res['rss_peak_mb']:.0f} MB")
+    print("\n".join(markdown(n, args, facts, inv_mb, res)), flush=True)
+    return 0
 
-    # markdown ------------------------------------------------------------------------------
+
+def markdown(n, args, facts, inv_mb, res) -> list[str]:
+    items, secs = res["items"], res["seconds"]
     L = [f"### {n:,} students (seed {args.seed}, batch {args.batch_size})", "",
          f"Machine: {facts.get('cpu', '?')}, nproc {facts['nproc']}, "
-         f"{facts.get('mem_total_gib', '?')} GiB RAM; {facts['neo4j']}; heap "
-         f"{facts.get('server.memory.heap.max_size', '?')}, pagecache "
-         f"{facts.get('server.memory.pagecache.size', '?')}; Python {facts['python']}", "",
-         f"Input: inventory.yaml {inv_mb:.1f} MB; CSV rows {csv_rows}; items {res['items']}", "",
-         "| measure | value |", "|---|---|",
-         f"| parse inventory.yaml (read_sources) | {res['parse_s']:.1f} s |",
-         f"| load() wall (validate + all writes) | {res['load_s']:.1f} s |",
-         f"| load: bulk rows / load wall | {res['load_rows_s']:,.0f} rows/s ({bulk_total:,} rows) |",
-         f"| load: all items+rows / load wall | {res['load_items_s']:,.0f} /s ({all_items:,}) |",
-         f"| graph after load | {res['graph']['nodes']:,} nodes, "
-         f"{res['graph']['relationships']:,} rels |"]
-    for k, (cnt, dt) in per_kind.items():
-        L.append(f"| update (MERGE re-run) {k} | {cnt / dt if dt else 0:,.0f} rows/s "
-                 f"({cnt:,} rows, {dt:.2f} s) |")
-    L += [f"| bare UNWIND CREATE (enrolments+rosters) | {res['bare_rows_s']:,.0f} rows/s "
-          f"({res['bare_rows']:,} rows) |",
-          f"| ratio load bulk rows/s ÷ bare | {res['load_vs_bare']:.2f} |"]
-    if "update_vs_bare" in res:
-        L.append(f"| ratio enrolment+roster MERGE re-run ÷ bare | {res['update_vs_bare']:.2f} |")
+         f"{facts.get('mem_total_gib', '?')} GiB RAM, load average at start "
+         f"{facts.get('loadavg', '?')}; {facts['neo4j']}; heap "
+         f"{facts.get('server.memory.heap.max_size', '?')}, page cache "
+         f"{facts.get('server.memory.pagecache.size', '?')}; Python {facts['python']}; "
+         f"{args.writers} concurrent writer session(s) for load and bare CREATE alike", "",
+         f"Input: inventory.yaml {inv_mb:.2f} MB; graph after load "
+         f"{res['graph']['nodes']:,} nodes, {res['graph']['relationships']:,} relationships", "",
+         "| load, per input kind | rows | rows/s | bare CREATE rows/s | ratio to bare |",
+         "|---|---:|---:|---:|---:|"]
+    tgt_rows = tgt_s = tgt_bare_rows = tgt_bare_s = 0
+    for k in BULK_KINDS:
+        if not items.get(k):
+            continue
+        rate = items[k] / secs[k]
+        b = res["bare"].get(k)
+        brate = b[0] / b[1] if b else None
+        L.append(f"| {k} | {items[k]:,} | {rate:,.0f} | "
+                 f"{f'{brate:,.0f}' if brate else '—'} | {f'{rate / brate:.2f}' if brate else '—'} |")
+        if k in TARGET_KINDS and b:
+            tgt_rows += items[k]
+            tgt_s += secs[k]
+            tgt_bare_rows += b[0]
+            tgt_bare_s += b[1]
+    if tgt_s:
+        rate, brate = tgt_rows / tgt_s, tgt_bare_rows / tgt_bare_s
+        L.append(f"| **enrolments + rosters + members** | {tgt_rows:,} | **{rate:,.0f}** | "
+                 f"{brate:,.0f} | **{rate / brate:.2f}** |")
+    L += ["", "| measure | value |", "|---|---|",
+          f"| parse inventory.yaml | {res['parse_s']:.2f} s |",
+          f"| load() wall: validate every row, then write | {res['load_s']:.1f} s "
+          f"(validation {res['validate_s']:.1f} s) |",
+          f"| load: all bulk rows ÷ load() wall | {res['load_rows_s']:,.0f} rows/s "
+          f"({res['bulk_rows']:,} rows) |"]
+    for k, (cnt, dt) in res["update"].items():
+        L.append(f"| update (MERGE re-run, nothing new) {k} | {cnt / dt:,.0f} rows/s |")
     e = res["exp"]
-    L += [f"| exposure p50 / p95 / p99 (n={e['n']}) | {e['p50']:.1f} / {e['p95']:.1f} / "
-          f"{e['p99']:.1f} ms (max {e['max']:.1f}, mean {e['actors_mean']:.0f} actors) |"]
-    if res["impact"]:
-        i = res["impact"]
-        L.append(f"| impact --dataset {i['dataset']} | {i['students_s']:,.0f} students/s "
-                 f"({i['students']:,} students, {i['s']:.2f} s) |")
-    L += [f"| check (policy.audit, all rules) | {res['check_s']:.2f} s ({res['findings']} "
-          f"findings) |",
+    L.append(f"| exposure p50 / p95 / p99 (n={e['n']}) | {e['p50']:.1f} / {e['p95']:.1f} / "
+             f"{e['p99']:.1f} ms (max {e['max']:.0f}; mean {e['actors_mean']:.0f} actors) |")
+    for label, kw, m, k, dt, cold in res["impact"]:
+        target = ", ".join(f"{a}={b}" for a, b in kw.items())
+        L.append(f"| impact {label} ({target}), {m} | {k / dt:,.0f} students/s "
+                 f"({k:,} students, {dt:.2f} s; first run {cold:.2f} s) |")
+    L += [f"| check (policy.audit, all rules) | {res['check_s']:.1f} s "
+          f"({res['findings']} findings) |",
           f"| Python peak RSS (after load / end) | {res['rss_after_load_mb']:.0f} / "
           f"{res['rss_peak_mb']:.0f} MB |", ""]
-    print("\n".join(L), flush=True)
-    return 0
+    return L
 
 
 if __name__ == "__main__":

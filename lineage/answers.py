@@ -46,10 +46,13 @@ def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
     return _evaluate(store, key, ctx, as_of)
 
 
-def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str]
+def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str],
+             subject_flows: list[str] | None = None, within: list[str] | None = None
              ) -> tuple[dict[str, dict], dict[str, dict]]:
     """The dataset subgraph downstream of ``starts`` and the actors involved, in one round trip
-    (``cypher/queries/lineage_subgraph.cypher``).
+    (``cypher/queries/lineage_subgraph.cypher``). ``subject_flows``: the flows that list the
+    student (flows listing other students are not followed); ``None`` follows every flow.
+    ``within``: keep only these datasets (``None``: all).
 
     Returns ``(datasets, actors)``: dataset id -> dataset row (holder, inflows, grants; the shape
     :class:`~lineage.semantics.Lineage` reads) and actor id -> ``{id, name, role}``.
@@ -58,7 +61,9 @@ def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str]
         datasets: dict[str, dict] = {}
         rows = store.read("queries/actors_by_id", ids=people) if people else []
         return datasets, {a["id"]: a for a in rows}
-    row = store.read("queries/lineage_subgraph", starts=starts, orgs=orgs, people=people)[0]
+    row = store.read("queries/lineage_subgraph", starts=starts, orgs=orgs, people=people,
+                     subject_flows=sorted(subject_flows or []),
+                     all_flows=subject_flows is None, within=within)[0]
     datasets = {d["id"]: d for d in row["datasets"]}
     actors = {a["id"]: a for a in row["actors"]}
     for d in datasets.values():
@@ -69,7 +74,8 @@ def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str]
 
 def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -> StudentLineage:
     people = sorted(ctx.people() | {a["actor"] for a in ctx.accesses})
-    datasets, actors = subgraph(store, sorted(ctx.start_datasets()), sorted(ctx.orgs()), people)
+    datasets, actors = subgraph(store, sorted(ctx.start_datasets()), sorted(ctx.orgs()), people,
+                                sorted(ctx.subject_flows))
     return StudentLineage(key, Lineage(ctx, datasets, as_of=as_of), actors)
 
 
@@ -217,9 +223,13 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     upstream: set[str] = set()
     for t in targets:
         upstream |= {r["id"] for r in neighbourhood(store, t, "upstream")["datasets"]}
-    ds, _ = subgraph(store, sorted(upstream), [], people)
     # only the datasets on paths into the targets matter: a smaller subgraph, faster rules
-    ds = {k: v for k, v in ds.items() if k in upstream}
+    ds, _ = subgraph(store, sorted(upstream), [], people, within=sorted(upstream))
+    # candidates: the populations that flow in whole, and the students listed by the flows
+    # that enter them (a transfer into the district), never every student of every district
+    # a chain of transfers links
+    population = sorted(r["id"] for r in store.read("queries/upstream_population",
+                                                    datasets=sorted(broad)))
     window = Window.of(since, until)
 
     def answer(ctx: StudentContext) -> dict[str, Any] | None:
@@ -250,7 +260,7 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         coverage = coverage_index(ds)
         classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)),
                              subgraph_dates(ds, (since, until)))
-        for group in store.stream("queries/impact_population", datasets=sorted(upstream)):
+        for group in store.stream("queries/impact_population", datasets=population):
             row = classes(population_context(group, chains, coverage))
             if row is not None:
                 for k in group["keys"]:
@@ -260,11 +270,8 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     # a person (teacher, guardian): rosters and guardianship matter, one student at a time;
     # candidates stream from one session while each batch's contexts are read on another
     # the population of datasets it holds or reads whole, plus its own rosters / children
-    population: set[str] = set()
-    for t in sorted(broad):
-        population |= {r["id"] for r in neighbourhood(store, t, "upstream")["datasets"]}
     keys = (r["key"] for r in store.stream("queries/impact_candidates",
-                                           datasets=sorted(population), people=people))
+                                           datasets=population, people=people))
     batch: list[str] = []
 
     def evaluate(batch_keys: list[str]) -> Iterator[dict[str, Any]]:

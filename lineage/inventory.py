@@ -243,6 +243,9 @@ class Catalog:
     #: teachers and guardians created by bulk teaching / guardians files (not in ``actors``,
     #: so that a million of them stay a set of strings)
     people: set[str] = field(default_factory=set)
+    #: section id -> school id (inventory sections and teaching files), to spread roster rows
+    #: over concurrent writers by school
+    section_school: dict[str, str] = field(default_factory=dict)
 
 
 #: Called with {kind: set(ids)} of references not defined in the inputs; returns the subset
@@ -360,6 +363,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             elements(g.elements, o, f"{w}.elements")
         for i, s in enumerate(inv.sections):
             w = f"sections[{i}] (id {s.id})"
+            cat.section_school[s.id] = s.school
             ref("actors", s.school, o, None, f"{w}.school", orgs)
             for j, t in enumerate(s.teachers):
                 ref("actors", t.actor, o, None, f"{w}.teachers[{j}].actor")
@@ -385,6 +389,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             elif b.kind is BulkKind.TEACHING:
                 ref("actors", v["school"], name, line, "school", orgs)
                 cat.sections.add(v["section"])
+                cat.section_school[v["section"]] = v["school"]
                 if v["teacher"] not in cat.actors:
                     cat.people.add(v["teacher"])
             elif b.kind is BulkKind.MEMBERS:

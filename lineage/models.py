@@ -6,8 +6,8 @@ Dates are ISO dates (``YYYY-MM-DD``); every window ``[valid_from, valid_to]`` is
 ``None`` means open (since ever / still running).
 
 The inventory file format (YAML or JSON) is exactly :class:`Inventory`; ``lineage schema``
-prints its JSON Schema. Bulk student data (enrolments, rosters, guardians, dataset members,
-flow subjects, access logs) is CSV, described by :class:`BulkFile` and parsed by
+prints its JSON Schema. Bulk student data (teaching assignments, enrolments, rosters, guardians,
+dataset members, flow subjects, access logs) is CSV, described by :class:`BulkFile` and parsed by
 :mod:`lineage.inventory`.
 """
 

@@ -39,3 +39,5 @@ class LineageSettings(BaseSettings):
     bolt_port: int = Field(7687, description="local server Bolt port")
     http_port: int = Field(7474, description="local server HTTP (Browser) port")
     batch_size: int = Field(20000, description="rows per UNWIND batch when loading")
+    writers: int = Field(2, ge=1, le=16, description="concurrent writer sessions when loading "
+                         "bulk rows")

@@ -3,8 +3,12 @@
 ``lineage synth`` (and :func:`generate`) writes, into one output directory:
 
 - ``inventory.yaml`` -- an :class:`lineage.models.Inventory`: the state, its districts, schools,
-  teachers, guardians, vendors, researchers; the datasets, agreements, flows, grants and class
-  sections; and a ``bulk:`` list naming the CSVs below (paths relative to the YAML).
+  vendors, researchers; the datasets, agreements, flows and grants (per district SIS: one role
+  grant for every teacher's roster and one for every guardian's parent portal); and a ``bulk:``
+  list naming the CSVs below (paths relative to the YAML). Small: ~2 MB for a million students.
+- ``teaching.csv`` (section, school, teacher, valid_from, valid_to): the class sections of each
+  school year and who teaches them; teachers are created by the load, as are the guardians of
+  ``guardians.csv``.
 - ``enrolments.csv`` (student_id, org, valid_from, valid_to), ``rosters.csv`` (student_id,
   section, valid_from, valid_to), ``guardians.csv`` (guardian, student_id, valid_from,
   valid_to), ``members.csv`` (dataset, student_id, valid_from, valid_to), ``subjects.csv``
@@ -29,9 +33,9 @@ a time through the pydantic models, dumped with ``model_dump(mode="json", exclud
 exclude_defaults=True)`` and appended to one temporary part file per top-level key; the parts
 are concatenated into ``inventory.yaml`` at the end. The text is byte-identical to
 ``yaml.safe_dump(inventory.model_dump(...), sort_keys=False)`` of the whole inventory (the test
-suite checks this); the high-volume items (guardians, teachers, sections, grants) go through a
-small block-style emitter that reproduces PyYAML's output for the plain scalars they contain and
-falls back to ``yaml.safe_dump`` for anything else, because PyYAML alone needs ~0.5 ms per item.
+suite checks this); the most frequent items (schools, their grants) go through a small
+block-style emitter that reproduces PyYAML's output for the plain scalars they contain and falls
+back to ``yaml.safe_dump`` for anything else, because PyYAML alone needs ~0.5 ms per item.
 """
 
 from __future__ import annotations
@@ -450,11 +454,10 @@ def generate(out: Path | str, students: int = 10_000, seed: int = 1, *,
     """Write a synthetic state of ``students`` students into directory ``out``.
 
     ``out`` is created if missing. It must be empty unless ``force`` is true; with ``force`` the
-    generated files (``inventory.yaml`` and the six CSVs) are overwritten and any other file in
+    generated files (``inventory.yaml`` and the seven CSVs) are overwritten and any other file in
     the directory is left alone. The same ``(students, seed)`` always gives byte-identical
-    files. Time is linear and memory flat: measured (Python 3.11, one core) 100,000 students in
-    ~10 s with a peak RSS of ~51 MB, 1,000,000 in ~2-3 min (126 s CPU) at ~54 MB, writing ~1.2 GB
-    (``rosters.csv`` ~11 M rows, ``inventory.yaml`` ~0.5 GB: 1.4 M guardian actors and grants).
+    files. Time is linear and memory flat: measured (Python 3.11, one core) 1,000,000 students
+    in ~30 s, writing ~715 MB (``rosters.csv`` 11 M rows, 604 MB; ``inventory.yaml`` 4.4 MB).
 
     Returns a :class:`SynthSummary` (counts of items and CSV rows, wall seconds).
     Raises :class:`lineage.errors.UsageError` when ``students`` < 1, when ``out`` is a file, is

@@ -1,9 +1,14 @@
 // Purpose: the dataset subgraph the lineage rules work on, in ONE round trip: every dataset
 //   downstream of the start datasets (bounded, directed traversal returning distinct datasets,
-//   not paths) with its holder, its inflows (with their agreement) and the grants that can
+//   not paths; at most 12 flows) with its holder, its inflows from inside the subgraph (with their agreement;
+//   flows from datasets the records never reach cannot carry them) and the grants that can
 //   matter, plus the names and roles of the actors involved.
 // Parameters: $starts: dataset ids where the records start (a student's coverage, memberships,
 //   flows listing the student, small cells; or for impact the datasets upstream of a breach);
+//   $subject_flows: the flows that list the student (a flow that lists its students is only
+//   followed when it lists this one: a transfer of other students never carries this one's
+//   records); $all_flows: true to follow every flow (impact);
+//   $within: null, or dataset ids: keep only these (impact: the datasets upstream of a breach);
 //   $orgs: org ids (broad grants scoped to one of them count; [] = none);
 //   $people: actor ids whose own grants count whatever their scope, and whose names are wanted
 //   (a student's teachers and guardians and access-log actors; an impact's actor; may be []).
@@ -17,10 +22,15 @@
 //   actors    [{id, name, role}] grant actors and $people found in the graph
 CALL () {
   UNWIND $starts AS sid
-  MATCH (:Dataset {id: sid})-[:SOURCE_OF|TARGETS*0..24]->(d:Dataset)
-  RETURN DISTINCT d
+  MATCH (:Dataset {id: sid})((:Dataset)-[:SOURCE_OF]->(f:Flow)-[:TARGETS]->(:Dataset)
+          WHERE $all_flows OR f.subjects_only IS NULL OR f.subjects_only = false
+                OR f.id IN $subject_flows){0,12}(d:Dataset)
+  RETURN collect(DISTINCT d) AS downstream
 }
-WITH d,
+WITH [x IN downstream WHERE $within IS NULL OR x.id IN $within] AS reached
+WITH reached, [x IN reached | x.id] AS reached_ids
+UNWIND reached AS d
+WITH d, reached_ids,
   [(g:Grant)-[:ON]->(d) WHERE g.scope = 'all' OR g.scope_org IN $orgs OR g.actor IN $people
                               OR g.actor IS NULL | g] +
   CASE WHEN size($people) = 0 THEN [] ELSE
@@ -31,7 +41,7 @@ WITH collect({
   valid_to: d.valid_to, min_cell_size: d.min_cell_size, suppressed: d.suppressed,
   holder: [(h:Actor)-[:HOLDS]->(d) | h {.id, .name, .role}][0],
   coverage: [(d)-[c:COVERS]->(o:Actor) | {org: o.id, valid_from: c.valid_from, valid_to: c.valid_to}],
-  inflows: [(f:Flow)-[:TARGETS]->(d) |
+  inflows: [(f:Flow)-[:TARGETS]->(d) WHERE f.source IS NULL OR f.source IN reached_ids |
      f {.id, .kind, .operation, .source, .target, .elements, .legal_basis, .agreement, .purpose,
         .threat, .valid_from, .valid_to, .subjects_only,
         agreement_info: [(f)-[:UNDER]->(ag:Agreement) |

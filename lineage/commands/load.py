@@ -21,12 +21,15 @@ from lineage.errors import InputError, Problem
 @click.option("--mapping", "mappings", multiple=True, type=click.Path(path_type=Path),
               help="Column-to-element mapping file(s) extending the default (YAML or CSV).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=None,
-              help="Rows per UNWIND batch (default LINEAGE_BATCH_SIZE or 5000).")
+              help="Rows per UNWIND batch (default LINEAGE_BATCH_SIZE or 20000).")
+@click.option("--writers", type=click.IntRange(1, 16), default=None,
+              help="Concurrent writer sessions for bulk rows (default LINEAGE_WRITERS or 2; "
+                   "1 = one session in file order).")
 @click.option("--check-only", is_flag=True, help="Validate everything; write nothing.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar for bulk files.")
 @click.pass_context
-def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size, check_only,
-         progress):
+def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size, writers,
+         check_only, progress):
     """Validate and load inventory files (YAML/JSON with bulk CSVs) and metadata dictionaries.
 
     Everything is validated before anything is written; every problem is listed with its file,
@@ -75,7 +78,8 @@ def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size
             click.echo("valid: nothing written (--check-only)")
             return
         summary = do_load(store, sources, pseudo,
-                          batch_size=batch_size or app.lineage.batch_size, progress=progress)
+                          batch_size=batch_size or app.lineage.batch_size, progress=progress,
+                          writers=writers or app.lineage.writers)
     for n in notes:
         click.echo(n)
     items = ", ".join(f"{v} {k}" for k, v in summary.items.items() if v)
