@@ -79,7 +79,7 @@ from typing import Any
 from lineage.errors import UsageError
 from lineage.semantics import DEFAULT_MIN_CELL_SIZE
 from lineage.store import Store
-from lineage.vocabulary import ORGANISATION_ROLES, RESEARCH_BASES, LegalBasis, Role
+from lineage.vocabulary import ORGANISATION_ROLES, RESEARCH_BASES, LegalBasis, Role, Scope
 from lineage.windows import to_date
 
 
@@ -370,7 +370,9 @@ def _redisclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
 
 def _disclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
     out = []
-    for r in store.read("queries/policy_disclosure_basis"):
+    for r in store.read("queries/policy_disclosure_basis", roster=Scope.ROSTER.value,
+                        every_teacher="every teacher of the student",
+                        every_guardian="every guardian of the student"):
         verb = "can read" if r["channel"] == "grant" else "receives"
         out.append(Finding(
             "disclosure-basis", Severity.HIGH, _channel_subject(r, "recipient"),

@@ -238,3 +238,21 @@ def test_suppress_is_pure():
     assert [(x.rule, x.key) for x in kept] == [("research-basis", "flow:F"),
                                               ("disclosure-basis", "flow:G")]
     assert policy.fails(kept, "high") and not policy.fails([], "low")
+
+
+def test_role_grant_without_basis_is_a_disclosure_finding(empty_graph, tmp_path):
+    """A role grant (no actor: every teacher / guardian) is a disclosure channel like any other."""
+    (tmp_path / "inv.yaml").write_text(textwrap.dedent("""\
+        actors:
+          - {id: d1, role: district}
+        datasets:
+          - {id: d1-sis, holder: d1, granularity: student, coverage: [{org: d1}]}
+        grants:
+          - {id: TG-d1, dataset: d1-sis, scope: roster, scope_org: d1}
+          - {id: PG-d1, dataset: d1-sis, scope: own_child, legal_basis: parent}
+        """), encoding="utf-8")
+    load(empty_graph, read_sources([tmp_path / "inv.yaml"]), PSEUDO)
+    found = [(f.rule, f.subject, f.message) for f in policy.audit(empty_graph)]
+    assert found == [("disclosure-basis", ["d1", "every teacher of the student", "d1-sis", "TG-d1"],
+                      "every teacher of the student can read identifiable data from d1-sis "
+                      "(grant TG-d1) with no legal basis")]
