@@ -16,7 +16,7 @@ from lineage.errors import NotFoundError
 from lineage.pseudonym import Pseudonymizer
 from lineage.semantics import Lineage, StudentContext
 from lineage.store import Store
-from lineage.impact import ClassCache, coverage_index, population_context, subgraph_dates
+from lineage.impact import ClassCache, coverage_index, population_context
 from lineage.vocabulary import ORGANISATION_ROLES, Access, Scope
 from lineage.windows import Window, to_date
 
@@ -220,16 +220,18 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     else:
         targets = [dataset]
         broad = {dataset}
-    upstream: set[str] = set()
-    for t in targets:
-        upstream |= {r["id"] for r in neighbourhood(store, t, "upstream")["datasets"]}
+    upstream = {r["id"] for r in store.read("queries/upstream_population", datasets=targets,
+                                            all_flows=True)}
+    if dataset is not None and not upstream:
+        raise NotFoundError(f"dataset not found: {dataset!r}",
+                            hint="'lineage inventory' lists the datasets and recipients")
     # only the datasets on paths into the targets matter: a smaller subgraph, faster rules
     ds, _ = subgraph(store, sorted(upstream), [], people, within=sorted(upstream))
     # candidates: the populations that flow in whole, and the students listed by the flows
     # that enter them (a transfer into the district), never every student of every district
     # a chain of transfers links
     population = sorted(r["id"] for r in store.read("queries/upstream_population",
-                                                    datasets=sorted(broad)))
+                                                    datasets=sorted(broad), all_flows=False))
     window = Window.of(since, until)
 
     def answer(ctx: StudentContext) -> dict[str, Any] | None:
@@ -258,8 +260,7 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         chains = {c[0]: c for c in store.read(
             "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
         coverage = coverage_index(ds)
-        classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)),
-                             subgraph_dates(ds, (since, until)))
+        classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)), ds, (since, until))
         for group in store.stream("queries/impact_population", datasets=population):
             row = classes(population_context(group, chains, coverage))
             if row is not None:

@@ -83,18 +83,28 @@ def _student_dates(ctx: dict) -> list[date | None]:
     return out
 
 
-def class_key(ctx: dict, breakpoints: list[date]) -> tuple:
-    """The class of a population context: its structure without dates, where each date sits
-    among the ``breakpoints`` (position, and whether equal to one), and the order of the
-    context's own dates and their neighbouring days among themselves.
+def structure(ctx: dict, orgs: set[str] | None = None) -> tuple:
+    """A population context without its dates: orgs, member datasets, listing flows, cells.
+
+    With ``orgs`` (the orgs the subgraph's coverage and grant scopes name), each enrolment is
+    known only by the part of its org chain in ``orgs``: the rules consult an enrolment's org
+    only through "is this org in its chain", so two schools of one district are alike.
     """
-    dates = _student_dates(ctx)
-    structure = (
-        tuple(e["org"] for e in ctx["enrolments"]),
+    return (
+        tuple(e["org"] if orgs is None else tuple(o for o in e["chain"] if o in orgs)
+              for e in ctx["enrolments"]),
         tuple(m["dataset"] for m in ctx["memberships"]),
         tuple(sorted(ctx["subject_flows"])),
         tuple(sorted(c["id"] for c in ctx["cells"])),
     )
+
+
+def class_key(ctx: dict, breakpoints: list[date], shape: tuple | None = None) -> tuple:
+    """The class of a population context: its :func:`structure`, where each date sits among
+    the ``breakpoints`` (position, and whether equal to one), and the order of the context's
+    own dates and their neighbouring days among themselves.
+    """
+    dates = _student_dates(ctx)
     own = sorted({n for d in dates if d is not None for n in _near(d)})
     rank = {d: i for i, d in enumerate(own)}
     where = []
@@ -104,26 +114,61 @@ def class_key(ctx: dict, breakpoints: list[date]) -> tuple:
             continue
         p = bisect_left(breakpoints, d)
         where.append((p, p < len(breakpoints) and breakpoints[p] == d, rank[d]))
-    return structure, tuple(where)
+    return (shape if shape is not None else structure(ctx)), tuple(where)
 
 
 class ClassCache:
     """Evaluate ``answer(ctx)`` once per class and map it onto each member (see the module).
 
-    ``answer`` returns ``None`` (not affected) or a dict whose ``first_date``/``last_date`` are
-    ISO strings or ``None``; other values are copied as they are. ``evaluations`` counts the
-    rule evaluations actually run.
+    ``datasets`` is the subgraph the rules run on (dataset id -> row of
+    ``lineage_subgraph.cypher``); ``extra`` more date constants (the impact window). The
+    breakpoints of a class are the dates of the datasets a context of that structure can reach
+    (from its coverage, memberships and cells, through flows that do not list students or list
+    it): the only dates the rules can compare its dates with. ``answer`` returns ``None`` (not
+    affected) or a dict whose ``first_date``/``last_date`` are ISO strings or ``None``; other
+    values are copied. ``evaluations`` counts the rule evaluations actually run.
     """
 
-    def __init__(self, answer: Callable[[dict], dict | None], breakpoints: list[date]) -> None:
+    def __init__(self, answer: Callable[[dict], dict | None], datasets: dict[str, dict],
+                 extra: Iterable[date | None] = ()) -> None:
         self.answer = answer
-        self.breakpoints = breakpoints
+        self.ds = datasets
+        self.extra = list(extra)
+        self.cover = coverage_index(datasets)
+        self.orgs = set(self.cover) | {g["scope_org"] for d in datasets.values()
+                                       for g in d.get("grants") or [] if g.get("scope_org")}
+        self.out_flows: dict[str, list[dict]] = {}
+        for d in datasets.values():
+            for f in d.get("inflows") or []:
+                if f.get("source"):
+                    self.out_flows.setdefault(f["source"], []).append(f)
+        self._breakpoints: dict[tuple, list[date]] = {}
         self.cache: dict[tuple, tuple[list[date | None], dict | None]] = {}
         self.evaluations = 0
 
+    def breakpoints(self, ctx: dict, shape: tuple) -> list[date]:
+        """The date constants a context of this structure can be compared with (cached)."""
+        bp = self._breakpoints.get(shape)
+        if bp is None:
+            todo = [c["dataset"] for e in ctx["enrolments"] for o in e["chain"]
+                    for c in self.cover.get(o, ())]
+            todo += [m["dataset"] for m in ctx["memberships"]] + [c["dataset"] for c in ctx["cells"]]
+            reached: set[str] = set()
+            while todo:
+                x = todo.pop()
+                if x in reached or x not in self.ds:
+                    continue
+                reached.add(x)
+                todo += [f["target"] for f in self.out_flows.get(x, ())
+                         if not f.get("subjects_only") or f["id"] in ctx["subject_flows"]]
+            bp = subgraph_dates({k: self.ds[k] for k in reached}, self.extra)
+            self._breakpoints[shape] = bp
+        return bp
+
     def __call__(self, ctx: dict) -> dict | None:
         """The answer for one population context (exactly the per-student answer)."""
-        key = class_key(ctx, self.breakpoints)
+        shape = structure(ctx, self.orgs)
+        key = class_key(ctx, self.breakpoints(ctx, shape), shape)
         hit = self.cache.get(key)
         if hit is None:
             self.evaluations += 1

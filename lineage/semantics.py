@@ -58,6 +58,8 @@ DEFAULT_MIN_CELL_SIZE = 10
 
 LEVELS = (Access.IDENTIFIABLE, Access.DEIDENTIFIED, Access.AGGREGATE)
 
+_COLLECTION = FlowKind.COLLECTION.value
+
 
 def _w(obj: dict, a: str = "valid_from", b: str = "valid_to") -> Window:
     return Window.of(obj.get(a), obj.get(b))
@@ -315,7 +317,7 @@ class Lineage:
         # starts: members of datasets without inflows
         for m in ctx.memberships:
             d = self.ds.get(m["dataset"])
-            if d is None or any(f["kind"] != FlowKind.COLLECTION.value for f in d["inflows"]):
+            if d is None or any(f["kind"] != _COLLECTION for f in d["inflows"]):
                 continue
             w = _w(m) & self._dataset_window(d)
             level = Access.of(Granularity(d["granularity"]))
@@ -329,17 +331,19 @@ class Lineage:
         for c in ctx.cells:
             cells.setdefault(c["dataset"], []).append(c)
 
-        order = sorted(self.ds)
-        for _ in range(len(order) + 2):  # fixpoint; the graph is usually a DAG
+        # each dataset with its moving inflows and its collections, in a fixed order
+        plan = [(d, [f for f in d["inflows"] if f["kind"] != _COLLECTION],
+                 [f for f in d["inflows"] if f["kind"] == _COLLECTION])
+                for d in (self.ds[did] for did in sorted(self.ds))]
+        reach = self.reach
+        for _ in range(len(plan) + 2):  # fixpoint; the graph is usually a DAG
             changed = False
-            for did in order:
-                d = self.ds[did]
-                for f in d["inflows"]:
-                    if f["kind"] == FlowKind.COLLECTION.value:
-                        continue
-                    changed |= self._flow(f, d, members, cells)
-                for f in d["inflows"]:
-                    if f["kind"] == FlowKind.COLLECTION.value:
+            for d, moves, collections in plan:
+                for f in moves:
+                    if f.get("source") in reach:  # records reach a flow only from its source
+                        changed |= self._flow(f, d, members, cells)
+                if collections and d["id"] in reach:
+                    for f in collections:
                         changed |= self._collection(f, d)
             if not changed:
                 break

@@ -21,12 +21,22 @@
 //             legal_basis, agreement, purpose, valid_from, valid_to}]}]
 //   actors    [{id, name, role}] grant actors and $people found in the graph
 CALL () {
+  // every flow: a variable-length expand that Neo4j prunes to distinct datasets (no paths),
+  // so rings of transfers between districts cost nothing
+  WITH 1 AS one WHERE $all_flows
+  UNWIND $starts AS sid
+  MATCH (:Dataset {id: sid})-[:SOURCE_OF|TARGETS*0..24]->(d:Dataset)
+  RETURN d
+  UNION
+  // one student: flows that list other students are not followed (no ring to enumerate)
+  WITH 1 AS one WHERE NOT $all_flows
   UNWIND $starts AS sid
   MATCH (:Dataset {id: sid})((:Dataset)-[:SOURCE_OF]->(f:Flow)-[:TARGETS]->(:Dataset)
-          WHERE $all_flows OR f.subjects_only IS NULL OR f.subjects_only = false
+          WHERE f.subjects_only IS NULL OR f.subjects_only = false
                 OR f.id IN $subject_flows){0,12}(d:Dataset)
-  RETURN collect(DISTINCT d) AS downstream
+  RETURN d
 }
+WITH collect(d) AS downstream
 WITH [x IN downstream WHERE $within IS NULL OR x.id IN $within] AS reached
 WITH reached, [x IN reached | x.id] AS reached_ids
 UNWIND reached AS d
