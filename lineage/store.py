@@ -237,4 +237,5 @@ class Store:
         """Delete every node and relationship (in batches). Constraints and indexes stay."""
         with _translate(self.uri):
             with self._driver.session(database=self.database) as session:
-                session.run(query("admin/reset")).consume()
+                for st in statements("admin/reset"):
+                    session.run(st).consume()
