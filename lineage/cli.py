@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import click
 from rich.console import Console
 
-from lineage.errors import InputError, LineageError
+from pydantic import ValidationError
+
+from lineage.errors import ConfigurationError, InputError, LineageError
 from lineage.settings import LineageSettings, Neo4jSettings
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -72,7 +74,22 @@ def main(ctx: click.Context, uri, user, password, database) -> None:
     overrides = {k: v for k, v in
                  {"uri": uri, "user": user, "password": password, "database": database}.items()
                  if v is not None}
-    ctx.obj = AppContext(neo4j=Neo4jSettings(**overrides))
+    product = _settings(LineageSettings, "LINEAGE_")
+    if "uri" not in overrides:  # the local server, on the port it is configured to use
+        overrides["uri"] = f"bolt://127.0.0.1:{product.bolt_port}"
+    ctx.obj = AppContext(neo4j=_settings(Neo4jSettings, "NEO4J_", **overrides), lineage=product)
+
+
+def _settings(cls, prefix: str, **overrides):
+    """Build a settings class; a bad environment value is a ConfigurationError (exit 2)."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        bad = "; ".join(f"{prefix}{'_'.join(str(x) for x in e['loc']).upper()}: "
+                        f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        raise ConfigurationError(f"bad setting: {bad}",
+                                 hint="fix the environment variable (or the matching option)"
+                                 ) from None
 
 
 def _register() -> None:

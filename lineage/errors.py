@@ -65,10 +65,14 @@ class InputError(LineageError):
 
     exit_code = 2
 
-    def __init__(self, problems: list[Problem], *, hint: str | None = None) -> None:
+    def __init__(self, problems: list[Problem], *, hint: str | None = None,
+                 truncated: bool = False) -> None:
         self.problems = list(problems)
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the input; nothing was written"
+        head = (f"{n} problem{'s' if n != 1 else ''} in the input; nothing was written"
+                if not truncated else
+                f"the first {n} problems in the input (checking stopped there; fix these and "
+                "run again); nothing was written")
         super().__init__(head, hint=hint)
 
     def __str__(self) -> str:

@@ -46,6 +46,12 @@ BULK_OPTIONAL: dict[BulkKind, tuple[str, ...]] = {
     BulkKind.TEACHING: ("valid_from", "valid_to"),
 }
 
+#: Roles a teacher / guardian named in a bulk file may have when an inventory defines it.
+PERSON_ROLES: dict[BulkKind, set[Role]] = {
+    BulkKind.TEACHING: {Role.TEACHER},
+    BulkKind.GUARDIANS: {Role.PARENT, Role.ELIGIBLE_STUDENT},
+}
+
 #: Order in which bulk files are validated and written: files that create actors and sections
 #: (teaching, guardians) come before the rows that refer to them.
 BULK_ORDER: tuple[BulkKind, ...] = (
@@ -328,6 +334,17 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                     origin, None, where, f"unknown data element {n!r}: use an NDPA Exhibit B "
                     "element name or define it under 'elements' with its category")
 
+    def person(ident: str, roles: set[Role], origin: str, row: int, where: str) -> None:
+        """A teacher / guardian of a bulk file: created by the load unless an inventory defines
+        it, in which case its role must fit (a vendor never becomes a teacher or a parent)."""
+        role = cat.actors.get(ident)
+        if role is None:
+            cat.people.add(ident)
+        elif role not in roles and (ident, frozenset(roles)) not in role_checks:
+            role_checks[(ident, frozenset(roles))] = Problem(
+                origin, row, where, f"actor {ident!r} has role {role.value}; a {where} must have "
+                f"role {' or '.join(sorted(r.value for r in roles))}")
+
     orgs = set(ORGANISATION_ROLES)
     for src in sources:
         inv, o = src.inventory, src.origin
@@ -383,15 +400,18 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             elif b.kind is BulkKind.ROSTERS:
                 ref("sections", v["section"], name, line, "section")
             elif b.kind is BulkKind.GUARDIANS:
-                # a guardian not defined anywhere is created (role parent) by the load
-                if v["guardian"] not in cat.actors:
-                    cat.people.add(v["guardian"])
+                # a guardian not defined anywhere is created (role parent) by the load; one
+                # defined in an inventory must be a parent (a vendor is never a guardian)
+                person(v["guardian"], PERSON_ROLES[b.kind], name, line, "guardian")
             elif b.kind is BulkKind.TEACHING:
                 ref("actors", v["school"], name, line, "school", orgs)
+                first = cat.section_school.setdefault(v["section"], v["school"])
+                if first != v["school"]:
+                    problems.append(Problem(name, line, "school", (
+                        f"section {v['section']!r} is already at school {first!r}: a section "
+                        "belongs to one school; give the other one its own section id")))
                 cat.sections.add(v["section"])
-                cat.section_school[v["section"]] = v["school"]
-                if v["teacher"] not in cat.actors:
-                    cat.people.add(v["teacher"])
+                person(v["teacher"], PERSON_ROLES[b.kind], name, line, "teacher")
             elif b.kind is BulkKind.MEMBERS:
                 ref("datasets", v["dataset"], name, line, "dataset")
             elif b.kind is BulkKind.SUBJECTS:
@@ -416,5 +436,5 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             problems.append(prob)
 
     if problems:
-        raise InputError(problems[:MAX_PROBLEMS])
+        raise InputError(problems[:MAX_PROBLEMS], truncated=len(problems) >= MAX_PROBLEMS)
     return cat

@@ -322,8 +322,9 @@ def _research_destroy_by(store: Store, ctx: _Context) -> list[Finding]:
                    f"{r['holder']} holds in {r['dataset']}")
         else:
             end = f"until {_iso(r['valid_to'])}" if r.get("valid_to") else "with no end date"
-            msg = (f"{r['holder']} holds {r['dataset']} {end}, past the destroy-by date "
-                   f"{_iso(r['destroy_by'])} of {r['agreement']}")
+            msg = (f"{r['holder']} holds {r['dataset']} {end}, beyond the destroy-by date "
+                   f"{_iso(r['destroy_by'])} of {r['agreement']} (the data must be destroyed by "
+                   "then)")
         out.append(Finding("research-destroy-by", Severity.MEDIUM,
                            _ids(r["holder"], r["dataset"], r["flows"], r["agreement"]), msg,
                            f"dataset:{r['dataset']}"))

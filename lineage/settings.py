@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+#: URI schemes of the Bolt driver (``neo4j`` routes reads and writes in a cluster or on Aura).
+URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 class Neo4jSettings(BaseSettings):
@@ -26,6 +30,15 @@ class Neo4jSettings(BaseSettings):
     password: SecretStr = Field(SecretStr(""), description="password; empty means no auth")
     database: str = Field("neo4j", description="database name, passed on every call")
 
+    @field_validator("uri")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        scheme = v.split("://", 1)[0].lower() if "://" in v else ""
+        if scheme not in URI_SCHEMES:
+            raise ValueError(f"{v!r} is not a Bolt URI: use one of "
+                             f"{', '.join(s + '://' for s in URI_SCHEMES)}")
+        return v
+
 
 class LineageSettings(BaseSettings):
     """Product settings."""
@@ -36,8 +49,8 @@ class LineageSettings(BaseSettings):
         None, description="HMAC-SHA256 key for student pseudonyms; kept outside the graph"
     )
     home: Path = Field(Path(".lineage"), description="folder of the local Neo4j server")
-    bolt_port: int = Field(7687, description="local server Bolt port")
-    http_port: int = Field(7474, description="local server HTTP (Browser) port")
-    batch_size: int = Field(20000, description="rows per UNWIND batch when loading")
+    bolt_port: int = Field(7687, ge=1, le=65535, description="local server Bolt port")
+    http_port: int = Field(7474, ge=1, le=65535, description="local server HTTP (Browser) port")
+    batch_size: int = Field(20000, ge=1, le=100_000, description="rows per UNWIND batch when loading")
     writers: int = Field(2, ge=1, le=16, description="concurrent writer sessions when loading "
                          "bulk rows")

@@ -115,3 +115,15 @@ class TestClean:
         assert r.exit_code == code, r.output
         assert message in r.output
         assert "Traceback" not in r.output and "RSD-1001" not in r.output
+
+
+@pytest.mark.parametrize("var, value, message", [
+    ("LINEAGE_BATCH_SIZE", "0", "LINEAGE_BATCH_SIZE: Input should be greater than or equal to 1"),
+    ("LINEAGE_WRITERS", "abc", "LINEAGE_WRITERS: Input should be a valid integer"),
+    ("NEO4J_URI", "http://127.0.0.1:7474", "NEO4J_URI: 'http://127.0.0.1:7474' is not a Bolt URI"),
+])
+def test_bad_setting_is_exit_2_without_traceback(env, var, value, message):
+    r = run({**env, var: value}, "exposure", "RSD-1001")
+    assert r.exit_code == 2, r.output
+    assert f"error: bad setting: {message}" in r.output
+    assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit)

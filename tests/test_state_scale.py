@@ -144,12 +144,19 @@ def test_teaching_file_errors_name_file_row_and_field(tmp_path, empty_graph):
     (tmp_path / "teaching.csv").write_text(
         "section,school,teacher,valid_from,valid_to\n"
         "SEC-1,nowhere-es,T1,2024-08-15,2025-06-10\n"
-        "SEC-2,nowhere-es,T2,2024-08-15,2024-06-10\n", encoding="utf-8")
+        "SEC-2,nowhere-es,T2,2024-08-15,2024-06-10\n"
+        "SEC-3,es1,v1,2024-08-15,2025-06-10\n"
+        "SEC-3,es2,T3,2024-08-15,2025-06-10\n", encoding="utf-8")
+    (tmp_path / "guardians.csv").write_text(
+        "guardian,student_id\nv1,S1\nG1,S1\n", encoding="utf-8")
     (tmp_path / "rosters.csv").write_text(
         "student_id,section,valid_from,valid_to\nS1,SEC-1,2024-08-15,\nS2,SEC-9,2024-08-15,\n",
         encoding="utf-8")
     (tmp_path / "inventory.yaml").write_text(
-        "bulk:\n  - {kind: teaching, path: teaching.csv}\n  - {kind: rosters, path: rosters.csv}\n",
+        "actors:\n  - {id: v1, role: vendor}\n  - {id: es1, role: school}\n"
+        "  - {id: es2, role: school}\n"
+        "bulk:\n  - {kind: teaching, path: teaching.csv}\n  - {kind: rosters, path: rosters.csv}\n"
+        "  - {kind: guardians, path: guardians.csv}\n",
         encoding="utf-8")
     with pytest.raises(InputError) as exc:
         load(empty_graph, read_sources([tmp_path / "inventory.yaml"]), KEY)
@@ -159,4 +166,11 @@ def test_teaching_file_errors_name_file_row_and_field(tmp_path, empty_graph):
     assert f"{teaching}, row 3, field 'valid_to': dates out of order" in text
     assert f"{rosters}, row 3, field 'section': unknown section 'SEC-9'" in text
     assert "unknown section 'SEC-1'" not in text   # defined by teaching.csv
+    assert (f"{teaching}, row 4, field 'teacher': actor 'v1' has role vendor; a teacher must "
+            "have role teacher") in text
+    assert (f"{teaching}, row 5, field 'school': section 'SEC-3' is already at school 'es1'"
+            in text)
+    guardians = tmp_path / "guardians.csv"
+    assert (f"{guardians}, row 2, field 'guardian': actor 'v1' has role vendor; a guardian must "
+            "have role eligible_student or parent") in text
     assert empty_graph.counts()["nodes"] == 0

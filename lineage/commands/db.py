@@ -100,6 +100,9 @@ def start(app, home, bolt_port, http_port, heap, pagecache, timeout) -> None:
                         http_port=http_port or settings.http_port, heap=heap, pagecache=pagecache, timeout=timeout)
     head = "already running" if info.already_running else "started"
     click.echo(f"Local Neo4j server {head} in {info.home}")
+    if info.already_running:
+        click.echo("note: --heap and --pagecache apply when the server starts; "
+                   "'lineage db stop' first to change them")
     for line in _describe(info):
         click.echo(line)
     if not _same_server(app.neo4j.uri, info):
