@@ -16,7 +16,7 @@ from lineage.errors import NotFoundError
 from lineage.pseudonym import Pseudonymizer
 from lineage.semantics import Lineage, StudentContext
 from lineage.store import Store
-from lineage.impact import ClassCache, coverage_index, population_context
+from lineage.impact import ClassCache, population_context
 from lineage.vocabulary import ORGANISATION_ROLES, Access, Scope
 from lineage.windows import Window, to_date
 
@@ -205,6 +205,8 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     """
     if (actor is None) == (dataset is None):
         raise ValueError("give exactly one of actor or dataset")
+    if method not in ("classes", "per_student"):
+        raise ValueError(f"method must be 'classes' or 'per_student', not {method!r}")
     people: list[str] = []
     person = False
     broad: set[str] = set()
@@ -259,18 +261,17 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         # (lineage.impact); the answer is the same as one student at a time
         chains = {c[0]: c for c in store.read(
             "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
-        coverage = coverage_index(ds)
         classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)), ds, (since, until))
         for group in store.stream("queries/impact_population", datasets=population):
-            row = classes(population_context(group, chains, coverage))
+            row = classes(population_context(group, chains, classes.cover))
             if row is not None:
                 for k in group["keys"]:
                     yield {"student": k, **row}
         return
 
-    # a person (teacher, guardian): rosters and guardianship matter, one student at a time;
-    # candidates stream from one session while each batch's contexts are read on another
-    # the population of datasets it holds or reads whole, plus its own rosters / children
+    # a person (teacher, guardian), or per_student: one student at a time. Candidates: the
+    # population of the datasets held or read whole, plus the person's rosters / children;
+    # they stream from one session while each batch's contexts are read on another
     keys = (r["key"] for r in store.stream("queries/impact_candidates",
                                            datasets=population, people=people))
     batch: list[str] = []

@@ -126,7 +126,8 @@ class ClassCache:
     (from its coverage, memberships and cells, through flows that do not list students or list
     it): the only dates the rules can compare its dates with. ``answer`` returns ``None`` (not
     affected) or a dict whose ``first_date``/``last_date`` are ISO strings or ``None``; other
-    values are copied. ``evaluations`` counts the rule evaluations actually run.
+    values are copied. ``evaluations`` counts the rule evaluations actually run; ``cover`` is the
+    :func:`coverage_index` of ``datasets`` (for :func:`population_context`).
     """
 
     def __init__(self, answer: Callable[[dict], dict | None], datasets: dict[str, dict],
