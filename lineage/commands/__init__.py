@@ -12,7 +12,7 @@ import click
 
 _MODULES = [
     "db", "load", "demo", "exposure", "lineage_cmds", "report", "check",
-    "inventory", "visual", "synth",
+    "inventory", "visual", "synth", "serve", "web_admin",
 ]
 
 

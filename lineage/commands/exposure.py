@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from lineage.commands.common import ISO_DATE, pseudonymizer
+from lineage.lookups import os_user, record_lookup
 from lineage.output import format_option, render_json, render_rows, render_table
 
 EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "last_date",
@@ -36,6 +37,7 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
     with ctx.find_root().obj.store() as store:
         if view == "record":
             data = answers.record_of_disclosures(store, pseudo, student_id, as_of=as_of)
+            record_lookup(store, os_user(), "record", data["student"])
             rows = data["disclosures"]
             title = "Record of disclosures (FERPA §99.32)" + (f" as of {as_of}" if as_of else "")
             click.echo(render_rows(rows, RECORD_COLUMNS, fmt, json_data=data, title=title,
@@ -43,6 +45,7 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
                                    "consent, directory information"), nl=False)
             return
         data = answers.exposure(store, pseudo, student_id, as_of=as_of, element=element)
+        record_lookup(store, os_user(), "exposure", data["student"])
     title = "Who could have touched this student's information" + (
         f" (as of {as_of})" if as_of else " (ever)")
     click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, fmt, json_data=data, title=title),
@@ -62,6 +65,7 @@ def path(ctx, student_id, actor_id, as_of, fmt):
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
         data = answers.explain_path(store, pseudo, student_id, actor_id, as_of=as_of)
+        record_lookup(store, os_user(), "path", data["student"], f"actor={actor_id}")
     if fmt == "json":
         click.echo(render_json(data), nl=False)
         return

@@ -10,6 +10,7 @@ import click
 
 from lineage.commands.common import ISO_DATE, check_window
 from lineage.errors import UsageError
+from lineage.lookups import impact_detail, os_user, record_lookup
 from lineage.output import cell, format_option, render_rows
 
 NEIGHBOUR_COLUMNS = ["depth", "id", "granularity", "holder", "holder_role", "via"]
@@ -89,6 +90,8 @@ def impact(ctx, actor, dataset, since, until, fmt):
             else:
                 out.write(f"{r['student']}  {r['first_date'] or '…'}..{r['last_date'] or '…'}  "
                           f"{'; '.join(r['elements'])}\n")
+        record_lookup(store, os_user(), "impact", None,
+                      impact_detail(actor, dataset, since, until, fmt))
     counts = {"students": n, "elements": dict(sorted(per_element.items()))}
     if fmt == "json":
         out.write("\n], \"counts\": " + json.dumps(counts) + "}\n")

@@ -8,6 +8,7 @@ import click
 
 from lineage.commands.common import ISO_DATE, pseudonymizer
 from lineage.errors import RenderError
+from lineage.lookups import os_user, record_lookup
 
 REPORT_FORMATS = ("md", "html", "pdf", "json")
 
@@ -65,6 +66,7 @@ def report(ctx, student_id, fmt, out, as_of, received):
     with ctx.find_root().obj.store() as store:
         data = reports.student_report(store, pseudo, student_id, as_of=as_of,
                                       received_on=received)
+        record_lookup(store, os_user(), "report", pseudo(student_id), f"format={fmt}")
         if fmt in ("html", "pdf"):
             picture, note = reports.student_picture(store, pseudo, data)
     if fmt == "json":

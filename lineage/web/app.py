@@ -1,0 +1,216 @@
+"""The web workspace: one ASGI application (FastAPI on Starlette, served by uvicorn).
+
+:func:`create_app` builds it: server-rendered pages (:mod:`lineage.web.pages`), the JSON API
+under ``/api/v1`` (:mod:`lineage.web.api`) with its OpenAPI document at
+``/api/v1/openapi.json``, static assets shipped in the package (``lineage/web/static``), and
+the security every response gets: a strict Content-Security-Policy (no script at all, styles
+only from the server), no caching, no referrer, no framing; HSTS under TLS.
+
+Errors are mapped to HTTP once, here: :class:`NotFoundError` 404; :class:`UsageError`,
+:class:`InputError`, :class:`ConfigurationError` 400; :class:`RenderError` 500;
+:class:`DatabaseUnavailable` 503; :class:`DatabaseError` 502. API errors are JSON
+``{"detail": "..."}``; validation errors never echo the input back (it may hold a student ID).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lineage.web import service
+from lineage.web.security import FailureLimit, Sessions
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+#: Failed sign-ins allowed per user name, and per client address, in :data:`LIMIT_WINDOW` s.
+USER_FAILURES = 5
+ADDRESS_FAILURES = 20
+LIMIT_WINDOW = 15 * 60
+
+
+@dataclass
+class WebConfig:
+    """How the workspace runs.
+
+    ``secure``: cookies are ``Secure`` and HSTS is sent (TLS here or at a proxy);
+    ``public_inventory``: the data inventory (page and ``GET /api/v1/inventory``) needs no
+    sign-in; ``secret``: the key that signs session cookies (random per start when ``None``).
+    """
+
+    neo4j: service.Neo4jSettings
+    lineage: service.LineageSettings
+    public_inventory: bool = False
+    secure: bool = False
+    secret: bytes | None = None
+
+
+@dataclass
+class Workspace:
+    """What every request handler reaches through ``request.app.state.ws``."""
+
+    config: WebConfig
+    store: service.Store
+    pseudo: service.Pseudonymizer
+    sessions: Sessions
+    user_limit: FailureLimit = field(default_factory=lambda: FailureLimit(USER_FAILURES,
+                                                                          LIMIT_WINDOW))
+    address_limit: FailureLimit = field(default_factory=lambda: FailureLimit(ADDRESS_FAILURES,
+                                                                             LIMIT_WINDOW))
+    env: jinja2.Environment = field(default_factory=lambda: _jinja())
+    css: dict[str, str] = field(default_factory=dict)
+
+
+def _jinja() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["access"] = lambda a: service.ACCESS_LABELS.get(a or "", a or "")
+    env.filters["role"] = lambda r: service.ROLE_LABELS.get(r or "", (r or "").replace("_", " "))
+    env.filters["join_list"] = lambda v, sep="; ": sep.join(str(x) for x in v or [] if x)
+    return env
+
+
+def create_app(config: WebConfig, store: service.Store | None = None) -> FastAPI:
+    """The workspace application. ``store`` is opened from ``config.neo4j`` when not given (and
+    closed at shutdown). Raises :class:`ConfigurationError` without a pseudonym key."""
+    from contextlib import asynccontextmanager
+
+    from lineage.web import api, pages
+
+    pseudo = service.pseudonymizer(config.lineage)
+    own_store = store is None
+    ws = Workspace(config=config, store=store or service.open_store(config.neo4j), pseudo=pseudo,
+                   sessions=Sessions(config.secret or secrets.token_bytes(32),
+                                     secure=config.secure))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if own_store:
+            ws.store.close()
+
+    app = FastAPI(
+        title="Student data lineage: workspace API",
+        version="1",
+        description=("Who could ever have touched a student's information: the answers of the "
+                     "`lineage` CLI (same JSON shapes as `--format json`), for privacy officers' "
+                     "tools and data pipelines. Authenticate with `Authorization: Bearer <API "
+                     "key>` (`lineage keys create`). Student IDs travel in request bodies only, "
+                     "never in URLs. `POST /api/v1/lineage` receives OpenLineage events."),
+        openapi_url=None, docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ws = ws
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _install_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["X-Frame-Options"] = "DENY"
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h["Cross-Origin-Resource-Policy"] = "same-origin"
+        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if not request.url.path.startswith(("/static/", "/assets/")):
+            h["Cache-Control"] = "no-store"
+        if config.secure:
+            h["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    return app
+
+
+# --- errors -----------------------------------------------------------------------------------------
+
+def _status(exc: service.LineageError) -> int:
+    if isinstance(exc, service.NotFoundError):
+        return 404
+    if isinstance(exc, (service.UsageError, service.InputError, service.ConfigurationError)):
+        return 400
+    if isinstance(exc, service.DatabaseUnavailable):
+        return 503
+    if isinstance(exc, service.DatabaseError):
+        return 502
+    return 500
+
+
+def _message(exc: service.LineageError) -> str:
+    text = exc.message
+    problems = getattr(exc, "problems", None)
+    if problems:
+        text += ": " + "; ".join(str(p) for p in problems)
+    if exc.hint:
+        text += f" ({exc.hint})"
+    return text
+
+
+def is_api(request: Request) -> bool:
+    """True for a request to the JSON API."""
+    return request.url.path.startswith("/api/")
+
+
+def error_page(request: Request, status: int, message: str,
+               headers: dict[str, str] | None = None) -> Response:
+    """An HTML error page (or JSON ``{"detail"}`` for the API)."""
+    if is_api(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    ws: Workspace = request.app.state.ws
+    html = ws.env.get_template("error.html.j2").render(
+        status=status, message=message, principal=None, csrf=None, title=f"Error {status}",
+        nav=[],
+        public_inventory=ws.config.public_inventory)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+class SignInRequired(Exception):
+    """A page needs a signed-in user: the browser is sent to the sign-in page."""
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(service.LineageError)
+    async def lineage_error(request: Request, exc: service.LineageError):
+        return error_page(request, _status(exc), _message(exc))
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, exc: SignInRequired):
+        return RedirectResponse("/signin", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return error_page(request, exc.status_code, detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        # never echo the input (it may be a student ID): location, message and type only
+        errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        if is_api(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        text = "; ".join(f"{'.'.join(e['loc'][1:]) or 'form'}: {e['msg']}" for e in errors)
+        return error_page(request, 400, f"the form is not valid: {text}")
+
+
+def json_default(value: Any) -> str:
+    """Dates and other values in JSON output, as the CLI writes them."""
+    return service.cell(value)

@@ -1,0 +1,376 @@
+"""The web workspace's one seam onto the library.
+
+Every page and API endpoint of :mod:`lineage.web` reaches the library through this module, and
+only through it: the answers (:mod:`lineage.answers`), the documents (:mod:`lineage.reports`),
+the audit (:mod:`lineage.policy`), the look-up records (:mod:`lineage.lookups`), the store and
+the errors. When the library moves, only the imports here change.
+
+Functions take an open :class:`Store` and plain values, and return the same plain data (dicts
+and lists, dates as ISO text) as the CLI's ``--format json``. Student IDs are the district's IDs
+as typed; they are hashed by the :class:`Pseudonymizer` and never returned, logged or recorded
+(look-up records carry the pseudonym). Errors are the library's (:class:`LineageError` and its
+subclasses); the web layer maps them to HTTP statuses once (:mod:`lineage.web.app`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lineage import answers, lookups, policy, reports
+from lineage.errors import (ConfigurationError, DatabaseError, DatabaseUnavailable, InputError,
+                            LineageError, NotFoundError, RenderError, UsageError)
+from lineage.output import cell
+from lineage.pseudonym import Pseudonymizer
+from lineage.settings import LineageSettings, Neo4jSettings
+from lineage.store import Store
+
+__all__ = [
+    "ConfigurationError", "DatabaseError", "DatabaseUnavailable", "InputError", "LineageError",
+    "LineageSettings", "Neo4jSettings", "NotFoundError", "Pseudonymizer", "RenderError", "Store",
+    "UsageError", "cell",
+]
+
+#: Labels of the classes and roles, as the reports print them.
+ACCESS_LABELS = reports.ACCESS_LABELS
+ROLE_LABELS = reports.ROLE_LABELS
+
+#: Columns of the impact CSV (the CLI's ``lineage impact --format csv``).
+IMPACT_COLUMNS = ["student", "elements", "first_date", "last_date", "datasets"]
+#: Columns of the record-of-disclosures CSV (the CLI's ``exposure --view record --format csv``).
+RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "discloser_id",
+                  "redisclosure", "threat", "purpose"]
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+def open_store(settings: Neo4jSettings) -> Store:
+    """A :class:`Store` on ``settings`` (close it with ``close()`` or a ``with`` block)."""
+    return Store(settings)
+
+
+def prepare(store: Store) -> dict[str, str]:
+    """Check the database answers and create the workspace's constraints and indexes
+    (``cypher/web/schema.cypher``, idempotent). Returns the server's ``{name, version, edition}``.
+    Raises :class:`DatabaseUnavailable` / :class:`DatabaseError`.
+    """
+    info = store.verify()
+    store.run_schema("web/schema")
+    return info
+
+
+def pseudonymizer(settings: LineageSettings) -> Pseudonymizer:
+    """The pseudonymizer of ``LINEAGE_PSEUDONYM_KEY``. Raises :class:`ConfigurationError`."""
+    return Pseudonymizer.from_settings(settings)
+
+
+# --- one student --------------------------------------------------------------------------------
+
+def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: date | None = None,
+             element: str | None = None) -> dict[str, Any]:
+    """``lineage exposure --format json``: see :func:`lineage.answers.exposure`."""
+    return answers.exposure(store, pseudo, student_id, as_of=as_of, element=element)
+
+
+def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, *,
+                          as_of: date | None = None) -> dict[str, Any]:
+    """``lineage exposure --view record --format json`` (FERPA §99.32)."""
+    return answers.record_of_disclosures(store, pseudo, student_id, as_of=as_of)
+
+
+def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id: str, *,
+                 as_of: date | None = None) -> dict[str, Any]:
+    """``lineage path --format json``: see :func:`lineage.answers.explain_path`."""
+    return answers.explain_path(store, pseudo, student_id, actor_id, as_of=as_of)
+
+
+def student_key(pseudo: Pseudonymizer, student_id: str) -> str:
+    """The pseudonym of a typed student ID (what look-up records name)."""
+    return pseudo(student_id)
+
+
+def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
+                   as_of: date | None = None, received_on: date | None = None
+                   ) -> dict[str, Any]:
+    """``lineage report --format json``: see :func:`lineage.reports.student_report`."""
+    return reports.student_report(store, pseudo, student_id, as_of=as_of,
+                                  received_on=received_on)
+
+
+def report_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any]
+                   ) -> tuple[str | None, str | None]:
+    """The report's lineage picture: ``(inline SVG, None)`` or ``(None, why not)``."""
+    return reports.student_picture(store, pseudo, report)
+
+
+def report_document(report: dict[str, Any], fmt: str, picture: str | None = None,
+                    note: str | None = None) -> tuple[bytes, str]:
+    """The parent report as a file: ``(content, media type)`` for ``fmt`` ``md``, ``html``,
+    ``pdf`` (WeasyPrint) or ``json``. Raises :class:`RenderError` (PDF) or :class:`UsageError`.
+    """
+    if fmt == "md":
+        return reports.report_markdown(report).encode("utf-8"), "text/markdown; charset=utf-8"
+    if fmt == "html":
+        return (reports.report_html(report, picture, note).encode("utf-8"),
+                "text/html; charset=utf-8")
+    if fmt == "pdf":
+        return reports.report_pdf(report, picture, note), "application/pdf"
+    if fmt == "json":
+        return (json.dumps(report, indent=2, default=cell, ensure_ascii=False).encode("utf-8")
+                + b"\n", "application/json")
+    raise UsageError(f"unknown report format {fmt!r}: use md, html, pdf or json")
+
+
+def report_body(report: dict[str, Any], picture: str | None, note: str | None) -> str:
+    """The inner ``<body>`` of the report's HTML (``lineage/templates/report.html.j2``), to show
+    inside a workspace page; its style sheet is :func:`template_css` of ``report.html.j2``."""
+    return _body(reports.report_html(report, picture, note))
+
+
+def inventory_body(inv: dict[str, Any]) -> str:
+    """The inner ``<body>`` of the public inventory's HTML (``inventory.html.j2``)."""
+    return _body(reports.inventory_html(inv))
+
+
+def _body(html: str) -> str:
+    m = re.search(r"<body[^>]*>(.*)</body>", html, flags=re.S)
+    return m.group(1) if m else html
+
+
+def template_css(name: str) -> str:
+    """The ``<style>`` of a report template (``report.html.j2``, ``inventory.html.j2``), served as
+    a style sheet so workspace pages need no inline style (a strict Content-Security-Policy)."""
+    text = (Path(reports.TEMPLATES_DIR) / name).read_text(encoding="utf-8")
+    m = re.search(r"<style>(.*?)</style>", text, flags=re.S)
+    return m.group(1).strip() + "\n" if m else ""
+
+
+def record_csv(record: dict[str, Any]) -> str:
+    """The record of disclosures as CSV (:data:`RECORD_COLUMNS`), safe to open in a spreadsheet."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RECORD_COLUMNS)
+    for r in record["disclosures"]:
+        w.writerow(safe_row(r, RECORD_COLUMNS))
+    return buf.getvalue()
+
+
+# --- breach impact ------------------------------------------------------------------------------
+
+def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
+           since: date | None = None, until: date | None = None) -> Iterator[dict[str, Any]]:
+    """Stream the breach-impact rows (:func:`lineage.answers.impact`): one dict per affected
+    student ``{student (pseudonym), elements, first_date, last_date, datasets}``; window
+    inclusive. Raises :class:`UsageError` unless exactly one of ``actor``/``dataset`` is given
+    or when ``until`` is before ``since``; :class:`NotFoundError` for an unknown target.
+    """
+    if (actor is None) == (dataset is None):
+        raise UsageError("give exactly one of actor or dataset")
+    if since and until and until < since:
+        raise UsageError(f"until {until} is before since {since}")
+    return answers.impact(store, actor=actor, dataset=dataset, since=since, until=until)
+
+
+def impact_counts(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Count impact rows without keeping them: ``{"students": n, "elements": {element: n}}``
+    (elements sorted), the ``counts`` of ``lineage impact --format json``."""
+    n = 0
+    per: dict[str, int] = {}
+    for r in rows:
+        n += 1
+        for e in r["elements"]:
+            per[e] = per.get(e, 0) + 1
+    return {"students": n, "elements": dict(sorted(per.items()))}
+
+
+def impact_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The impact list as CSV text chunks (header, then about 500 rows a chunk), streamed: a
+    million rows never held in memory. Cells are spreadsheet-safe (:func:`safe_cell`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(IMPACT_COLUMNS)
+    n = 0
+    for r in rows:
+        w.writerow(safe_row(r, IMPACT_COLUMNS))
+        n += 1
+        if n % 500 == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def impact_json(target: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The impact answer as JSON text chunks, the shape of ``lineage impact --format json``:
+    ``{"target": {actor, dataset, since, until}, "students": [...], "counts": {...}}``,
+    streamed row by row; the counts are kept while streaming (not the rows)."""
+    n = 0
+    per: dict[str, int] = {}
+    yield '{"target": ' + json.dumps(target, default=cell) + ', "students": ['
+    for r in rows:
+        n += 1
+        for e in r["elements"]:
+            per[e] = per.get(e, 0) + 1
+        yield ("," if n > 1 else "") + "\n  " + json.dumps(r, default=cell)
+    yield '\n], "counts": ' + json.dumps({"students": n, "elements": dict(sorted(per.items()))}) + "}\n"
+
+
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection; OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """One CSV cell as text (:func:`lineage.output.cell`), with a leading ``'`` when it starts
+    with ``= + - @``, a tab or a carriage return, so a spreadsheet shows it as text."""
+    text = cell(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def safe_row(row: dict[str, Any], columns: list[str]) -> list[str]:
+    """``row``'s ``columns`` as spreadsheet-safe cells."""
+    return [safe_cell(row.get(c)) for c in columns]
+
+
+# --- datasets, audit, inventory, sources ------------------------------------------------------
+
+def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
+                  ) -> dict[str, Any]:
+    """``lineage upstream|downstream --format json``: :func:`lineage.answers.neighbourhood`."""
+    return answers.neighbourhood(store, dataset_id, direction, depth)
+
+
+def audit(store: Store, rules: list[str] | None = None, *, min_cell_size: int | None = None,
+          fail_on: str = "medium") -> dict[str, Any]:
+    """``lineage check --format json``: ``{"rules", "min_cell_size", "fail_on", "findings":
+    [{rule, severity, subject, message}]}``, most severe first. Raises :class:`UsageError` for
+    an unknown rule or a bad threshold."""
+    chosen = policy.select_rules(rules or None)
+    policy.Severity(fail_on)
+    findings = policy.audit(store, list(rules or []), min_cell_size=min_cell_size)
+    return {"rules": [r.id for r in chosen], "min_cell_size": min_cell_size, "fail_on": fail_on,
+            "findings": [f.as_dict() for f in findings]}
+
+
+def audit_rules() -> list[dict[str, str]]:
+    """``lineage check --list-rules --format json``: ``[{id, severity, title, source}]``."""
+    return policy.rules_table()
+
+
+def id_kinds(store: Store, ids: Iterable[str]) -> dict[str, str]:
+    """Which ids are actors and which datasets: ``{id: "actor" | "dataset"}``."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {r["id"]: r["kind"] for r in store.read("web/id_kinds", ids=wanted)}
+
+
+def inventory(store: Store) -> dict[str, Any]:
+    """``lineage inventory --format json``: :func:`lineage.reports.data_inventory`."""
+    return reports.data_inventory(store)
+
+
+def inventory_csv(inv: dict[str, Any]) -> str:
+    """The inventory as CSV, one row per recipient (``lineage inventory --format csv``), with
+    spreadsheet-safe cells (:func:`safe_cell`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for row in csv.reader(io.StringIO(reports.inventory_csv(inv))):
+        w.writerow([safe_cell(c) for c in row])
+    return buf.getvalue()
+
+
+def sources(store: Store, limit: int = 50) -> dict[str, Any]:
+    """What was loaded: ``{"counts": {students, actors, datasets, elements, agreements, flows,
+    grants, sections, enrolments, rosters, guardians, memberships, accesses,
+    openlineage_events}, "openlineage_last_received": ISO or None, "runs": [{run_id,
+    job_namespace, job_name, events, first_time, last_time, last_type, received_by,
+    unfinished}]}``; ``unfinished`` runs are OpenLineage runs with no COMPLETE, FAIL or ABORT.
+
+    The loader does not record its sources (files, dates) in the graph yet: until it does, the
+    counts stand for what was loaded.
+    """
+    row = store.read("web/load_counts")[0]
+    last = row.pop("openlineage_last_received")
+    runs = store.read("web/openlineage_runs", limit=limit)
+    return {"counts": row, "openlineage_last_received": lookups._iso(last), "runs": runs}
+
+
+# --- look-up records ----------------------------------------------------------------------------
+
+def record_lookup(store: Store, who: str, what: str, student_key: str | None = None,
+                  detail: str | None = None, *, channel: str, who_kind: str) -> None:
+    """Record a look-up (append-only): :func:`lineage.lookups.record_lookup`."""
+    lookups.record_lookup(store, who, what, student_key, detail, channel=channel,
+                          who_kind=who_kind)
+
+
+def impact_detail(actor: str | None, dataset: str | None, since: date | None,
+                  until: date | None, fmt: str) -> str:
+    """The ``detail`` text of an impact look-up (:func:`lineage.lookups.impact_detail`)."""
+    return lookups.impact_detail(actor, dataset, since, until, fmt)
+
+
+def list_lookups(store: Store, *, student_key: str | None = None, who: str | None = None,
+                 since: date | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    """Look-up records, newest first: :func:`lineage.lookups.list_lookups`."""
+    return lookups.list_lookups(store, student_key=student_key, who=who, since=since,
+                                limit=limit)
+
+
+# --- OpenLineage ----------------------------------------------------------------------------------
+
+def _event_row(event: dict[str, Any]) -> dict[str, Any]:
+    run = event.get("run") or {}
+    job = event.get("job") or {}
+    ds = event.get("dataset") or {}
+    kind = "run" if "run" in event else "dataset" if "dataset" in event else "job"
+    return {"kind": kind, "event_type": event.get("eventType"),
+            "event_time": event.get("eventTime"), "run_id": run.get("runId"),
+            "job_namespace": job.get("namespace"), "job_name": job.get("name"),
+            "dataset_namespace": ds.get("namespace"), "dataset_name": ds.get("name"),
+            "producer": event.get("producer"), "schema_url": event.get("schemaURL"),
+            "raw": json.dumps(event, sort_keys=True, ensure_ascii=False)}
+
+
+def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
+                             received_by: str | None = None) -> dict[str, int]:
+    """Apply validated OpenLineage events (RunEvent, DatasetEvent, JobEvent of spec 2-0-x, as
+    JSON objects) to the graph. Returns ``{"stored": n, "applied": m}``.
+
+    For now the events are **stored** (append-only ``:OpenLineageEvent`` nodes with the raw
+    JSON, event time, run id, job and dataset; ``cypher/web/openlineage_create.cypher``) and
+    not yet mapped onto datasets and flows: ``applied`` is 0. The mapping of ``lineage load
+    --openlineage`` plugs in here, and can replay the stored events.
+    """
+    rows = [_event_row(e) for e in events]
+    if not rows:
+        return {"stored": 0, "applied": 0}
+    counters = store.write("web/openlineage_create", events=rows, received_by=received_by,
+                           now=datetime.now(timezone.utc))
+    return {"stored": counters.nodes_created, "applied": 0}
+
+
+# --- accounts (users and API keys): plain queries of cypher/web -----------------------------------
+
+def query(store: Store, name: str, /, **params: Any) -> list[dict[str, Any]]:
+    """Run the read query ``cypher/web/<name>.cypher``; rows as dicts."""
+    return store.read(f"web/{name}", **params)
+
+
+def command(store: Store, name: str, /, **params: Any) -> dict[str, int]:
+    """Run the write query ``cypher/web/<name>.cypher``; return its counters ``{nodes_created,
+    nodes_deleted, properties_set}``."""
+    c = store.write(f"web/{name}", **params)
+    return {"nodes_created": c.nodes_created, "nodes_deleted": c.nodes_deleted,
+            "properties_set": c.properties_set}
+
+
+def iso(value: Any) -> str | None:
+    """A driver or Python date-time as ISO text (UTC, seconds), ``None`` stays ``None``."""
+    return lookups._iso(value)
