@@ -180,6 +180,14 @@ def revoke_key(store: Store, name: str) -> bool:
     return bool(service.command(store, "key_revoke", key_name=name, now=_now())["properties_set"])
 
 
+def bearer_principal(store: Store, header: str) -> Principal | None:
+    """The principal of an ``Authorization: Bearer <key>`` header value, else ``None``."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return key_principal(store, token.strip())
+
+
 def key_principal(store: Store, key: str) -> Principal | None:
     """The key's principal when ``key`` is a current (not revoked) API key, else ``None``."""
     if not key.startswith(KEY_PREFIX) or len(key) > 200:

@@ -121,6 +121,31 @@ def create_app(config: WebConfig, store: service.Store | None = None) -> FastAPI
     _install_handlers(app)
 
     @app.middleware("http")
+    async def api_authentication(request: Request, call_next):
+        # the API authenticates before anything else (even a body that is not JSON): an
+        # anonymous or unknown caller gets 401 on every endpoint but the public inventory
+        if request.url.path.startswith("/api/"):
+            header = request.headers.get("authorization", "")
+            public = (config.public_inventory and not header and request.method == "GET"
+                      and request.url.path == "/api/v1/inventory")
+            if not public:
+                from starlette.concurrency import run_in_threadpool
+
+                from lineage.web.accounts import bearer_principal
+
+                try:
+                    principal = await run_in_threadpool(bearer_principal, ws.store, header)
+                except service.LineageError as exc:
+                    return JSONResponse({"detail": _message(exc)}, status_code=_status(exc))
+                if principal is None:
+                    message = ("an API key is needed: send 'Authorization: Bearer <key>'"
+                               if not header else "the API key is unknown or revoked")
+                    return JSONResponse({"detail": message}, status_code=401,
+                                        headers={"WWW-Authenticate": "Bearer"})
+                request.state.principal = principal
+        return await call_next(request)
+
+    @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
         h = response.headers
