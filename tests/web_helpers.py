@@ -4,6 +4,7 @@ signing in through the real sign-in form."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
@@ -65,3 +66,29 @@ def sign_in(client: TestClient, name: str, password: str | None = None) -> str:
     r = client.get("/")
     assert r.status_code == 200
     return csrf_of(r.text)
+
+
+@contextmanager
+def serving(app, port: int):
+    """Serve ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; yields the base URL.
+    Stops the server (and fails) if it does not start within 30 s."""
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise RuntimeError(f"the test server on port {port} did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)

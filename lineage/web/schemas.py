@@ -14,8 +14,8 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import (AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag,
-                      field_validator)
+from pydantic import (AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, RootModel,
+                      Tag, field_validator)
 
 StudentId = Annotated[str, Field(min_length=1, max_length=64,
                                  description="the district's student ID, as typed (hashed by the "
@@ -342,8 +342,8 @@ def _event_kind(v: Any) -> str | None:
     return None
 
 
-OpenLineageEvent = Annotated[
-    Annotated[RunEvent, Tag("run")] | Annotated[DatasetEvent, Tag("dataset")]
-    | Annotated[JobEvent, Tag("job")],
-    Discriminator(_event_kind),
-]
+class OpenLineageEvent(RootModel[Annotated[
+        Annotated[RunEvent, Tag("run")] | Annotated[DatasetEvent, Tag("dataset")]
+        | Annotated[JobEvent, Tag("job")], Discriminator(_event_kind)]]):
+    """One OpenLineage event: a RunEvent (has ``run``), a DatasetEvent (has ``dataset``) or a
+    JobEvent (neither)."""

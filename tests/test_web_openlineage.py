@@ -1,0 +1,128 @@
+"""The OpenLineage receiver (``POST /api/v1/lineage``) fed by the official ``openlineage-python``
+client's HTTP transport, over loopback, against the real Neo4j: RunEvent, DatasetEvent and
+JobEvent of spec 2-0-x are validated and stored append-only as ``:OpenLineageEvent`` nodes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import (DatasetEvent, InputDataset, Job, JobEvent,
+                                         OutputDataset, Run, RunEvent, RunState, StaticDataset)
+from openlineage.client.serde import Serde
+from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
+
+from tests.web_helpers import load_workspace, serving
+
+PORT = 8733
+PRODUCER = "https://example.org/district-etl/v1"
+
+
+@pytest.fixture(scope="module")
+def server(store):
+    rs = load_workspace(store)
+    with serving(rs.app(), PORT) as url:
+        yield rs, url
+
+
+def client(url: str, key: str) -> OpenLineageClient:
+    transport = HttpTransport(HttpConfig(url=url, auth=ApiKeyTokenProvider({"apiKey": key}),
+                                         retry={"total": 0}))
+    return OpenLineageClient(transport=transport)
+
+
+def events():
+    run_id = str(uuid.uuid4())
+    unfinished = str(uuid.uuid4())
+    job = Job(namespace="riverside-etl", name="nightly-sis-extract")
+    sis = InputDataset(namespace="postgres://sis.riverside.example:5432", name="sis.enrolments")
+    extract = OutputDataset(namespace="s3://riverside-exports", name="state/enrolments.csv")
+    return run_id, unfinished, [
+        RunEvent(eventType=RunState.START, eventTime="2026-01-05T02:00:00.000Z",
+                 run=Run(runId=run_id), job=job, producer=PRODUCER, inputs=[sis]),
+        RunEvent(eventType=RunState.COMPLETE, eventTime="2026-01-05T02:07:31.000Z",
+                 run=Run(runId=run_id), job=job, producer=PRODUCER, inputs=[sis],
+                 outputs=[extract]),
+        RunEvent(eventType=RunState.START, eventTime="2026-01-06T02:00:00.000Z",
+                 run=Run(runId=unfinished), job=job, producer=PRODUCER, inputs=[sis]),
+        DatasetEvent(eventTime="2026-01-06T03:00:00.000Z", producer=PRODUCER,
+                     dataset=StaticDataset(namespace="s3://riverside-exports",
+                                           name="state/enrolments.csv")),
+        JobEvent(eventTime="2026-01-06T03:05:00.000Z", producer=PRODUCER, job=job,
+                 inputs=[sis], outputs=[extract]),
+    ]
+
+
+def stored(store):
+    return store.read_text("MATCH (e:OpenLineageEvent) RETURN properties(e) AS p "
+                           "ORDER BY e.event_time")
+
+
+def test_the_official_client_posts_events_that_are_stored(server):
+    rs, url = server
+    before = len(stored(rs.store))
+    run_id, unfinished, evs = events()
+    ol = client(url, rs.keys["ingest"])
+    for e in evs:
+        ol.emit(e)
+    rows = [r["p"] for r in stored(rs.store)][before:]
+    assert [(p["kind"], p.get("event_type"), p.get("run_id")) for p in rows] == [
+        ("run", "START", run_id), ("run", "COMPLETE", run_id), ("run", "START", unfinished),
+        ("dataset", None, None), ("job", None, None)]
+    for p, e in zip(rows, evs):
+        assert p["received_by"] == "ingest-key"
+        assert json.loads(p["raw"]) == json.loads(Serde.to_json(e))  # the event as sent
+        assert p["producer"] == PRODUCER and "/spec/2-0-" in p["schema_url"]
+    assert rows[0]["job_namespace"] == "riverside-etl"
+    assert rows[0]["job_name"] == "nightly-sis-extract"
+    assert rows[3]["dataset_name"] == "state/enrolments.csv"
+    # the Sources answer lists the runs, the one without COMPLETE/FAIL/ABORT flagged
+    src = requests.get(f"{url}/api/v1/sources", headers=rs.headers("viewer"), timeout=10).json()
+    runs = {r["run_id"]: r for r in src["runs"]}
+    assert runs[run_id]["unfinished"] is False and runs[run_id]["events"] == 2
+    assert runs[run_id]["last_type"] == "COMPLETE"
+    assert runs[unfinished]["unfinished"] is True and runs[unfinished]["last_type"] == "START"
+    assert src["counts"]["openlineage_events"] == before + 5
+
+
+def test_keys_without_ingest_are_refused(server):
+    rs, url = server
+    before = len(stored(rs.store))
+    _, _, evs = events()
+    for key, status in ((rs.keys["viewer"], 403), (rs.keys["analyst"], 403),
+                        ("lk_" + "x" * 43, 401)):
+        with pytest.raises(requests.HTTPError) as exc:
+            client(url, key).emit(evs[0])
+        assert exc.value.response.status_code == status
+    assert len(stored(rs.store)) == before
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"schemaURL": "https://openlineage.io/spec/1-0-5/OpenLineage.json#/definitions/RunEvent"},
+     "schemaURL"),
+    ({"eventTime": "yesterday"}, "eventTime"),
+    ({"run": {"runId": "not-a-uuid"}}, "runId"),
+    ({"eventType": "FINISHED"}, "eventType"),
+    ({"job": {"namespace": "x"}}, "name"),
+    ({"producer": None}, "producer"),
+])
+def test_events_that_are_not_openlineage_2_are_refused(server, change, field):
+    rs, url = server
+    before = len(stored(rs.store))
+    event = json.loads(Serde.to_json(events()[2][0]))
+    event.update(change)
+    r = requests.post(f"{url}/api/v1/lineage", json=event, headers=rs.headers("ingest"),
+                      timeout=10)
+    assert r.status_code == 422, r.text
+    assert any(field in ".".join(e["loc"]) or field in e["msg"] for e in r.json()["detail"])
+    assert len(stored(rs.store)) == before
+
+
+def test_officer_keys_may_post_too(server):
+    rs, url = server
+    before = len(stored(rs.store))
+    client(url, rs.keys["officer"]).emit(events()[2][3])
+    assert len(stored(rs.store)) == before + 1
