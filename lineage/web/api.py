@@ -12,7 +12,7 @@ import itertools
 import json
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from lineage.web import schemas, service
@@ -27,7 +27,25 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND = {404: {"model": schemas.Error, "description": "unknown student, actor or dataset"}}
 
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+def known_query_only(request: Request) -> None:
+    """Refuse (400) query parameters the endpoint does not take (a misspelt ``rules=`` would
+    otherwise be ignored silently). The names are not echoed."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed: set[str] = set()
+    todo = [dependant]
+    while todo:  # the endpoint's query parameters and those of its dependencies
+        d = todo.pop()
+        allowed |= {p.alias for p in d.query_params}
+        todo.extend(d.dependencies)
+    if set(request.query_params) - allowed:
+        takes = ", ".join(sorted(allowed)) or "none"
+        raise HTTPException(400, f"unknown query parameter; this endpoint takes: {takes}")
+
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(known_query_only)])
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -172,12 +190,14 @@ def impact(request: Request, q: schemas.ImpactQuery,
 
 @router.get("/audit", response_model=schemas.Audit, tags=["audit"])
 def audit(request: Request,
-          rule: list[str] | None = Query(None, description="run only these rules (repeatable)"),
+          rule: list[schemas.RuleId] | None = Query(
+              None, description="run only these rules (repeatable)"),
           min_cell_size: int | None = Query(None, ge=1, le=1_000_000),
           fail_on: schemas.Literal["low", "medium", "high"] = "medium",
           _p: Principal = Depends(api_can("audit"))) -> Response:
     """The policy findings, most severe first (`lineage check`)."""
-    return _json(service.audit(workspace(request).store, rule, min_cell_size=min_cell_size,
+    rules = [r.value for r in rule] if rule else None
+    return _json(service.audit(workspace(request).store, rules, min_cell_size=min_cell_size,
                                fail_on=fail_on))
 
 

@@ -9,13 +9,15 @@ schema: ``RunEvent``, ``DatasetEvent`` and ``JobEvent`` (facets are free-form ob
 
 from __future__ import annotations
 
-import re
 from datetime import date
+from enum import Enum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, RootModel,
-                      Tag, field_validator)
+                      Tag)
+
+from lineage.web import service
 
 StudentId = Annotated[str, Field(min_length=1, max_length=64,
                                  description="the district's student ID, as typed (hashed by the "
@@ -64,12 +66,30 @@ class ReportQuery(Model):
     format: Literal["json", "md", "html", "pdf"] = "json"
 
 
-class ImpactQuery(Model):
-    actor: Id | None = Field(None, description="the breached actor (exactly one of actor, dataset)")
-    dataset: Id | None = Field(None, description="the breached dataset")
+class _Impact(Model):
     since: date | None = Field(None, description="first day of the window (inclusive)")
-    until: date | None = Field(None, description="last day of the window (inclusive)")
+    until: date | None = Field(None, description="last day of the window (inclusive; not "
+                                                 "before since)")
     format: Literal["json", "csv"] = "json"
+
+
+class ImpactOfActor(_Impact):
+    actor: Id = Field(description="the breached actor (e.g. a vendor)")
+
+    @property
+    def dataset(self) -> None:
+        return None
+
+
+class ImpactOfDataset(_Impact):
+    dataset: Id = Field(description="the breached dataset")
+
+    @property
+    def actor(self) -> None:
+        return None
+
+
+ImpactQuery = ImpactOfActor | ImpactOfDataset
 
 
 class LookupsQuery(Model):
@@ -192,10 +212,6 @@ class Impact(Model):
     counts: ImpactCounts
 
 
-class Inflow(Open):
-    flow: str
-
-
 class NeighbourDataset(Open):
     id: str
     depth: int
@@ -220,6 +236,11 @@ class Audit(Model):
     min_cell_size: int | None
     fail_on: Literal["low", "medium", "high"]
     findings: list[Finding]
+
+
+#: The audit's rule ids (``lineage check --list-rules``).
+RuleId = Enum("RuleId", {r["id"].replace("-", "_"): r["id"] for r in service.audit_rules()},
+              type=str)
 
 
 class Rule(Model):
@@ -276,7 +297,8 @@ class Received(Model):
 
 # --- OpenLineage 2-0-x ------------------------------------------------------------------------------
 
-_SCHEMA_URL = re.compile(r"/spec/2-0-\d+/OpenLineage\.json")
+#: ``schemaURL`` must name spec 2-0-x (searched anywhere in the URL, as JSON Schema does).
+SCHEMA_URL_PATTERN = r"/spec/2-0-[0-9]+/OpenLineage\.json"
 
 
 class _OLBase(BaseModel):
@@ -284,15 +306,9 @@ class _OLBase(BaseModel):
 
     eventTime: AwareDatetime = Field(description="when the event happened (ISO 8601 with offset)")
     producer: Annotated[str, Field(min_length=1, max_length=2000)]
-    schemaURL: Annotated[str, Field(min_length=1, max_length=2000)]
-
-    @field_validator("schemaURL")
-    @classmethod
-    def _spec(cls, v: str) -> str:
-        if not _SCHEMA_URL.search(v):
-            raise ValueError("schemaURL must name OpenLineage spec 2-0-x "
-                             "(…/spec/2-0-N/OpenLineage.json#/$defs/…)")
-        return v
+    schemaURL: Annotated[str, Field(
+        min_length=1, max_length=2000, pattern=SCHEMA_URL_PATTERN,
+        description="the OpenLineage spec 2-0-x: …/spec/2-0-N/OpenLineage.json#/$defs/…")]
 
 
 class OLJob(BaseModel):
