@@ -178,7 +178,8 @@ def student(request: Request, student_id: str = Form("", max_length=200),
 @router.post("/student/path", response_class=HTMLResponse)
 def student_path(request: Request, student_id: str = Form("", max_length=200),
                  actor_id: str = Form("", max_length=200), as_of: str = Form("", max_length=40),
-                 csrf: str = Form("", max_length=200), auth=Depends(page_can("lineage"))):
+                 received: str = Form("", max_length=40), csrf: str = Form("", max_length=200),
+                 auth=Depends(page_can("lineage"))):
     s, p = auth
     require_csrf(s, csrf)
     ws = workspace(request)
@@ -188,7 +189,8 @@ def student_path(request: Request, student_id: str = Form("", max_length=200),
     _record(request, p, "path", data["student"], f"actor={data['actor_id']}")
     return render(request, "path.html.j2", session=s, principal=p,
                   title=f"How {data['actor_id']} got the data", student_id=sid,
-                  as_of=as_of_d and as_of_d.isoformat(), path=data)
+                  as_of=as_of_d and as_of_d.isoformat(), path=data,
+                  received=(_date(received, "received on") or date.today()).isoformat())
 
 
 @router.post("/student/report")
