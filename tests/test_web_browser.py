@@ -107,7 +107,7 @@ def browser(tmp_path_factory):
 def shoot(driver, name: str, tmp: Path) -> None:
     """Screenshot of the whole page (not blank); copied to $LINEAGE_SCREENSHOTS when set."""
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1400, min(max(int(height) + 40, 900), 6000))
+    driver.set_window_size(1400, min(max(int(height) + 40, 900), 3200))
     path = tmp / f"web-{name}.png"
     assert driver.save_screenshot(str(path))
     im = Image.open(path).convert("RGB")
