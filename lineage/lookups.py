@@ -88,6 +88,15 @@ def list_lookups(store, *, student_key: str | None = None, who: str | None = Non
     return rows
 
 
+def for_report(store, student_key: str) -> list[dict[str, Any]]:
+    """Who in the district looked at one student's records, oldest first, for the parent
+    report (``lineage report --include-lookups``): ``[{"at", "who", "channel", "what"}]``,
+    without the pseudonym (the report names the student only by the ID typed)."""
+    rows = list_lookups(store, student_key=student_key, limit=100_000)
+    return [{"at": r["at"], "who": r["who"], "channel": r["channel"], "what": r["what"]}
+            for r in reversed(rows)]
+
+
 def _iso(value: Any) -> str | None:
     """A driver or Python date-time as ISO text, seconds precision, UTC (``Z``)."""
     if value is None:

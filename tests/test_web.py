@@ -584,3 +584,32 @@ def test_serve_needs_the_pseudonym_key(env):
     assert r.exit_code == 2 and "no pseudonym key" in r.output
     r = CliRunner().invoke(main, ["serve"], env={**env, "LINEAGE_WEB_SECRET": "short"})
     assert r.exit_code == 2 and "LINEAGE_WEB_SECRET" in r.output
+
+
+def test_report_can_include_who_looked(rs, env):
+    c = rs.client()
+    token = sign_in(c, "olivia")
+    assert c.post("/student", data={"student_id": "RSD-1003", "csrf": token}).status_code == 200
+    assert cli(env, "exposure", "RSD-1003").exit_code == 0
+    plain = cli(env, "report", "RSD-1003", "--format", "md")
+    assert plain.exit_code == 0 and "## 5. Who in the district looked" not in plain.stdout
+    r = cli(env, "report", "RSD-1003", "--format", "md", "--include-lookups")
+    assert r.exit_code == 0, r.output
+    section = r.stdout.split("## 5. Who in the district looked at these records")[1]
+    section = section.split("## About this report")[0]
+    import getpass
+
+    rows = re.findall(r"^\| (\S+Z) \| (.+?) \| (\w+) \| (\w+) \|$", section, flags=re.M)
+    # oldest first: the web page, the CLI exposure, the report without the flag
+    assert [r[1:] for r in rows] == [("olivia", "web", "report"),
+                                     (getpass.getuser(), "cli", "exposure"),
+                                     (getpass.getuser(), "cli", "report")]
+    assert PSEUDO("RSD-1003") not in r.stdout
+    api = c.post("/student/report", data={"student_id": "RSD-1003", "csrf": token,
+                                          "format": "json", "include_lookups": "yes"}).json()
+    assert [x["what"] for x in api["lookups"]] == ["report", "exposure", "report", "report"]
+    assert set(api["lookups"][0]) == {"at", "who", "channel", "what"}
+    html = c.post("/api/v1/report", json={"student_id": "RSD-1003", "format": "html",
+                                          "include_lookups": True},
+                  headers=rs.headers("officer")).text
+    assert "5. Who in the district looked at these records" in html and "<td>olivia</td>" in html

@@ -8,7 +8,7 @@ import click
 
 from lineage.commands.common import ISO_DATE, pseudonymizer
 from lineage.errors import RenderError
-from lineage.lookups import os_user, record_lookup
+from lineage.lookups import for_report, os_user, record_lookup
 
 REPORT_FORMATS = ("md", "html", "pdf", "json")
 
@@ -46,8 +46,11 @@ def write_output(text: str | bytes, out: Path | None) -> None:
 @click.option("--received", type=ISO_DATE,
               help="Date the inquiry was received (default today): the 45-day deadline of "
                    "FERPA §99.10(b) counts from it.")
+@click.option("--include-lookups", is_flag=True,
+              help="Add who in the district looked at the records, and when (the look-up "
+                   "records of the web workspace, the API and the CLI).")
 @click.pass_context
-def report(ctx, student_id, fmt, out, as_of, received):
+def report(ctx, student_id, fmt, out, as_of, received, include_lookups):
     """The answer to a parent's inquiry about STUDENT_ID (the district's ID; it is hashed).
 
     Plain language, ready to send: the record of disclosures (FERPA §99.32) with dates,
@@ -66,6 +69,8 @@ def report(ctx, student_id, fmt, out, as_of, received):
     with ctx.find_root().obj.store() as store:
         data = reports.student_report(store, pseudo, student_id, as_of=as_of,
                                       received_on=received)
+        if include_lookups:
+            data["lookups"] = for_report(store, pseudo(student_id))
         record_lookup(store, os_user(), "report", pseudo(student_id), f"format={fmt}")
         if fmt in ("html", "pdf"):
             picture, note = reports.student_picture(store, pseudo, data)

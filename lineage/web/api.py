@@ -122,7 +122,7 @@ def report(request: Request, q: schemas.ReportQuery,
     """The answer to a parent's inquiry (`lineage report`): json, md, html or pdf; officers."""
     ws = workspace(request)
     data = service.student_report(ws.store, ws.pseudo, q.student_id, as_of=q.as_of,
-                                  received_on=q.received)
+                                  received_on=q.received, include_lookups=q.include_lookups)
     picture = note = None
     if q.format in ("html", "pdf"):
         picture, note = service.report_picture(ws.store, ws.pseudo, data)

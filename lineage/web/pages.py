@@ -197,6 +197,7 @@ def student_path(request: Request, student_id: str = Form("", max_length=200),
 def student_report(request: Request, student_id: str = Form("", max_length=200),
                    fmt: str = Form("pdf", alias="format", max_length=10),
                    as_of: str = Form("", max_length=40), received: str = Form("", max_length=40),
+                   include_lookups: str = Form("", max_length=10),
                    csrf: str = Form("", max_length=200), auth=Depends(page_can("report"))):
     s, p = auth
     require_csrf(s, csrf)
@@ -205,7 +206,8 @@ def student_report(request: Request, student_id: str = Form("", max_length=200),
         raise service.UsageError("format must be md, html, pdf or json")
     sid = _student(student_id)
     report = service.student_report(ws.store, ws.pseudo, sid, as_of=_date(as_of, "as of"),
-                                    received_on=_date(received, "received on"))
+                                    received_on=_date(received, "received on"),
+                                    include_lookups=include_lookups == "yes")
     picture = note = None
     if fmt in ("html", "pdf"):
         picture, note = service.report_picture(ws.store, ws.pseudo, report)

@@ -64,6 +64,8 @@ class ReportQuery(Model):
     received: date | None = Field(None, description="date the inquiry was received (default "
                                   "today): the 45-day deadline of FERPA §99.10(b) counts from it")
     format: Literal["json", "md", "html", "pdf"] = "json"
+    include_lookups: bool = Field(False, description="add who in the district looked at the "
+                                  "records, and when")
 
 
 class _Impact(Model):

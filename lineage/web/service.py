@@ -96,11 +96,16 @@ def student_key(pseudo: Pseudonymizer, student_id: str) -> str:
 
 
 def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
-                   as_of: date | None = None, received_on: date | None = None
-                   ) -> dict[str, Any]:
-    """``lineage report --format json``: see :func:`lineage.reports.student_report`."""
-    return reports.student_report(store, pseudo, student_id, as_of=as_of,
+                   as_of: date | None = None, received_on: date | None = None,
+                   include_lookups: bool = False) -> dict[str, Any]:
+    """``lineage report --format json`` (:func:`lineage.reports.student_report`); with
+    ``include_lookups`` (``--include-lookups``) also ``"lookups"``: who in the district looked
+    at the records, and when (:func:`lineage.lookups.for_report`)."""
+    data = reports.student_report(store, pseudo, student_id, as_of=as_of,
                                   received_on=received_on)
+    if include_lookups:
+        data["lookups"] = lookups.for_report(store, pseudo(student_id))
+    return data
 
 
 def report_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any]
