@@ -134,8 +134,8 @@ def main() -> int:
     with (out / "enrolments.csv").open(newline="") as fh:
         ids = sorted({r["student_id"] for r in csv.DictReader(fh)})
 
-    settings = Neo4jSettings(**({} if os.environ.get("NEO4J_URI") else
-                                {"uri": f"bolt://127.0.0.1:{os.environ.get('LINEAGE_BOLT_PORT', 7687)}"}))
+    local = f"bolt://127.0.0.1:{os.environ.get('LINEAGE_BOLT_PORT', 7687)}"
+    settings = Neo4jSettings(**({} if os.environ.get("NEO4J_URI") else {"uri": local}))
     with Store(settings) as store:
         if not args.skip_load:
             store.reset()

@@ -34,7 +34,7 @@ def cli(env, *args, input=None):
     return CliRunner().invoke(main, list(args), env=env, input=input)
 
 
-# --- anonymous: 401 on the API, sign-in page for pages -----------------------------------------------
+# --- anonymous: 401 on the API, sign-in page for pages -------------------------------------------
 
 def api_routes():
     from lineage.web.api import router
@@ -96,7 +96,7 @@ def test_pages_send_anonymous_browsers_to_sign_in(rs):
         assert (r.status_code, r.headers["location"]) == (303, "/signin"), path
 
 
-# --- roles ---------------------------------------------------------------------------------------------
+# --- roles ---------------------------------------------------------------------------------------
 
 STUDENT = {"student_id": "RSD-1001"}
 API_CALLS = {  # endpoint -> (method, json body or None)
@@ -157,7 +157,7 @@ def test_viewer_sees_inventory_and_sources_only(rs):
     assert 'href="/inventory"' in home and 'href="/student"' not in home
 
 
-# --- CSRF, cookies, sessions, rate limit ----------------------------------------------------------------
+# --- CSRF, cookies, sessions, rate limit ---------------------------------------------------------
 
 def test_sign_in_needs_the_csrf_token_of_its_session(rs):
     c = rs.client()
@@ -285,7 +285,7 @@ def test_removed_user_is_signed_out_at_once(rs, env):
     assert c.get("/").status_code == 303
 
 
-# --- users and API keys ------------------------------------------------------------------------------
+# --- users and API keys --------------------------------------------------------------------------
 
 def test_users_commands(rs, env):
     r = cli(env, "users", "list", "--format", "json")
@@ -331,7 +331,7 @@ def test_api_keys_are_shown_once_stored_hashed_and_revocable(rs, env):
     assert cli(env, "keys", "revoke", "no-such-key").exit_code == 1
 
 
-# --- the same answers as the CLI ---------------------------------------------------------------------
+# --- the same answers as the CLI -----------------------------------------------------------------
 
 def cli_json(env, *args):
     r = cli(env, *args)
@@ -419,7 +419,7 @@ def test_api_errors(rs):
     assert r.status_code == 422 and long_id not in r.text and "7777" not in r.text
 
 
-# --- CSV safe to open in a spreadsheet ---------------------------------------------------------------
+# --- CSV safe to open in a spreadsheet -----------------------------------------------------------
 
 @pytest.mark.parametrize("value,expected", [
     ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)",
@@ -470,7 +470,7 @@ def test_impact_pages_and_csv_download(rs):
     assert r.status_code == 404 and "actor not found" in r.text
 
 
-# --- look-up records -----------------------------------------------------------------------------------
+# --- look-up records -----------------------------------------------------------------------------
 
 def test_lookups_are_recorded_from_web_api_and_cli(rs, env):
     start = rs.store.read_text("MATCH (l:Lookup) RETURN count(l) AS n")[0]["n"]
@@ -558,7 +558,7 @@ def test_no_cypher_updates_or_deletes_lookups():
             assert not re.search(r"\b(SET|DELETE|REMOVE|MERGE)\b", body), path
 
 
-# --- serve: where it may listen -------------------------------------------------------------------
+# --- serve: where it may listen ------------------------------------------------------------------
 
 @pytest.mark.parametrize("args,message", [
     (["--host", "0.0.0.0"], "refusing to listen on 0.0.0.0 without TLS"),

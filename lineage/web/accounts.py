@@ -78,7 +78,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# --- users -----------------------------------------------------------------------------------------
+# --- users ---------------------------------------------------------------------------------------
 
 def hash_password(password: str) -> str:
     """The Argon2id PHC string of ``password``. Raises :class:`UsageError` when it is shorter
@@ -111,8 +111,8 @@ def list_users(store: Store) -> list[dict]:
 
 
 def remove_user(store: Store, name: str) -> None:
-    """Remove a user (their look-up records stay). Raises :class:`NotFoundError`-like
-    :class:`UsageError` when there is none."""
+    """Remove a user (their look-up records stay). Raises :class:`NotFoundError` when there is
+    none, :class:`UsageError` for a malformed name."""
     name = normalise_name(name)
     if not service.command(store, "user_remove", user_name=name)["nodes_deleted"]:
         raise service.NotFoundError(f"no user named {name!r}")
@@ -141,7 +141,7 @@ def user(store: Store, name: str) -> Principal | None:
     return Principal(rows[0]["name"], rows[0]["role"], "user") if rows else None
 
 
-# --- API keys --------------------------------------------------------------------------------------
+# --- API keys ------------------------------------------------------------------------------------
 
 def key_hash(key: str) -> str:
     """Hex SHA-256 of an API key (what the graph stores)."""

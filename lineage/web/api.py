@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from lineage.web import schemas, service
 from lineage.web.accounts import Principal
@@ -193,7 +193,7 @@ def audit(request: Request,
           rule: list[schemas.RuleId] | None = Query(
               None, description="run only these rules (repeatable)"),
           min_cell_size: int | None = Query(None, ge=1, le=1_000_000),
-          fail_on: schemas.Literal["low", "medium", "high"] = "medium",
+          fail_on: schemas.Severity = "medium",
           _p: Principal = Depends(api_can("audit"))) -> Response:
     """The policy findings, most severe first (`lineage check`)."""
     rules = [r.value for r in rule] if rule else None

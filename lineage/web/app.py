@@ -165,7 +165,7 @@ def create_app(config: WebConfig, store: service.Store | None = None) -> FastAPI
     return app
 
 
-# --- errors -----------------------------------------------------------------------------------------
+# --- errors --------------------------------------------------------------------------------------
 
 def _status(exc: service.LineageError) -> int:
     if isinstance(exc, service.NotFoundError):

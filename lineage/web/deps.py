@@ -66,7 +66,7 @@ def api_inventory(request: Request,
     return p
 
 
-# --- pages ------------------------------------------------------------------------------------------
+# --- pages ---------------------------------------------------------------------------------------
 
 def page_session(request: Request) -> Session | None:
     """The browser's live session (signed in or not), or ``None``."""

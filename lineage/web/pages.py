@@ -77,7 +77,7 @@ def _record(request: Request, p: Principal, what: str, key: str | None,
                           who_kind="user")
 
 
-# --- sign-in ------------------------------------------------------------------------------------
+# --- sign-in -------------------------------------------------------------------------------------
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request):
@@ -132,7 +132,7 @@ def signout(request: Request, csrf: str = Form("", max_length=200)):
     return response
 
 
-# --- one student --------------------------------------------------------------------------------
+# --- one student ---------------------------------------------------------------------------------
 
 @router.get("/student", response_class=HTMLResponse)
 def student_form(request: Request, auth=Depends(page_can("lineage"))):
@@ -234,7 +234,7 @@ def student_record(request: Request, student_id: str = Form("", max_length=200),
                              'attachment; filename="record-of-disclosures.csv"'})
 
 
-# --- breach impact ------------------------------------------------------------------------------
+# --- breach impact -------------------------------------------------------------------------------
 
 def _impact_target(target: str, target_id: str) -> tuple[str | None, str | None]:
     tid = target_id.strip()
@@ -288,7 +288,7 @@ def impact_csv(request: Request, target: str = Form("actor", max_length=10),
                              headers={"Content-Disposition": 'attachment; filename="impact.csv"'})
 
 
-# --- audit, datasets ----------------------------------------------------------------------------
+# --- audit, datasets -----------------------------------------------------------------------------
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -315,7 +315,7 @@ def dataset(request: Request, dataset_id: str, auth=Depends(page_can("lineage"))
                   title=f"Dataset {dataset_id}", dataset_id=dataset_id, up=up, down=down)
 
 
-# --- inventory, sources, look-ups ---------------------------------------------------------------
+# --- inventory, sources, look-ups ----------------------------------------------------------------
 
 def _inventory_auth(request: Request) -> tuple[Session | None, Principal | None]:
     if workspace(request).config.public_inventory:
@@ -385,7 +385,7 @@ def lookups_filter(request: Request, student_id: str = Form("", max_length=200),
                          since=_date(since, "since"), student_typed=key is not None)
 
 
-# --- style sheets of the report templates ---------------------------------------------------------
+# --- style sheets of the report templates --------------------------------------------------------
 
 @router.get("/assets/{name}.css")
 def template_css(request: Request, name: str):

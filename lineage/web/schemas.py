@@ -38,7 +38,7 @@ class Error(Model):
     detail: str = Field(description="what went wrong, and what to do")
 
 
-# --- requests ---------------------------------------------------------------------------------------
+# --- requests ------------------------------------------------------------------------------------
 
 class ExposureQuery(Model):
     student_id: StudentId
@@ -102,9 +102,10 @@ class LookupsQuery(Model):
     limit: int = Field(1000, ge=1, le=10_000)
 
 
-# --- responses --------------------------------------------------------------------------------------
+# --- responses -----------------------------------------------------------------------------------
 
 Access = Literal["identifiable", "deidentified", "aggregate"]
+Severity = Literal["low", "medium", "high"]
 
 
 class Me(Model):
@@ -297,7 +298,7 @@ class Received(Model):
     applied: int
 
 
-# --- OpenLineage 2-0-x ------------------------------------------------------------------------------
+# --- OpenLineage 2-0-x ---------------------------------------------------------------------------
 
 #: ``schemaURL`` must name spec 2-0-x (searched anywhere in the URL, as JSON Schema does).
 SCHEMA_URL_PATTERN = r"/spec/2-0-[0-9]+/OpenLineage\.json"

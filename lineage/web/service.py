@@ -48,7 +48,7 @@ RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "d
                   "redisclosure", "threat", "purpose"]
 
 
-# --- opening ----------------------------------------------------------------------------------
+# --- opening -------------------------------------------------------------------------------------
 
 def open_store(settings: Neo4jSettings) -> Store:
     """A :class:`Store` on ``settings`` (close it with ``close()`` or a ``with`` block)."""
@@ -70,7 +70,7 @@ def pseudonymizer(settings: LineageSettings) -> Pseudonymizer:
     return Pseudonymizer.from_settings(settings)
 
 
-# --- one student --------------------------------------------------------------------------------
+# --- one student ---------------------------------------------------------------------------------
 
 def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: date | None = None,
              element: str | None = None) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def record_csv(record: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-# --- breach impact ------------------------------------------------------------------------------
+# --- breach impact -------------------------------------------------------------------------------
 
 def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
            since: date | None = None, until: date | None = None) -> Iterator[dict[str, Any]]:
@@ -223,7 +223,8 @@ def impact_json(target: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Itera
         for e in r["elements"]:
             per[e] = per.get(e, 0) + 1
         yield ("," if n > 1 else "") + "\n  " + json.dumps(r, default=cell)
-    yield '\n], "counts": ' + json.dumps({"students": n, "elements": dict(sorted(per.items()))}) + "}\n"
+    counts = {"students": n, "elements": dict(sorted(per.items()))}
+    yield '\n], "counts": ' + json.dumps(counts) + "}\n"
 
 
 #: First characters that make a spreadsheet read a cell as a formula (CSV injection; OWASP).
@@ -242,7 +243,7 @@ def safe_row(row: dict[str, Any], columns: list[str]) -> list[str]:
     return [safe_cell(row.get(c)) for c in columns]
 
 
-# --- datasets, audit, inventory, sources ------------------------------------------------------
+# --- datasets, audit, inventory, sources ---------------------------------------------------------
 
 def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
                   ) -> dict[str, Any]:
@@ -306,7 +307,7 @@ def sources(store: Store, limit: int = 50) -> dict[str, Any]:
     return {"counts": row, "openlineage_last_received": lookups._iso(last), "runs": runs}
 
 
-# --- look-up records ----------------------------------------------------------------------------
+# --- look-up records -----------------------------------------------------------------------------
 
 def record_lookup(store: Store, who: str, what: str, student_key: str | None = None,
                   detail: str | None = None, *, channel: str, who_kind: str) -> None:
@@ -328,7 +329,7 @@ def list_lookups(store: Store, *, student_key: str | None = None, who: str | Non
                                 limit=limit)
 
 
-# --- OpenLineage ----------------------------------------------------------------------------------
+# --- OpenLineage ---------------------------------------------------------------------------------
 
 def _event_row(event: dict[str, Any]) -> dict[str, Any]:
     run = event.get("run") or {}
@@ -361,7 +362,7 @@ def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
     return {"stored": counters.nodes_created, "applied": 0}
 
 
-# --- accounts (users and API keys): plain queries of cypher/web -----------------------------------
+# --- accounts (users and API keys): plain queries of cypher/web ----------------------------------
 
 def query(store: Store, name: str, /, **params: Any) -> list[dict[str, Any]]:
     """Run the read query ``cypher/web/<name>.cypher``; rows as dicts."""
