@@ -370,7 +370,7 @@ class EdFiSource:
     def inventory(self) -> Inventory:
         """LEAs, schools and every section the associations name (complete after rows())."""
         sections = [Section(id=s, school=school) for s, school in self._sections.items()]
-        return Inventory(name=f"Ed-Fi {Path(self.origin).name}", actors=list(self._actors),
+        return Inventory(name=f"Ed-Fi files {self.origin}", actors=list(self._actors),
                          sections=sections)
 
     def close(self) -> None:

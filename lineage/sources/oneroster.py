@@ -82,7 +82,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
                                        "schoolYear"),
     "classes.csv": _COMMON + ("title", "grades", "courseSourcedId", "classCode", "classType",
                               "location", "schoolSourcedId", "termSourcedIds", "subjects",
-                              "subjectCodes", "periods", "resources"),
+                              "subjectCodes", "periods", "resources", "resourceSourcedIds"),
     "users.csv": _COMMON + ("enabledUser", "orgSourcedIds", "role", "username", "userIds",
                             "givenName", "familyName", "middleName", "identifier", "email", "sms",
                             "phone", "agentSourcedIds", "grades", "password",
