@@ -6,10 +6,10 @@ native bulk rows.
 
 * **XML interchanges** (``InterchangeEducationOrganization``, ``InterchangeStudentEnrollment``,
   ``InterchangeStaffAssociation``, ``InterchangeStudentParent`` / ``...Contact``, any
-  namespace): streamed with :func:`xml.etree.ElementTree.iterparse` (through
-  :mod:`defusedxml`, which refuses entity expansion and external references); every record
-  (a child of the interchange root) is turned into a small dict and cleared at once, so memory
-  stays flat however large the file. Elements are matched by local name; a reference's fields
+  namespace): streamed with :func:`xml.etree.ElementTree.iterparse`; every record (a child of
+  the interchange root) is turned into a small dict and cleared at once, so memory stays flat
+  however large the file. A file with a ``DOCTYPE`` is refused before parsing (no DTD, hence
+  no entity expansion; expat never fetches external entities). Elements are matched by local name; a reference's fields
   are found with or without its ``...Identity`` wrapper.
 * **ODS/API JSON**: a file per resource, named like its API path (``schools.json``,
   ``studentSchoolAssociations.json``; ``studentSchoolAssociations-2.json`` for a further page),
@@ -53,7 +53,6 @@ never quoted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -87,38 +86,69 @@ UNREAD = frozenset({"students", "staffs", "parents", "contacts", "studenteducati
 _SECTION_KEY = ("schoolId", "schoolYear", "sessionName", "localCourseCode", "sectionIdentifier")
 
 
+_CAMEL: dict[str, str] = {}
+
+
 def _camel(tag: str) -> str:
-    local = tag.rsplit("}", 1)[-1]
-    return local[:1].lower() + local[1:]
+    """``{ns}StudentReference`` -> ``studentReference`` (cached: tags repeat)."""
+    key = _CAMEL.get(tag)
+    if key is None:
+        local = tag.rsplit("}", 1)[-1]
+        key = _CAMEL[tag] = local[:1].lower() + local[1:]
+    return key
 
 
 def _xml_dict(elem: Any) -> dict[str, Any]:
     """An XML record as nested dicts keyed by camelCase local names (first child of a name wins;
-    text stripped)."""
+    text stripped). A reference's ``...Identity`` wrapper is flattened into the reference, so
+    ``StudentReference/StudentIdentity/StudentUniqueId`` reads like the API's
+    ``studentReference.studentUniqueId``."""
     out: dict[str, Any] = {}
     for child in elem:
         key = _camel(child.tag)
-        if key in out:
-            continue
-        out[key] = _xml_dict(child) if len(child) else (child.text or "").strip()
+        if len(child):
+            value = _xml_dict(child)
+            if key.endswith("Identity"):
+                for k, v in value.items():
+                    out.setdefault(k, v)
+                continue
+        else:
+            value = (child.text or "").strip()
+        out.setdefault(key, value)
     return out
 
 
+def _has_dtd(path: Path) -> bool:
+    """True when the XML prolog (before the root element) holds a ``<!DOCTYPE``: the only
+    place a DTD, hence an entity declaration, can be. Comments and processing instructions
+    are skipped; only the prolog is read."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    i = 0
+    while True:
+        i = head.find(b"<", i)
+        if i < 0 or i + 1 >= len(head):
+            return False
+        if head.startswith(b"<!--", i):
+            end = head.find(b"-->", i + 4)
+            if end < 0:
+                return False
+            i = end + 3
+        elif head.startswith(b"<?", i):
+            end = head.find(b"?>", i + 2)
+            if end < 0:
+                return False
+            i = end + 2
+        else:
+            return head.startswith(b"<!DOCTYPE", i)
+
+
 def _get(node: Any, *path: str) -> str:
-    """The text at ``path`` in a record dict; a step not found directly is looked up inside an
-    ``...Identity`` child (XML references). ``""`` when missing."""
+    """The text at ``path`` in a record dict (``""`` when missing or not a scalar)."""
     for key in path:
         if not isinstance(node, dict):
             return ""
-        if key in node:
-            node = node[key]
-            continue
-        for k, v in node.items():
-            if k.endswith("Identity") and isinstance(v, dict) and key in v:
-                node = v[key]
-                break
-        else:
-            return ""
+        node = node.get(key)
     if node is None or isinstance(node, (dict, list)):
         return ""
     return str(node).strip()
@@ -162,7 +192,8 @@ class EdFiSource:
                                       "folder; give Ed-Fi interchange files or API JSON")])
         self._leas: dict[str, OrgRecord] = {}
         self._schools: dict[str, OrgRecord] = {}
-        self._sections: dict[str, str] = {}
+        self._sections: dict[str, str] = {}                  # section id -> school id
+        self._section_ids: dict[tuple[str, ...], str] = {}   # natural key -> section id
         self._actors: list = []
         self.standards: set[str] = set()
         self.counts: dict[str, int] = {}
@@ -170,17 +201,18 @@ class EdFiSource:
 
     # -- reading records -------------------------------------------------------------------
     def _xml(self, path: Path) -> Iterator[tuple[str, int, dict] | Problem]:
-        from xml.etree.ElementTree import ParseError
-
-        from defusedxml import DefusedXmlException
-        from defusedxml.ElementTree import iterparse
+        from xml.etree.ElementTree import ParseError, iterparse
 
         depth = 0
         n = 0
         root = None
         try:
-            for event, elem in iterparse(str(path), events=("start", "end"),
-                                         forbid_dtd=True):
+            if _has_dtd(path):
+                yield Problem(str(path), None, None, "XML with a DOCTYPE is refused (an Ed-Fi "
+                              "interchange has none; entity declarations can expand without "
+                              "bound)")
+                return
+            for event, elem in iterparse(str(path), events=("start", "end")):
                 if event == "start":
                     if root is None:
                         root = elem
@@ -198,9 +230,6 @@ class EdFiSource:
             line = exc.position[0] if getattr(exc, "position", None) else None
             yield Problem(str(path), line, None, "not well-formed XML; export the interchange "
                           "again")
-        except DefusedXmlException:
-            yield Problem(str(path), None, None, "XML with a DTD or entities is refused (an "
-                          "Ed-Fi interchange has none)")
         except OSError as exc:
             yield Problem(str(path), None, None, f"cannot read the file ({exc.strerror})")
 
@@ -292,8 +321,11 @@ class EdFiSource:
         school = parts[0]
         if not is_key(school):
             return Problem(file, row, "sectionReference.schoolId", "not an identifier")
-        sid = compose_key(*parts)
-        self._sections.setdefault(sid, school)
+        key = tuple(parts)
+        sid = self._section_ids.get(key)
+        if sid is None:
+            sid = self._section_ids[key] = compose_key(*parts)
+            self._sections[sid] = school
         return sid, school
 
     def _record(self, file: str, name: str, row: int, rec: dict) -> RowItem | None:
