@@ -38,7 +38,8 @@ from lineage.errors import InputError, Problem
 @click.pass_context
 def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, district_name,
          mappings, batch_size, writers, check_only, progress):
-    """Validate and load inventory files (YAML/JSON with bulk CSVs) and metadata dictionaries.
+    """Validate and load inventory files (YAML/JSON with bulk CSVs), metadata dictionaries,
+    OneRoster and Ed-Fi rosters and OpenLineage events.
 
     Everything is validated before anything is written; every problem is listed with its file,
     row and field (exit 2, graph unchanged). Loading the same files twice changes nothing.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,19 +72,32 @@ class ParsedSource(Protocol):
 
     def inventory(self) -> Inventory: ...
 
+    def close(self) -> None: ...
+
+
+_ISO: dict[date, str] = {}
+
+
+def _text(v: str | date | None) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, date):
+        s = _ISO.get(v)
+        if s is None:
+            s = v.isoformat()
+            if len(_ISO) < 100_000:
+                _ISO[v] = s
+        return s
+    return str(v)
+
 
 def native_row(kind: BulkKind, **values: str | date | None) -> tuple[BulkKind, dict[str, str]]:
     """A native bulk row of ``kind``: every column of :data:`NATIVE_COLUMNS` present, dates
     as ISO text, ``None`` as ``""``. Raises ``KeyError`` for a column the kind does not have."""
     cols = NATIVE_COLUMNS[kind]
-    for k in values:
-        if k not in cols:
-            raise KeyError(f"{kind.value} has no column {k!r}")
-    row = {}
-    for c in cols:
-        v = values.get(c)
-        row[c] = "" if v is None else v.isoformat() if isinstance(v, date) else str(v)
-    return kind, row
+    if len(values) > len(cols) or any(k not in cols for k in values):
+        raise KeyError(f"{kind.value} has no column {sorted(set(values) - set(cols))}")
+    return kind, {c: _text(values.get(c)) for c in cols}
 
 
 # --- dates ---------------------------------------------------------------------------------
@@ -91,6 +105,7 @@ def native_row(kind: BulkKind, **values: str | date | None) -> tuple[BulkKind, d
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
+@lru_cache(maxsize=8192)
 def parse_date(text: str) -> tuple[date | None, bool]:
     """Read a date as exports write it: ``(date, written_as_us_date)``; empty text -> ``(None, False)``.
 
@@ -98,7 +113,7 @@ def parse_date(text: str) -> tuple[date | None, bool]:
     is kept); a US date ``M/D/YYYY`` with or without leading zeros (``1/05/2023`` = 5 January
     2023), flagged ``True`` so that the caller can warn. Surrounding white space is ignored.
     Raises ``ValueError`` (a message that does not repeat the text) for anything else,
-    including two-digit years and impossible days.
+    including two-digit years and impossible days. Cached: exports repeat a few dates.
     """
     text = text.strip()
     if not text:

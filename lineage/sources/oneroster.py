@@ -122,14 +122,21 @@ class _Skip(Exception):
     """A row problem already reported; skip the row."""
 
 
-@dataclass
 class _Rec:
-    line: int
-    cells: list[str]
-    header: Header
+    """One CSV record: its line and cells, read by field name."""
+
+    __slots__ = ("line", "cells", "index", "width")
+
+    def __init__(self, line: int, cells: list[str], header: Header) -> None:
+        self.line = line
+        self.cells = cells
+        self.index = header.index
+        self.width = len(cells)
 
     def get(self, name: str) -> str:
-        return self.header.get(self.cells, name)
+        """The stripped cell of field ``name`` (``""`` when the column is absent or short)."""
+        i = self.index.get(name)
+        return self.cells[i].strip() if i is not None and i < self.width else ""
 
 
 @dataclass
