@@ -458,3 +458,16 @@ def test_openlineage_mapping_problems(tmp_path):
     with pytest.raises(InputError) as exc:
         read_mapping([])
     assert "no 'datasets' entries" in str(exc.value)
+
+
+def test_oneroster_bad_header_is_one_problem_not_one_per_row(tmp_path):
+    folder = tmp_path / "x"
+    shutil.copytree(FIX / "oneroster-1.1", folder)
+    with open(folder / "users.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    i = rows[0].index("role")
+    out = io.StringIO()
+    csv.writer(out).writerows(r[:i] + r[i + 1:] for r in rows)
+    (folder / "users.csv").write_text(out.getvalue())
+    _, problems = parsed(read_oneroster(folder, district="maple-sd"))
+    assert [(Path(p.file).name, p.row, p.field) for p in problems] == [("users.csv", 1, "role")]

@@ -185,6 +185,8 @@ class OneRosterExport:
         self._roles: dict[str, int] = {}                  # 1.2: user sourcedId -> role flags
         self.counts: dict[str, int] = {}
         self._pending: list[Problem] = self._problems    # where _emit() puts problems
+        self._broken: set[str] = set()    # files with a bad header: no row problems about
+                                          # references into them (they would all repeat it)
         self._manifest()
         self._orgs()
         self._sessions()
@@ -231,6 +233,7 @@ class OneRosterExport:
                         header = read_header(cells, FIELDS[name], REQUIRED[name], label, start)
                         yield from header.problems
                         if header.problems:
+                            self._broken.add(name)
                             return
                         unknown = [c for c in header.ignored]
                         if unknown and first:
@@ -378,6 +381,8 @@ class OneRosterExport:
             raise _Skip
         if self._delta("orgs.csv") and is_key(sid):
             return sid
+        if "orgs.csv" in self._broken:
+            raise _Skip
         self._emit(Problem(self.files.label(name), rec.line, fld, "names no org of orgs.csv"))
         raise _Skip
 
@@ -461,6 +466,8 @@ class OneRosterExport:
             school = self._org(rec.get("schoolSourcedId"), rec, name, "schoolSourcedId",
                                school=True)
             return _Class(cid, school, None, None)
+        if "classes.csv" in self._broken:
+            raise _Skip
         self._emit(Problem(self.files.label(name), rec.line, "classSourcedId",
                            "names no class of classes.csv"))
         raise _Skip
@@ -492,6 +499,11 @@ class OneRosterExport:
             if sid in self._people:
                 self._problems.append(Problem(label, rec.line, "sourcedId", "user listed twice"))
                 continue
+            if self.version == "1.1" and "role" not in rec.index:
+                self._problems.append(Problem(label, 1, "role", "required column missing from "
+                                              "the header (OneRoster 1.1 users have a role)"))
+                self._broken.add(name)
+                break
             role = rec.get("role").lower()
             if role and role not in ROLES:
                 self._problems.append(Problem(label, rec.line, "role", (
@@ -519,6 +531,8 @@ class OneRosterExport:
             return p
         if uid in self._dead_users:
             self._skip(f"{name} rows of users marked tobedeleted")
+            raise _Skip
+        if "users.csv" in self._broken:
             raise _Skip
         self._emit(Problem(self.files.label(name), rec.line, fld, (
             "names no user of users.csv (a delta export must carry the users its rows name)")))
