@@ -387,7 +387,8 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         return None
 
 
-def _mapping_yaml(path: Path, text: str, problems: list[Problem]
+def _mapping_yaml(path: Path, text: str, problems: list[Problem],
+                  extra_keys: frozenset[str] = frozenset()
                   ) -> tuple[list[tuple[int | None, str, Any]], list[tuple[int | None, Any, Any]]]:
     f = str(path)
     try:
@@ -404,7 +405,7 @@ def _mapping_yaml(path: Path, text: str, problems: list[Problem]
                                 "-> element) and optionally 'elements' ([{name, category}])"))
         return [], []
     for key in doc:
-        if key not in ("columns", "elements"):
+        if key not in ("columns", "elements") and key not in extra_keys:
             problems.append(Problem(f, None, str(key), "unknown key; use 'columns' and 'elements'"))
     columns: list[tuple[int | None, str, Any]] = []
     elements: list[tuple[int | None, Any, Any]] = []
@@ -468,7 +469,7 @@ def _mapping_csv(path: Path, text: str, problems: list[Problem]
     return columns, elements
 
 
-def load_mapping(paths: Iterable[Path] = ()) -> ColumnMapping:
+def load_mapping(paths: Iterable[Path] = (), *, extra_keys: Iterable[str] = ()) -> ColumnMapping:
     """Merge :data:`DEFAULT_COLUMN_MAPPING` with mapping files, later files overriding earlier.
 
     A mapping file is YAML (``.yaml``/``.yml``)::
@@ -482,9 +483,13 @@ def load_mapping(paths: Iterable[Path] = ()) -> ColumnMapping:
     category in a mapping file. An empty element (YAML ``null``, blank CSV cell) means "not an
     element column: ignore it" (reported as a warning on import).
 
+    ``extra_keys``: further top-level YAML keys a caller's own file format adds (the
+    OpenLineage mapping's ``datasets``); they are left to that caller.
+
     Raises :class:`InputError` listing every problem of every file.
     """
     problems: list[Problem] = []
+    extra = frozenset(extra_keys)
     parsed: list[tuple[str, list, list]] = []
     for path in paths:
         path = Path(path)
@@ -496,8 +501,8 @@ def load_mapping(paths: Iterable[Path] = ()) -> ColumnMapping:
         text = _read_text(path, problems)
         if text is None:
             continue
-        reader = _mapping_csv if suffix == ".csv" else _mapping_yaml
-        cols, elems = reader(path, text, problems)
+        cols, elems = (_mapping_csv(path, text, problems) if suffix == ".csv"
+                       else _mapping_yaml(path, text, problems, extra))
         parsed.append((str(path), cols, elems))
 
     defined: dict[str, str] = {}

@@ -84,6 +84,9 @@ ACCESS_RATE = 0.10
 OFF_ROSTER_RATE = 0.01
 GUARDIAN_READ_RATE = 0.10
 
+#: Ed-Fi education organisation ids are numbers: district d (0-based) is this + d + 1.
+NUMERIC_DISTRICT_BASE = 255_000
+
 #: Output file names (relative to the output directory).
 INVENTORY_FILE = "inventory.yaml"
 CSV_FILES: dict[BulkKind, tuple[str, tuple[str, ...]]] = {
@@ -214,6 +217,7 @@ class SynthSummary:
     items: dict[str, int] = field(default_factory=dict)   # inventory key -> items
     rows: dict[str, int] = field(default_factory=dict)    # csv file name -> data rows
     seconds: float = 0.0
+    format: str = "native"
 
 
 # --- YAML output -------------------------------------------------------------------------
@@ -386,7 +390,9 @@ def _split(rng: Random, total: int, parts: int, spread: float) -> list[int]:
     return out
 
 
-def _plan(rng: Random, n: int) -> tuple[list[_District], list[_School]]:
+def _plan(rng: Random, n: int, numeric: bool = False) -> tuple[list[_District], list[_School]]:
+    """Districts and schools. ``numeric``: Ed-Fi style ids (district ``255001``, its first
+    school ``255001001``) instead of ``sd001`` / ``sd001-sch01``; nothing else changes."""
     n_districts = max(1, round(n / STUDENTS_PER_DISTRICT))
     n_schools = max(n_districts, round(n / STUDENTS_PER_SCHOOL))
     dw = max(3, len(str(n_districts)))
@@ -396,7 +402,7 @@ def _plan(rng: Random, n: int) -> tuple[list[_District], list[_School]]:
     schools: list[_School] = []
     teacher0 = first = 0
     for d in range(n_districts):
-        did = f"sd{d + 1:0{dw}d}"
+        did = str(NUMERIC_DISTRICT_BASE + d + 1) if numeric else f"sd{d + 1:0{dw}d}"
         sw = max(2, len(str(per_district[d])))
         idx = []
         for s in range(per_district[d]):
@@ -404,8 +410,8 @@ def _plan(rng: Random, n: int) -> tuple[list[_District], list[_School]]:
             teachers = max(1, round(size / STUDENTS_PER_TEACHER))
             sections = max(1, round(size * SECTIONS_PER_STUDENT / SECTION_SIZE))
             idx.append(len(schools))
-            schools.append(_School(f"{did}-sch{s + 1:0{sw}d}", d, first, size, teacher0,
-                                   teachers, sections))
+            sid = f"{did}{s + 1:03d}" if numeric else f"{did}-sch{s + 1:0{sw}d}"
+            schools.append(_School(sid, d, first, size, teacher0, teachers, sections))
             teacher0 += teachers
             first += size
         neighbours = sorted({(d + k) % n_districts for k in (1, 2, -1)} - {d})
@@ -450,7 +456,7 @@ def _check_out(out: Path, force: bool) -> None:
 
 
 def generate(out: Path | str, students: int = 10_000, seed: int = 1, *,
-             force: bool = False) -> SynthSummary:
+             force: bool = False, fmt: str = "native") -> SynthSummary:
     """Write a synthetic state of ``students`` students into directory ``out``.
 
     ``out`` is created if missing. It must be empty unless ``force`` is true; with ``force`` the
@@ -459,17 +465,44 @@ def generate(out: Path | str, students: int = 10_000, seed: int = 1, *,
     files. Time is linear and memory flat: measured (Python 3.11, one core) 1,000,000 students
     in ~30 s, writing ~715 MB (``rosters.csv`` 11 M rows, 604 MB; ``inventory.yaml`` 4.4 MB).
 
+    ``fmt``: ``native`` (the above), or ``oneroster`` / ``edfi``: the same state with its
+    districts, schools, sections, teaching, enrolments, rosters and guardians written as
+    OneRoster 1.2 CSV (``out/oneroster/``) or Ed-Fi DS 5 XML (``out/edfi/``) and the rest in
+    ``out/inventory.yaml`` and its CSVs (:func:`lineage.synth_formats.convert`). Ed-Fi needs
+    numeric organisation ids, so with ``edfi`` district ``d`` is ``255000 + d`` and its
+    schools ``<district>001``, ``<district>002``, ... (ids derived from them, such as
+    ``<district>-sis``, follow); the random stream, hence every student, date and row, is the
+    same in every format.
+
     Returns a :class:`SynthSummary` (counts of items and CSV rows, wall seconds).
     Raises :class:`lineage.errors.UsageError` when ``students`` < 1, when ``out`` is a file, is
-    not empty (without ``force``) or cannot be created or written.
+    not empty (without ``force``) or cannot be created or written, or ``fmt`` is unknown.
     """
+    from lineage.synth_formats import FORMATS, convert
+
     if students < 1:
         raise UsageError(f"--students must be at least 1 (got {students})")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     out = Path(out)
     _check_out(out, force)
     t0 = time.perf_counter()
     try:
-        summary = _Generator(out, students, seed).run()
+        if fmt == "native":
+            summary = _Generator(out, students, seed).run()
+        else:
+            tmp = Path(tempfile.mkdtemp(dir=out, prefix=".synth-native-"))
+            try:
+                summary = _Generator(tmp, students, seed, numeric=fmt == "edfi").run()
+                files = convert(tmp, out, fmt)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            kept = {name for kind, (name, _) in CSV_FILES.items() if kind not in
+                    (BulkKind.TEACHING, BulkKind.ENROLMENTS, BulkKind.ROSTERS, BulkKind.GUARDIANS)}
+            summary.rows = {**{k: v for k, v in summary.rows.items() if k in kept},
+                            **{f"{fmt}/{k}": v for k, v in files.items()}}
+            summary.out = out
+        summary.format = fmt
     except OSError as exc:
         raise UsageError(f"cannot write into --out {out}: {exc.strerror or exc}") from None
     summary.seconds = time.perf_counter() - t0
@@ -479,8 +512,9 @@ def generate(out: Path | str, students: int = 10_000, seed: int = 1, *,
 class _Generator:
     """One run: the random stream, the writers and the counters."""
 
-    def __init__(self, out: Path, n: int, seed: int) -> None:
+    def __init__(self, out: Path, n: int, seed: int, numeric: bool = False) -> None:
         self.out = out
+        self.numeric = numeric
         self.n = n
         self.seed = seed
         self.rng = Random(seed)
@@ -524,7 +558,7 @@ class _Generator:
                 self.w[kind].writerow(header)
             self.rows = {kind: 0 for kind in CSV_FILES}
             self.inv = inv
-            self.districts, self.schools = _plan(rng, self.n)
+            self.districts, self.schools = _plan(rng, self.n, self.numeric)
             self._state()
             for d in range(len(self.districts)):
                 self._district(d)

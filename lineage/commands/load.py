@@ -16,7 +16,15 @@ from lineage.errors import InputError, Problem
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dictionary", "dictionaries", multiple=True, type=click.Path(path_type=Path),
               help="A district metadata dictionary (CSV export of the spreadsheet).")
-@click.option("--district", help="District actor id for --dictionary (e.g. cedar-valley-sd).")
+@click.option("--oneroster", "onerosters", multiple=True, type=click.Path(path_type=Path),
+              help="A OneRoster 1.1/1.2 CSV export (folder or .zip).")
+@click.option("--edfi", "edfis", multiple=True, type=click.Path(path_type=Path),
+              help="Ed-Fi DS 4/5 XML interchange or ODS/API JSON files (a file or a folder).")
+@click.option("--openlineage", "openlineages", multiple=True, type=click.Path(path_type=Path),
+              help="OpenLineage events (.json or .jsonl); needs --mapping.")
+@click.option("--district", help="District actor id for --dictionary (e.g. cedar-valley-sd); "
+              "for --oneroster/--edfi the id the export's one district gets (optional when the "
+              "export names its district).")
 @click.option("--district-name", help="District display name for --dictionary.")
 @click.option("--mapping", "mappings", multiple=True, type=click.Path(path_type=Path),
               help="Column-to-element mapping file(s) extending the default (YAML or CSV).")
@@ -28,9 +36,10 @@ from lineage.errors import InputError, Problem
 @click.option("--check-only", is_flag=True, help="Validate everything; write nothing.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar for bulk files.")
 @click.pass_context
-def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size, writers,
-         check_only, progress):
-    """Validate and load inventory files (YAML/JSON with bulk CSVs) and metadata dictionaries.
+def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, district_name,
+         mappings, batch_size, writers, check_only, progress):
+    """Validate and load inventory files (YAML/JSON with bulk CSVs), metadata dictionaries,
+    OneRoster and Ed-Fi rosters and OpenLineage events.
 
     Everything is validated before anything is written; every problem is listed with its file,
     row and field (exit 2, graph unchanged). Loading the same files twice changes nothing.
@@ -41,9 +50,9 @@ def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size
     from lineage.inventory import InventorySource, validate
 
     app = ctx.find_root().obj
-    if not paths and not dictionaries:
-        raise InputError([Problem("(command line)", None, None,
-                                  "nothing to load: give inventory files or --dictionary FILE")])
+    if not paths and not dictionaries and not onerosters and not edfis and not openlineages:
+        raise InputError([Problem("(command line)", None, None, "nothing to load: give inventory "
+                                  "files, --dictionary, --oneroster, --edfi or --openlineage")])
     pseudo = pseudonymizer(ctx)
     sources = read_sources(list(paths))
     notes = []
@@ -67,6 +76,13 @@ def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size
             notes.append(COVERAGE_NOTE)
         if problems:
             raise InputError(problems)
+    if onerosters or edfis or openlineages:
+        from lineage.sources import open_format_sources
+
+        found, format_notes = ctx.with_resource(open_format_sources(
+            onerosters, edfis, openlineages, district=district, mappings=mappings))
+        sources.extend(found)
+        notes.extend(format_notes)
     for src in sources:
         for w in src.warnings:
             click.echo(f"warning: {w}")

@@ -19,18 +19,27 @@ from lineage.synth import INVENTORY_FILE, SynthSummary, generate
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Output directory (created if missing; must be empty unless --force).")
 @click.option("--force", is_flag=True, help="Overwrite the generated files in a non-empty --out.")
-def synth(students: int, seed: int, out: Path, force: bool) -> None:
+@click.option("--format", "fmt", type=click.Choice(["native", "oneroster", "edfi"]),
+              default="native", show_default=True,
+              help="Rosters (districts, schools, sections, teaching, enrolments, guardians) as "
+                   "the native CSVs, OneRoster 1.2 CSV or Ed-Fi DS 5 XML; the rest stays in "
+                   "inventory.yaml.")
+def synth(students: int, seed: int, out: Path, force: bool, fmt: str) -> None:
     """Generate a synthetic state in the project's own input formats.
 
     Writes OUT/inventory.yaml (districts, schools, teachers, guardians, vendors, the state SLDS,
     aggregates, research studies) and the bulk CSVs it lists: enrolments, rosters, guardians,
     members, subjects and access_log. Every identifier is synthetic; the same --students and
-    --seed give byte-identical files.
+    --seed give byte-identical files. With --format oneroster or edfi the same state's rosters
+    are written in that format (OUT/oneroster/, OUT/edfi/; Ed-Fi organisations get numeric ids):
+    load them with 'lineage load OUT/inventory.yaml --oneroster OUT/oneroster' (or --edfi).
     """
     console = Console(highlight=False)
     with console.status(f"generating {students:,} students..."):
-        summary = generate(out, students=students, seed=seed, force=force)
+        summary = generate(out, students=students, seed=seed, force=force, fmt=fmt)
     _print_summary(console, summary)
+    if fmt != "native":
+        click.echo(f"load with: lineage load {out / INVENTORY_FILE} --{fmt} {out / fmt}")
 
 
 def _print_summary(console: Console, s: SynthSummary) -> None:

@@ -1,0 +1,112 @@
+"""Loading a parsed format today: the one adapter from a :class:`ParsedSource` to the native
+loader.
+
+:func:`native_source` writes the parsed inventory (JSON, the native inventory format) and its
+rows as native bulk CSVs into a private temporary folder (``mkdtemp``: mode 0700, removed on
+exit, whatever happens), and hands that to :func:`lineage.inventory.read_inventory`, so that
+:func:`lineage.inventory.validate` and :func:`lineage.ingest.load` see exactly what they see
+for native files. The CSVs hold raw student IDs for the few seconds the load runs, like the
+native files a district writes; nothing else touches the disk.
+
+This adapter is meant to be replaced by in-memory row iterators when the loader takes any
+iterable of rows; it is the only place that knows about the temporary files.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO
+
+from lineage.errors import InputError, Problem
+from lineage.inventory import MAX_PROBLEMS, InventorySource, read_inventory
+from lineage.models import BulkFile, BulkKind
+from lineage.sources.common import NATIVE_COLUMNS, ParsedSource
+
+
+@contextmanager
+def native_source(parsed: ParsedSource) -> Iterator[InventorySource]:
+    """Stream ``parsed``'s rows into native files and yield them as an
+    :class:`~lineage.inventory.InventorySource` (origin: the user's input; warnings: the
+    parser's). The folder is deleted when the context ends.
+
+    Raises :class:`InputError` with every problem the parser yields (at most
+    :data:`~lineage.inventory.MAX_PROBLEMS`), before anything is loaded.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="lineage-import-"))
+    try:
+        files: dict[BulkKind, IO[str]] = {}
+        writers: dict[BulkKind, object] = {}
+        problems: list[Problem] = []
+        truncated = False
+        try:
+            for item in parsed.rows():
+                if isinstance(item, Problem):
+                    problems.append(item)
+                    if len(problems) >= MAX_PROBLEMS:
+                        truncated = True
+                        break
+                    continue
+                if problems:
+                    continue                    # keep looking for problems; write no more
+                kind, row = item
+                w = writers.get(kind)
+                if w is None:
+                    fh = files[kind] = open(  # noqa: SIM115 -- closed in the finally below
+                        tmp / f"{kind.value}.csv", "w", encoding="utf-8", newline="")
+                    w = writers[kind] = csv.writer(fh, lineterminator="\n")
+                    w.writerow(NATIVE_COLUMNS[kind])
+                w.writerow([row[c] for c in NATIVE_COLUMNS[kind]])
+        finally:
+            for fh in files.values():
+                fh.close()
+        if problems:
+            raise InputError(problems, truncated=truncated)
+        inv = parsed.inventory().model_copy(update={
+            "bulk": [BulkFile(kind=k, path=f"{k.value}.csv") for k in files]})
+        path = tmp / "inventory.json"
+        path.write_text(inv.model_dump_json(exclude_none=True), encoding="utf-8")
+        native = read_inventory(path)
+        yield InventorySource(native.inventory, parsed.origin, tmp, warnings=list(parsed.warnings))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def open_format_sources(oneroster: Iterable[Path] = (), edfi: Iterable[Path] = (),
+                        openlineage: Iterable[Path] = (), *, district: str | None = None,
+                        mappings: Iterable[Path] = ()
+                        ) -> Iterator[tuple[list[InventorySource], list[str]]]:
+    """Parse every ``--oneroster``, ``--edfi`` and ``--openlineage`` input and yield
+    ``(sources, notes)`` ready for :func:`lineage.ingest.load` (their temporary folders live
+    until the context ends). ``district``: ``--district`` (OneRoster, Ed-Fi); ``mappings``:
+    ``--mapping`` files (OpenLineage).
+
+    Raises :class:`InputError` with the problems of every input at once.
+    """
+    from lineage.sources.edfi import read_edfi
+    from lineage.sources.oneroster import read_oneroster
+    from lineage.sources.openlineage import read_openlineage
+
+    openers = ([lambda p=p: read_oneroster(p, district=district) for p in oneroster]
+               + [lambda p=p: read_edfi(p, district=district) for p in edfi]
+               + [lambda p=p: read_openlineage(p, list(mappings)) for p in openlineage])
+    sources: list[InventorySource] = []
+    notes: list[str] = []
+    problems: list[Problem] = []
+    with ExitStack() as stack:
+        for open_one in openers:
+            try:
+                parsed = open_one()
+                stack.callback(parsed.close)
+                sources.append(stack.enter_context(native_source(parsed)))
+                notes.extend(parsed.notes)
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems[:MAX_PROBLEMS], truncated=len(problems) > MAX_PROBLEMS)
+        yield sources, notes
