@@ -385,3 +385,28 @@ def test_parse_mark_property(text, left, right):
     elif got is not None:                               # only the listed marks are understood
         folded = text.strip().casefold().replace("\ufe0f", "").replace("\ufe0e", "")
         assert folded in {m.casefold() for m in SHARED_EXAMPLES + NOT_SHARED_EXAMPLES}
+
+
+def test_fifo_sheet_and_mapping_refused(tmp_path):
+    """Issue 11 item 16: a sheet or mapping path that is a FIFO is refused, never read (no hang)."""
+    import os
+    import threading
+
+    fifo = tmp_path / "sheet.csv"
+    os.mkfifo(fifo)
+    mapping = tmp_path / "mapping.yaml"
+    os.mkfifo(mapping)
+    out: list = []
+
+    def run():
+        try:
+            import_dictionary(fifo, DISTRICT, mapping_files=[mapping])
+        except InputError as exc:
+            out.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout=10)
+    assert not t.is_alive(), "import_dictionary blocked on a FIFO"
+    messages = [str(p) for p in out[0].problems]
+    assert sum("not a regular file" in m for m in messages) == 2, messages

@@ -138,11 +138,13 @@ def test_bad_csv_rows_all_reported_graph_unchanged(store, env, tmp_path):
     r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 2
     out = r.output
-    assert "enrolments.csv, row 4, field 'valid_from': '2024-13-01' is not an ISO date" in out
-    assert "enrolments.csv, row 6, field 'org': unknown actor 'nowhere-es'" in out
+    # issue 11 item 12: a file of student IDs: row and column, never the cell's value
+    assert "enrolments.csv, row 4, field 'valid_from': not an ISO date (YYYY-MM-DD)" in out
+    assert "enrolments.csv, row 6, field 'org': unknown actor (the value is not shown" in out
     assert "enrolments.csv, row 8, field 'valid_to': dates out of order" in out
     assert "3 problems" in out
-    assert "RSD-2004" not in out  # raw student IDs never in messages
+    for value in ("RSD-2004", "nowhere-es", "2024-13-01", "2023-06-01"):
+        assert value not in out  # raw student IDs (and other cells) never in messages
     assert store.counts()["nodes"] == 0
 
 
@@ -445,7 +447,7 @@ def test_file_changed_while_writing_fails_loudly(store, env, tmp_path, monkeypat
 
 BAD_SYNTAX = {
     "date that does not exist (YAML)": ("inv.yaml", "agreements:\n  - id: A1\n    kind: dpa\n"
-                                        "    valid_from: 2024-02-30\n", "line 4"),
+                                        "    valid_from: 2024-02-30\n", "row 4"),
     "deep YAML": ("inv.yaml", "actors: " + "[" * 20000 + "]" * 20000 + "\n", "nested"),
     "deep JSON": ("inv.json", '{"actors": ' + "[" * 20000 + "]" * 20000 + "}", "nested"),
 }

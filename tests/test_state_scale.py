@@ -20,7 +20,7 @@ from lineage.pseudonym import Pseudonymizer
 from lineage.synth import GUARDIAN_ELEMENTS, TEACHER_ELEMENTS, generate
 from lineage.vocabulary import ORGANISATION_ROLES
 
-KEY = Pseudonymizer("test-state-key")
+KEY = Pseudonymizer("test-state-key-synthetic-data-only")
 N, SEED = 10_600, 7     # two districts, so transfers happen
 
 
