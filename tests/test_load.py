@@ -512,3 +512,21 @@ def test_header_only_csv_warns_and_empty_inventory_refused(store, env, tmp_path)
         r = cli(env, "load", str(tmp_path / "empty.yaml"), "--no-progress")
         assert r.exit_code == 2, (text, r.output)
         assert "defines nothing" in r.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30), st.text(" \t\n\u00a0\u3000", max_size=3),
+       st.sampled_from(["NFC", "NFD", "NFKC"]))
+def test_normalise_id_property(text, pad, form):
+    """Item 3: one form per ID: NFC, stripped; idempotent; NFC and NFD forms hash alike."""
+    import unicodedata
+
+    from lineage.pseudonym import normalise_id
+
+    n = normalise_id(text)
+    assert normalise_id(n) == n
+    assert n == n.strip() and unicodedata.is_normalized("NFC", n)
+    assert normalise_id(pad + unicodedata.normalize("NFD", text) + pad) == n
+    assert PSEUDO(pad + unicodedata.normalize("NFD", text)) == PSEUDO(text)
+    if form != "NFKC":
+        assert normalise_id(unicodedata.normalize(form, text)) == n
