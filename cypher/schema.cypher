@@ -10,6 +10,7 @@ CREATE CONSTRAINT flow_id IF NOT EXISTS FOR (n:Flow) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT grant_id IF NOT EXISTS FOR (n:Grant) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT section_id IF NOT EXISTS FOR (n:Section) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT small_cell_id IF NOT EXISTS FOR (n:SmallCell) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT pseudonym_key_id IF NOT EXISTS FOR (n:PseudonymKey) REQUIRE n.id IS UNIQUE;
 CREATE INDEX actor_role IF NOT EXISTS FOR (n:Actor) ON (n.role);
 CREATE INDEX dataset_granularity IF NOT EXISTS FOR (n:Dataset) ON (n.granularity);
 CREATE INDEX grant_scope IF NOT EXISTS FOR (n:Grant) ON (n.scope);

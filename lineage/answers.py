@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from lineage.errors import NotFoundError
-from lineage.pseudonym import Pseudonymizer
+from lineage.pseudonym import Pseudonymizer, verify_key
 from lineage.semantics import Lineage, StudentContext
 from lineage.store import Store
 from lineage.impact import ClassCache, population_context
@@ -34,8 +34,10 @@ def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
                     as_of: date | None = None) -> StudentLineage:
     """Fetch one student's context and dataset subgraph, and evaluate the rules.
 
-    Raises :class:`NotFoundError` ("no student with that ID", never the ID itself).
+    Raises :class:`NotFoundError` ("no student with that ID", never the ID itself);
+    :class:`~lineage.errors.ConfigurationError` when the key is not the graph's.
     """
+    verify_key(store, pseudo)
     key = pseudo(student_id)
     rows = store.read("queries/exposure_context", student_keys=[key])
     if not rows:

@@ -27,9 +27,12 @@ Shape of the sheet (rules, in the order they are applied):
   case file's header spans lines 1-2, so its first data row is line 3). Completely empty rows,
   and rows whose only filled cell is ORDER, are skipped.
 * CATEGORY is filled only on the first row of a group: a blank cell continues the category above.
-* Marks ``X``, ``Y``, ``yes``, ``true`` (any case) mean shared; blank means not shared; any other
-  mark is a problem naming the row and column. A row with no mark at all is a problem too
-  (refusing it is conservative: skipping it would hide a recipient).
+* Marks (:func:`parse_mark`): ``x``, ``y``, ``yes``, ``true``, ``1`` (any case) and the check
+  marks other tools export (``✓`` ``✔`` ``☑`` ``✅``, with or without an emoji variation
+  selector) mean shared; blank, ``0``, ``n``, ``no``, ``false`` mean not shared. Any other mark
+  is one problem per distinct mark, naming its column(s) and rows (not one per cell). A row
+  with nothing marked shared is a problem too (refusing it is conservative: skipping it would
+  hide a recipient), unless its only marks were unknown ones (already reported).
 * FERPA EXCEPTION is read with :func:`lineage.vocabulary.parse_basis` (case and surrounding
   spaces ignored). An alias that needs a warning (``Study`` -> ``studies``) is accepted with a
   warning naming the row; an unknown exception (``Scool Official``) is a problem.
@@ -80,6 +83,7 @@ import yaml
 from pydantic import ValidationError
 
 from lineage.errors import InputError, Problem
+from lineage.inventory import TOO_DEEP, load_yaml, open_regular
 from lineage.models import Actor, Coverage, Dataset, ElementDef, Flow, Inventory
 from lineage.vocabulary import (
     ELEMENT_CATEGORY, NDPA_CATEGORIES, FlowKind, Granularity, LegalBasis, Operation, Role,
@@ -90,8 +94,27 @@ from lineage.vocabulary import (
 COVERAGE_NOTE = ("The metadata dictionary has no rosters: every student of the district is "
                  "counted as covered by each recipient (a conservative 'could have').")
 
-#: Marks meaning "shared" (compared lower-cased). Blank means not shared.
-SHARED_MARKS = frozenset({"x", "y", "yes", "true"})
+#: Marks meaning "shared" (compared case-folded, emoji variation selectors removed).
+SHARED_MARKS = frozenset({"x", "y", "yes", "true", "1", "✓", "✔", "☑", "✅"})
+
+#: Marks meaning "not shared" (compared the same way). Blank means not shared too.
+NOT_SHARED_MARKS = frozenset({"", "0", "n", "no", "false"})
+
+#: Variation selectors (text / emoji presentation) that spreadsheets append to check marks.
+_VARIATION_SELECTORS = dict.fromkeys(map(ord, "\ufe0e\ufe0f"))
+
+
+def parse_mark(cell: str) -> bool | None:
+    """Read one element cell of a metadata dictionary: ``True`` shared (:data:`SHARED_MARKS`),
+    ``False`` not shared (:data:`NOT_SHARED_MARKS`, blank included), ``None`` a mark not
+    understood. Case, surrounding white space and emoji variation selectors are ignored.
+    Never raises."""
+    key = cell.translate(_VARIATION_SELECTORS).strip().casefold()
+    if key in SHARED_MARKS:
+        return True
+    if key in NOT_SHARED_MARKS:
+        return False
+    return None
 
 #: How many non-empty records are searched for the header row.
 HEADER_SEARCH_ROWS = 20
@@ -373,7 +396,8 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 def _read_text(path: Path, problems: list[Problem]) -> str | None:
     """The file's text (UTF-8, BOM allowed), or None after adding a problem."""
     try:
-        data = Path(path).read_bytes()
+        with open_regular(Path(path)) as fh:
+            data = fh.read()
     except OSError as exc:
         problems.append(Problem(str(path), None, None,
                                 f"cannot read the file ({exc.strerror or exc}); check the path"))
@@ -392,7 +416,13 @@ def _mapping_yaml(path: Path, text: str, problems: list[Problem],
                   ) -> tuple[list[tuple[int | None, str, Any]], list[tuple[int | None, Any, Any]]]:
     f = str(path)
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(text)
+    except RecursionError:
+        problems.append(Problem(f, None, None, TOO_DEEP))
+        return [], []
+    except (ValueError, TypeError, OverflowError) as exc:
+        problems.append(Problem(f, None, None, f"not valid YAML: {exc}"))
+        return [], []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(Problem(f, mark.line + 1 if mark else None, None,
@@ -614,6 +644,12 @@ def _find_header(rows: list[_Row]) -> int | None:
                  if any(_fixed_role(column_key(c)) == "DATA RECIPIENT" for c in r.cells)), None)
 
 
+def _listed(noun: str, items: list[str], most: int = 10) -> str:
+    """``"column 'A'"`` / ``"rows 3, 4, 5 and 12 more"``: at most ``most`` items named."""
+    head = ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
+    return f"{noun}{'s' if len(items) != 1 else ''} {head}"
+
+
 def _read_sheet(path: Path, text: str, problems: list[Problem]) -> tuple[list[_Row], int | None]:
     """Records and the header's index. The sniffed delimiter is tried first; when no header is
     found with it, the other delimiters (``,``, ``;``, tab) are tried in turn."""
@@ -746,6 +782,8 @@ def import_dictionary(path: Path, district_id: str, *, district_name: str | None
     flows: list[dict[str, Any]] = []
     flow_rows: dict[str, int] = {}
     unnamed_reported: set[int] = set()
+    # a mark not understood -> (its column indexes, its rows), each in first-seen order
+    unknown_marks: dict[str, tuple[dict[int, None], dict[int, None]]] = {}
     order_i = fixed.get("ORDER")
     for row in data:
         if not any(c for i, c in enumerate(row.cells) if i != order_i):
@@ -792,19 +830,20 @@ def import_dictionary(path: Path, district_id: str, *, district_name: str | None
                                                 f"write '{written}' to silence this warning"))
 
         elements: set[str] = set()
-        marked = False
+        marked = unknown = False
         for i, element in element_cols.items():
             mark = row.cells[i] if i < len(row.cells) else ""
-            if not mark:
-                continue
-            if mark.lower() in SHARED_MARKS:
+            shared = parse_mark(mark)
+            if shared:
                 marked = True
                 if element is not None:
                     elements.add(element)
-            else:
-                problems.append(Problem(f, row.line, header[i], f"mark {mark!r} not understood; "
-                                        "write X when the element is shared, leave blank if not"))
-        if element_cols and not marked:
+            elif shared is None:
+                unknown = True
+                seen_mark = unknown_marks.setdefault(mark.strip(), ({}, {}))
+                seen_mark[0].setdefault(i, None)
+                seen_mark[1].setdefault(row.line, None)
+        if element_cols and not marked and not unknown:
             problems.append(Problem(f, row.line, None, "no element marked; mark with X the "
                                     "elements this recipient receives, or delete the row"))
 
@@ -822,6 +861,12 @@ def import_dictionary(path: Path, district_id: str, *, district_name: str | None
                       "purpose": cell(row, "PURPOSE/DESCRIPTION") or None,
                       "population": cell(row, "STUDENT POPULATION") or None,
                       "elements": sorted(elements)})
+    for mark, (cols, lines) in unknown_marks.items():
+        problems.append(Problem(f, next(iter(lines)), header[next(iter(cols))], (
+            f"mark {mark!r} not understood "
+            f"({_listed('column', [repr(header[c]) for c in sorted(cols)])}; "
+            f"{_listed('row', [str(n) for n in lines])}): write X (or Y, yes, true, 1, a check "
+            "mark) when the element is shared, leave the cell blank (or 0, no, false) if not")))
     if not flows and not problems:
         problems.append(Problem(f, hline, None, "no data rows under the header; one row per "
                                 "recipient and purpose is expected"))

@@ -11,6 +11,7 @@ error                 exit  meaning
 ====================  ====  =====================================================
 NotFoundError         1     an unknown student, actor or dataset
 InputError            2     bad input file, row or field; nothing was written
+IncompleteLoadError   2     a bulk file changed while it was written; the load is incomplete
 ConfigurationError    2     a missing or invalid setting (e.g. the pseudonym key)
 DatabaseUnavailable   3     the database could not be reached (the URI is named)
 ServerError           4     the local Neo4j server could not be started/stopped
@@ -77,6 +78,13 @@ class InputError(LineageError):
 
     def __str__(self) -> str:
         return self.message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class IncompleteLoadError(LineageError):
+    """A load stopped after writing part of its input (a bulk file changed while it was being
+    written). Exit 2: the input is at fault; loading the unchanged files again completes it."""
+
+    exit_code = 2
 
 
 class UsageError(LineageError):

@@ -5,10 +5,22 @@ bulk CSV row and references to what the graph already holds) and writes only whe
 problem. Writes are idempotent (``MERGE`` on IDs; relationships with a window are keyed by the
 window's start), so loading the same files twice leaves the same graph. Student IDs are hashed
 (:class:`lineage.pseudonym.Pseudonymizer`) before they leave this module.
+
+Before anything is written (:func:`prepare`, then :func:`load`):
+
+* the key: the graph's key check value must be that of the key in use
+  (:func:`lineage.pseudonym.verify_key`); the first load records it;
+* the definitions: a load that would change what an earlier load defined (an actor's name or
+  role, a dataset's holder or elements, an agreement's recipients, a flow's source or dates, a
+  grant...) lists every change (:func:`definition_changes`) and writes only with ``update``;
+* the files: every bulk file must still hold the bytes validated (SHA-256). While a file is
+  written its bytes are hashed again; a file that changed is an
+  :class:`~lineage.errors.IncompleteLoadError` before its last batches are written.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -16,17 +28,19 @@ import zlib
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lineage.errors import IncompleteLoadError, InputError, Problem
 from lineage.inventory import (
-    BulkRow, InventorySource, bulk_in_order, iter_bulk_rows, read_inventory, validate,
+    LOOKUP_CHUNK, BulkRow, Catalog, FileStamp, InventorySource, bulk_in_order, file_stamp,
+    iter_bulk_rows, read_inventory, validate,
 )
 from lineage.models import BulkKind, Inventory
-from lineage.pseudonym import Pseudonymizer
+from lineage.pseudonym import Pseudonymizer, claim_key, verify_key
 from lineage.store import Store
 from lineage.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Role, Scope
 
@@ -42,6 +56,8 @@ class LoadSummary:
     relationships_created: int = 0
     properties_set: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: changes to earlier definitions applied with ``update`` (file, field, old -> new)
+    changes: list[str] = field(default_factory=list)
 
     def add(self, kind: str, n: int, counters: dict[str, int], seconds: float = 0.0) -> None:
         """Count ``n`` input items of ``kind`` written in ``seconds``; add the write counters."""
@@ -156,6 +172,185 @@ def existing_lookup(store: Store) -> Callable[[dict[str, set[str]]], dict[str, s
     return lookup
 
 
+def role_lookup(store: Store) -> Callable[[list[str], frozenset[str]], dict[str, str]]:
+    """A role lookup for :func:`validate`: ``{id: role}`` of the given actor IDs the graph holds
+    with a role not in ``allowed`` (``cypher/ingest/existing_roles.cypher``, in chunks)."""
+
+    def lookup(ids: list[str], allowed: frozenset[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), LOOKUP_CHUNK):
+            for row in store.read("ingest/existing_roles", ids=ids[i:i + LOOKUP_CHUNK],
+                                  allowed=sorted(allowed)):
+                out[row["id"]] = row["role"]
+        return out
+
+    return lookup
+
+
+def student_lookup(store: Store, pseudo: Pseudonymizer) -> Callable[[list[str]], set[str]]:
+    """A student lookup for :func:`validate`: the given raw IDs whose pseudonyms are students in
+    the graph (``cypher/ingest/existing_students.cypher``; only pseudonyms are sent)."""
+
+    def lookup(ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(ids), LOOKUP_CHUNK):
+            keys = {pseudo(x): x for x in ids[i:i + LOOKUP_CHUNK]}
+            for row in store.read("ingest/existing_students", keys=list(keys)):
+                out.add(keys[row["key"]])
+        return out
+
+    return lookup
+
+
+#: Fields compared by :func:`definition_changes`, per kind of definition (the ingest rows' keys).
+#: Inline students of flows and small cells are not compared: subjects are only ever added.
+COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
+    "actors": ("name", "role", "description", "part_of"),
+    "datasets": ("name", "holder", "granularity", "purpose", "elements", "members_only",
+                 "retention", "valid_from", "valid_to", "min_cell_size", "suppressed",
+                 "smallest_cell", "population", "coverage"),
+    "small_cells": ("dataset", "label", "size", "suppressed", "elements"),
+    "agreements": ("kind", "purpose", "legal_basis", "valid_from", "valid_to", "destroy_by",
+                   "may_redisclose", "permitted_elements", "recipients"),
+    "flows": ("kind", "operation", "source", "target", "elements", "legal_basis", "agreement",
+              "purpose", "threat", "valid_from", "valid_to", "population"),
+    "grants": ("actor", "dataset", "scope", "scope_org", "elements", "legal_basis", "agreement",
+               "purpose", "valid_from", "valid_to"),
+    "sections": ("name", "school"),
+    "elements": ("category", "sensitive", "ceds_id", "description"),
+}
+
+
+def _plain(v: Any) -> Any:
+    """A stored or input value in one comparable form: dates as ISO text, lists sorted, coverage
+    entries as ``org from..to`` text, ``None`` for unset."""
+    if v is None:
+        return None
+    if hasattr(v, "to_native"):
+        v = v.to_native()
+    if isinstance(v, datetime):
+        v = v.date()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, dict) and "org" in v:
+        return f"{v['org']} {_plain(v.get('valid_from')) or '…'}..{_plain(v.get('valid_to')) or '…'}"
+    if isinstance(v, (list, tuple)):
+        return sorted(_plain(x) for x in v)
+    return _v(v)
+
+
+def _show(v: Any) -> str:
+    return "(unset)" if v is None else repr(v)
+
+
+def _definition_items(src: InventorySource) -> Iterator[tuple[str, str, str]]:
+    """``(kind, id, where)`` of every definition of one inventory, in the order of
+    :func:`inventory_rows` (``where`` as validation names it, e.g. ``datasets[1] (id x)``)."""
+    inv = src.inventory
+    for i, e in enumerate(inv.elements):
+        yield "elements", e.name, f"elements[{i}] (name {e.name})"
+    for key in ("actors", "datasets", "agreements", "flows", "grants", "sections"):
+        for i, item in enumerate(getattr(inv, key)):
+            yield key, item.id, f"{key}[{i}] (id {item.id})"
+    for i, d in enumerate(inv.datasets):
+        for j, _ in enumerate(d.small_cells):
+            yield "small_cells", f"{d.id}#{j + 1}", f"datasets[{i}] (id {d.id}).small_cells[{j}]"
+
+
+def definition_changes(store: Store, sources: list[InventorySource],
+                       pseudo: Pseudonymizer) -> list[Problem]:
+    """Every change the sources would make to definitions the graph already holds: one
+    :class:`Problem` per field (file, ``kind[i] (id X).field``, ``changes old → new``), in input
+    order. Fields are :data:`COMPARED_FIELDS`; a stored name equal to the id (an actor or
+    section a bulk file created) is taken as unset, so naming it is not a change. Values come
+    from inventories, never from files of student IDs. Empty when nothing changes.
+    """
+    wanted: dict[str, list[str]] = {k: [] for k in COMPARED_FIELDS}
+    items: list[tuple[InventorySource, str, str, str]] = []
+    for src in sources:
+        for kind, ident, where in _definition_items(src):
+            wanted[kind].append(ident)
+            items.append((src, kind, ident, where))
+    if not items:
+        return []
+    stored_row = store.read("ingest/existing_definitions", **wanted)[0]
+    stored = {kind: {(r["name"] if kind == "elements" else r["id"]): r
+                     for r in stored_row[kind]} for kind in COMPARED_FIELDS}
+    new_rows: dict[tuple[str, str], dict] = {}
+    for src in sources:
+        for kind, rows in inventory_rows(src.inventory, pseudo).items():
+            for r in rows:
+                new_rows[(kind, r["id"])] = r
+        for e in element_rows([src]):
+            if any(x.name == e["name"] for x in src.inventory.elements):
+                new_rows[("elements", e["name"])] = e
+    changes: list[Problem] = []
+    for src, kind, ident, where in items:
+        old = stored[kind].get(ident)
+        new = new_rows.get((kind, ident))
+        if old is None or new is None:
+            continue
+        for f in COMPARED_FIELDS[kind]:
+            a, b = _plain(old.get(f)), _plain(new.get(f))
+            if f == "name" and a == ident:
+                continue                    # created by a bulk file with its id as name
+            if kind == "elements" and f in ("ceds_id", "description") and b is None:
+                continue                    # not given: the stored value is kept
+            if a != b:
+                changes.append(Problem(src.origin, None, f"{where}.{f}",
+                                       f"changes {_show(a)} → {_show(b)}"))
+    return changes
+
+
+def prepare(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
+            update: bool = False) -> tuple[Catalog, list[Problem]]:
+    """Everything checked before a load writes: the key (:func:`verify_key`), every source and
+    bulk row (:func:`validate`, against the graph) and the changes to earlier definitions.
+
+    Returns ``(catalog, changes)``. Raises :class:`~lineage.errors.ConfigurationError` for
+    another key, :class:`InputError` for bad input, and :class:`InputError` listing the changes
+    when there are any and ``update`` is false. Writes nothing.
+    """
+    verify_key(store, pseudo)
+    catalog = validate(sources, existing_lookup(store), role_lookup(store),
+                       student_lookup(store, pseudo))
+    changes = definition_changes(store, sources, pseudo)
+    if changes and not update:
+        raise InputError(changes, hint="these change what an earlier load defined; check them "
+                         "and load again with --update to apply them")
+    return catalog, changes
+
+
+def _verify_files(catalog: Catalog) -> dict[str, FileStamp]:
+    """Hash every bulk file again; raise :class:`InputError` (nothing written) for one that
+    changed since it was validated. Returns the stamps (with the current modification times)."""
+    now: dict[str, FileStamp] = {}
+    problems = []
+    for name, stamp in catalog.files.items():
+        try:
+            cur = file_stamp(Path(name))
+        except OSError as exc:
+            problems.append(Problem(name, None, None, f"cannot read the file any more "
+                                    f"({exc.strerror or exc})"))
+            continue
+        if cur.sha256 != stamp.sha256:
+            problems.append(Problem(name, None, None, "changed after it was validated (its "
+                                    "SHA-256 differs): nothing was written"))
+        now[name] = cur
+    if problems:
+        raise InputError(problems, hint="keep the files unchanged while loading, and run the "
+                         "load again")
+    return now
+
+
+def _changed_while_loading(name: str) -> IncompleteLoadError:
+    return IncompleteLoadError(
+        f"{name} changed while it was being loaded (its bytes differ from the ones validated): "
+        "the load is incomplete (rows written before the change stay in the graph)",
+        hint="keep the files unchanged while loading, and run the same load again (loading "
+        "is idempotent)")
+
+
 def element_rows(sources: list[InventorySource]) -> list[dict]:
     """Every element to MERGE: the NDPA catalogue plus the inputs' own definitions."""
     rows = {name: {"name": name, "category": cat, "sensitive": cat in SENSITIVE_CATEGORIES,
@@ -266,8 +461,6 @@ def bulk_param(row: BulkRow, pseudo: Pseudonymizer) -> dict:
 
 def read_sources(paths: list[Path]) -> list[InventorySource]:
     """Parse every inventory file; collect every file's problems before raising one InputError."""
-    from lineage.errors import InputError
-
     sources, problems = [], []
     for p in paths:
         try:
@@ -280,20 +473,29 @@ def read_sources(paths: list[Path]) -> list[InventorySource]:
 
 
 def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
-         batch_size: int = 20000, progress: bool = False, writers: int = 2) -> LoadSummary:
-    """Validate all sources, then write them. Returns a :class:`LoadSummary`.
+         batch_size: int = 20000, progress: bool = False, writers: int = 2,
+         update: bool = False, demo: bool = False) -> LoadSummary:
+    """Check all sources (:func:`prepare`), then write them. Returns a :class:`LoadSummary`.
 
     Bulk rows go in batches of ``batch_size`` rows over ``writers`` concurrent sessions
     (partitioned so that they rarely touch the same nodes; 1 = one session, in file order).
+    ``update``: apply changes to earlier definitions (listed in ``summary.changes``) instead of
+    refusing them. ``demo``: the first load marks the graph as made by ``lineage demo``.
 
-    Raises :class:`~lineage.errors.InputError` (nothing written) when any source has a problem;
+    Raises :class:`~lineage.errors.InputError` (nothing written) when any source has a problem,
+    changes an earlier definition without ``update``, or a bulk file changed since it was
+    validated; :class:`~lineage.errors.ConfigurationError` for another pseudonym key;
+    :class:`~lineage.errors.IncompleteLoadError` when a bulk file changes while it is written;
     :class:`~lineage.errors.DatabaseUnavailable` / :class:`~lineage.errors.DatabaseError` from the store.
     """
-    catalog = validate(sources, existing_lookup(store))
+    catalog, changes = prepare(store, sources, pseudo, update=update)
+    stamps = _verify_files(catalog)
     store.run_schema("schema")
-    summary = LoadSummary()
+    claim_key(store, pseudo, demo=demo)
+    summary = LoadSummary(changes=[str(c) for c in changes])
     for src in sources:
         summary.warnings.extend(str(w) for w in src.warnings)
+    summary.warnings.extend(str(w) for w in catalog.warnings)
 
     summary.add("elements", 0, store.write_batches("ingest/elements", [element_rows(sources)]))
     per_kind: dict[str, list[dict]] = {}
@@ -315,14 +517,28 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
     with prog:
         for src, b in bulk:
             path = src.base_dir / b.path
+            name = str(path)
+            stamp = stamps.get(name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                raise _changed_while_loading(name) from None
+            if stamp is None or (st.st_size, st.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
+                raise _changed_while_loading(name)
             total = _count_lines(path)
             task = prog.add_task(f"{b.kind.value} ({path.name})", total=total)
 
-            def rows(src=src, b=b, task=task) -> Iterator[dict]:
-                for item in iter_bulk_rows(src, b):
+            def rows(src=src, b=b, task=task, name=name, stamp=stamp) -> Iterator[dict]:
+                read: dict[str, FileStamp] = {}
+                for item in iter_bulk_rows(src, b, read):
                     if isinstance(item, BulkRow):
                         prog.advance(task)
                         yield bulk_param(item, pseudo)
+                # the whole file was read: its bytes must be the ones validated, before the
+                # last batches (the partitions' remainders) are handed to the writers
+                got = read.get(name)
+                if got is None or got.sha256 != stamp.sha256:
+                    raise _changed_while_loading(name)
 
             t0 = time.perf_counter()
             key = _partition_key(b.kind, catalog.section_school, batch_size)

@@ -5,23 +5,46 @@ checks a set of sources together (duplicate IDs, references between files and to
 graph already holds, element names, every bulk CSV row) and raises one :class:`InputError`
 listing **every** problem with its file, row and field. Bulk CSVs are streamed
 (:func:`iter_bulk_rows`): a million rows never become a million objects.
+
+Rules that keep bad input a clear refusal (issue 11):
+
+* Only regular files are read (:func:`open_regular`): a FIFO, a device or a folder given as an
+  inventory or bulk path is refused instead of blocking the loader.
+* Each bulk file is hashed (SHA-256) as it is validated (:class:`FileStamp` in
+  :attr:`Catalog.files`); the loader refuses to write a file that changed since.
+* IDs read from bulk files are normalised like typed IDs (Unicode NFC, surrounding white space
+  removed: :func:`lineage.pseudonym.normalise_id`).
+* A value read from a row of a file that holds student IDs (every bulk kind but ``teaching``) is
+  never echoed in a message: the problem names the row and the column instead. A student ID
+  that is also the ID of an actor, teacher or guardian of the load (swapped or shifted columns)
+  is refused, as is a teacher or guardian ID that is a student's ID in the graph.
+* Roles are checked against the graph too: an actor an earlier load made a vendor never becomes
+  a parent or a teacher through a bulk file.
+* A header-only CSV is a warning (:attr:`Catalog.warnings`); an inventory that defines nothing
+  is refused; impossible YAML dates and data nested too deeply are input errors.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
+import io
 import json
-from collections.abc import Callable, Iterator
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from pydantic import ValidationError
 
 from lineage.errors import InputError, Problem
 from lineage.models import BulkFile, BulkKind, Inventory
+from lineage.pseudonym import normalise_id
 from lineage.vocabulary import ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
 
 #: Required columns of each bulk kind (a header row is required; extra columns are ignored).
@@ -45,6 +68,13 @@ BULK_OPTIONAL: dict[BulkKind, tuple[str, ...]] = {
     BulkKind.ACCESS_LOG: ("action", "elements"),
     BulkKind.TEACHING: ("valid_from", "valid_to"),
 }
+
+#: Bulk kinds whose rows hold student IDs: no value read from them is ever echoed in a message.
+STUDENT_BEARING: frozenset[BulkKind] = frozenset(
+    k for k, cols in BULK_COLUMNS.items() if "student_id" in cols)
+
+#: Columns of bulk files that hold actor IDs created by the load (person columns).
+PERSON_COLUMNS: dict[BulkKind, str] = {BulkKind.TEACHING: "teacher", BulkKind.GUARDIANS: "guardian"}
 
 #: Roles a teacher / guardian named in a bulk file may have when an inventory defines it.
 PERSON_ROLES: dict[BulkKind, set[Role]] = {
@@ -112,6 +142,116 @@ def _loc(inv_data: Any, loc: tuple) -> str:
     return "".join(parts)
 
 
+class NotRegularFile(OSError):
+    """A path that is not a regular file (a FIFO, a device, a socket or a folder)."""
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` for binary reading, refusing anything but a regular file.
+
+    The file is opened non-blocking and checked with ``fstat`` on the open descriptor (no race
+    between the check and the read): opening a FIFO then returns at once instead of waiting for
+    a writer, and a device (``/dev/zero``) is never read. Raises :class:`NotRegularFile` (an
+    ``OSError`` whose ``strerror`` says what the path is) or the ``OSError`` of ``open``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(errno.EINVAL, f"not a regular file ({_kind_of(mode)}); give "
+                                 "the path of a file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What a file held when it was validated: SHA-256 of its bytes (hex), size in bytes and
+    modification time (ns) at the time it was opened."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def file_stamp(path: Path) -> FileStamp:
+    """Hash a whole (regular) file. Raises ``OSError`` / :class:`NotRegularFile`."""
+    with open_regular(path) as fh:
+        st = os.fstat(fh.fileno())
+        h = hashlib.sha256()
+        size = 0
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return FileStamp(h.hexdigest(), size, st.st_mtime_ns)
+
+
+class _HashingReader(io.RawIOBase):
+    """A raw binary reader that hashes (SHA-256) every byte it hands out."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:  # noqa: D102
+        return True
+
+    def readinto(self, b) -> int:  # noqa: D102
+        n = self._raw.readinto(b) or 0
+        if n:
+            self.sha.update(memoryview(b)[:n])
+            self.size += n
+        return n
+
+    def close(self) -> None:  # noqa: D102
+        self._raw.close()
+        super().close()
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a date that does not exist (``2024-02-30``) is a YAML
+    error with its line instead of a ``ValueError`` from the timestamp constructor."""
+
+
+def _timestamp(loader: _Loader, node: yaml.Node) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date that exists ({exc})",
+            node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML with the safe loader (:class:`_Loader`). Raises ``yaml.YAMLError`` (with a
+    mark for impossible dates), ``RecursionError`` for data nested too deeply."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is a SafeLoader
+
+
+TOO_DEEP = ("nested too deeply (more levels than Python's recursion limit); an inventory is a "
+            "few levels deep: check the brackets")
+
+
 def read_inventory(path: Path) -> InventorySource:
     """Parse one inventory file (``.yaml``/``.yml``/``.json``) into an :class:`InventorySource`.
 
@@ -120,20 +260,28 @@ def read_inventory(path: Path) -> InventorySource:
     """
     origin = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        with open_regular(path) as fh:
+            text = fh.read().decode("utf-8-sig")
+    except OSError as exc:
+        raise InputError([Problem(origin, None, None,
+                                  f"cannot read the file: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
         raise InputError([Problem(origin, None, None, f"cannot read the file: {exc}")]) from None
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
+    except RecursionError:
+        raise InputError([Problem(origin, None, None, TOO_DEEP)]) from None
     except json.JSONDecodeError as exc:
         raise InputError([Problem(origin, exc.lineno, None, f"not valid JSON: {exc.msg}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise InputError([Problem(origin, line, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a YAML constructor's own error
+        raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -142,12 +290,20 @@ def read_inventory(path: Path) -> InventorySource:
                                   "flows (see 'lineage schema')")])
     try:
         inv = Inventory.model_validate(data)
+    except RecursionError:
+        raise InputError([Problem(origin, None, None, TOO_DEEP)]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(Problem(origin, None, _loc(data, err["loc"]) or None, msg))
         raise InputError(problems, hint="'lineage schema' prints the format as JSON Schema") from None
+    if not any((inv.elements, inv.actors, inv.datasets, inv.agreements, inv.flows, inv.grants,
+                inv.sections, inv.bulk)):
+        raise InputError([Problem(origin, None, None, (
+            "the inventory defines nothing (no elements, actors, datasets, agreements, flows, "
+            "grants, sections or bulk files): is it the right file?"))],
+            hint="'lineage schema' prints the format as JSON Schema")
     return InventorySource(inv, origin, path.parent)
 
 
@@ -167,21 +323,36 @@ def parse_date(text: str) -> date | None:
         raise ValueError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-def iter_bulk_rows(source: InventorySource, bulk: BulkFile) -> Iterator[BulkRow | Problem]:
+#: Columns of bulk files read as text IDs (normalised); the others are dates or element lists.
+_DATE_COLUMNS = frozenset({"valid_from", "valid_to", "at"})
+
+
+def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
+                   stamps: dict[str, FileStamp] | None = None) -> Iterator[BulkRow | Problem]:
     """Stream one bulk CSV: yield a :class:`BulkRow` per valid row, a :class:`Problem` per bad one.
 
-    Checks the header (required columns), dates and their order. References (orgs, sections,
-    datasets...) are checked by :func:`validate`. Never raises for bad content.
+    Checks that the path is a regular file, the header (required columns), dates and their
+    order. References (orgs, sections, datasets...) are checked by :func:`validate`. ID values
+    are normalised (:func:`~lineage.pseudonym.normalise_id`). Problems in a file that holds
+    student IDs (:data:`STUDENT_BEARING`) never quote a cell. When ``stamps`` is given and the
+    file was read to its end, ``stamps[path]`` is set to the :class:`FileStamp` of exactly the
+    bytes read. Never raises for bad content.
     """
     path = source.base_dir / bulk.path
     name = str(path)
     required = BULK_COLUMNS[bulk.kind]
     optional = BULK_OPTIONAL[bulk.kind]
+    echo = bulk.kind not in STUDENT_BEARING
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        raw = open_regular(path)
     except OSError as exc:
-        yield Problem(source.origin, None, "bulk", f"cannot open {bulk.kind.value} file {name}: {exc.strerror}")
+        yield Problem(source.origin, None, "bulk", f"cannot open {bulk.kind.value} file {name}: "
+                      f"{exc.strerror or exc}")
         return
+    mtime_ns = os.fstat(raw.fileno()).st_mtime_ns
+    hashing = _HashingReader(raw)
+    buffered = io.BufferedReader(hashing, 1 << 16)
+    fh = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
     with fh:
         try:
             reader = csv.DictReader(fh)
@@ -197,20 +368,23 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile) -> Iterator[BulkRow 
             return
         cols = [c for c in required + optional if c in header]
         try:
-            for raw in reader:
+            for raw_row in reader:
                 line = reader.line_num
-                if raw is None or all(not (v or "").strip() for v in raw.values() if isinstance(v, str)):
+                if raw_row is None or all(not (v or "").strip() for v in raw_row.values()
+                                          if isinstance(v, str)):
                     continue
                 values: dict[str, Any] = {}
                 bad = False
                 for c in cols:
-                    v = raw.get(c)
+                    v = raw_row.get(c)
                     v = v.strip() if isinstance(v, str) else ""
-                    if c in ("valid_from", "valid_to", "at"):
+                    if c in _DATE_COLUMNS:
                         try:
                             values[c] = parse_date(v)
                         except ValueError as exc:
-                            yield Problem(name, line, c, str(exc))
+                            yield Problem(name, line, c, str(exc) if echo
+                                          else "not an ISO date (YYYY-MM-DD); the value is not "
+                                          "shown (the file holds student IDs)")
                             bad = True
                             continue
                         if c == "at" and values[c] is None:
@@ -222,17 +396,23 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile) -> Iterator[BulkRow 
                         if c in required and not v:
                             yield Problem(name, line, c, "empty; a value is required")
                             bad = True
-                        values[c] = v
+                        values[c] = normalise_id(v)
                 if bad:
                     continue
                 vf, vt = values.get("valid_from"), values.get("valid_to")
                 if vf and vt and vt < vf:
                     yield Problem(name, line, "valid_to",
-                                  f"dates out of order: valid_to {vt} is before valid_from {vf}")
+                                  f"dates out of order: valid_to {vt} is before valid_from {vf}"
+                                  if echo else "dates out of order: valid_to is before valid_from")
                     continue
                 yield BulkRow(bulk.kind, line, values)
         except (csv.Error, UnicodeDecodeError) as exc:
             yield Problem(name, reader.line_num, None, f"not a readable CSV: {exc}")
+            return
+        if stamps is not None:
+            while buffered.read(1 << 16):
+                pass
+            stamps[name] = FileStamp(hashing.sha.hexdigest(), hashing.size, mtime_ns)
 
 
 @dataclass
@@ -252,20 +432,49 @@ class Catalog:
     #: section id -> school id (inventory sections and teaching files), to spread roster rows
     #: over concurrent writers by school
     section_school: dict[str, str] = field(default_factory=dict)
+    #: bulk file path -> what it held when validated (the loader writes only that)
+    files: dict[str, FileStamp] = field(default_factory=dict)
+    #: accepted oddities (a header-only CSV), each naming its file
+    warnings: list[Problem] = field(default_factory=list)
 
 
 #: Called with {kind: set(ids)} of references not defined in the inputs; returns the subset
 #: that the graph already holds, by kind. Kinds: actors, datasets, agreements, flows, sections, elements.
 ExistingLookup = Callable[[dict[str, set[str]]], dict[str, set[str]]]
 
+#: Called with actor IDs and the role values they may have; returns ``{id: role}`` for those
+#: the graph holds with another role (the others: absent, or a fitting role).
+RoleLookup = Callable[[list[str], frozenset[str]], dict[str, str]]
 
-def validate(sources: list[InventorySource], existing: ExistingLookup | None = None) -> Catalog:
+#: Called with raw IDs; returns those that are the IDs of students already in the graph
+#: (the caller hashes them with the pseudonym key).
+StudentLookup = Callable[[list[str]], set[str]]
+
+#: IDs per graph lookup (people of bulk files are checked in chunks of this size while streaming).
+LOOKUP_CHUNK = 20_000
+
+
+def _rows_text(rows: list[int], count: int) -> str:
+    """``"row 5"`` / ``"rows 2, 3, 7 and 140 more"`` (``rows``: the first few, ``count``: all)."""
+    if count == 1:
+        return f"row {rows[0]}"
+    more = count - len(rows)
+    return f"rows {', '.join(map(str, rows))}" + (f" and {more} more" if more > 0 else "")
+
+
+def validate(sources: list[InventorySource], existing: ExistingLookup | None = None,
+             roles: RoleLookup | None = None, students: StudentLookup | None = None) -> Catalog:
     """Check the sources together; return the :class:`Catalog` of what they define.
 
     Raises :class:`InputError` with every problem (duplicate IDs across all files, unknown
-    actor/dataset/agreement/flow/section/element references, wrong roles, bad CSV rows).
-    References not defined in the inputs are looked up with ``existing`` (the graph); without
-    it they are problems. Bulk CSVs are streamed once here (and again when written).
+    actor/dataset/agreement/flow/section/element references, wrong roles, bad CSV rows, student
+    IDs that are also actor IDs). References not defined in the inputs are looked up with
+    ``existing`` (the graph); without it they are problems. ``roles`` checks the roles of actors
+    the inputs use but do not define (an organisation of a coverage, a guardian of a bulk file
+    the graph already holds); ``students`` finds teacher and guardian IDs that are students in
+    the graph (swapped columns). Bulk CSVs are streamed once here (and again when written);
+    each is hashed into :attr:`Catalog.files`. Messages about files that hold student IDs name
+    the row and column, never the value.
     """
     problems: list[Problem] = []
     cat = Catalog()
@@ -308,7 +517,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     role_checks: dict[tuple[str, frozenset[Role]], Problem] = {}  # first place only
 
     def ref(kind: str, ident: str | None, origin: str, row: int | None, where: str,
-            roles: set[Role] | None = None) -> None:
+            roles: set[Role] | None = None, echo: bool = True) -> None:
         if ident is None:
             return
         defined = {
@@ -318,32 +527,77 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         noun = kind[:-1]
         if kind == "actors" and ident in cat.people:
             return
+        what = (f"{ident!r}" if echo else
+                "(the value is not shown: the file holds student IDs)")
         if ident not in defined and (kind, ident) not in pending:
             pending[(kind, ident)] = Problem(
-                origin, row, where, f"unknown {noun} {ident!r}: define it in an inventory file "
+                origin, row, where, f"unknown {noun} {what}: define it in an inventory file "
                 f"loaded with this one, or load the file that defines it first")
         if roles and kind == "actors" and (ident, frozenset(roles)) not in role_checks:
             role_checks[(ident, frozenset(roles))] = (Problem(
                 origin, row, where,
-                f"actor {ident!r} must have role {' or '.join(sorted(r.value for r in roles))}"))
+                f"actor {what} must have role {' or '.join(sorted(r.value for r in roles))}"))
 
-    def elements(names: list[str], origin: str, where: str) -> None:
+    def elements(names: list[str], origin: str, where: str, echo: bool = True) -> None:
         for n in names:
             if n not in ELEMENT_CATEGORY and n not in cat.elements and ("elements", n) not in pending:
+                what = f"{n!r}" if echo else "(the value is not shown: the file holds student IDs)"
                 pending[("elements", n)] = Problem(
-                    origin, None, where, f"unknown data element {n!r}: use an NDPA Exhibit B "
+                    origin, None, where, f"unknown data element {what}: use an NDPA Exhibit B "
                     "element name or define it under 'elements' with its category")
 
-    def person(ident: str, roles: set[Role], origin: str, row: int, where: str) -> None:
-        """A teacher / guardian of a bulk file: created by the load unless an inventory defines
-        it, in which case its role must fit (a vendor never becomes a teacher or a parent)."""
+    # teachers / guardians not defined by an inventory, waiting for the graph lookup:
+    # allowed roles -> [(id, file, row, column, echo)]
+    people_queue: dict[frozenset[Role], list[tuple[str, str, int, str, bool]]] = {}
+
+    def person(ident: str, allowed: set[Role], origin: str, row: int, where: str,
+               echo: bool) -> None:
+        """A teacher / guardian of a bulk file: created by the load unless an inventory or the
+        graph defines it, in which case its role must fit (a vendor never becomes a teacher or
+        a parent)."""
         role = cat.actors.get(ident)
+        what = f"{ident!r}" if echo else "(the value is not shown: the file holds student IDs)"
         if role is None:
-            cat.people.add(ident)
-        elif role not in roles and (ident, frozenset(roles)) not in role_checks:
-            role_checks[(ident, frozenset(roles))] = Problem(
-                origin, row, where, f"actor {ident!r} has role {role.value}; a {where} must have "
-                f"role {' or '.join(sorted(r.value for r in roles))}")
+            if ident not in cat.people:
+                cat.people.add(ident)
+                if roles is not None or students is not None:
+                    queue = people_queue.setdefault(frozenset(allowed), [])
+                    queue.append((ident, origin, row, where, echo))
+                    if len(queue) >= LOOKUP_CHUNK:
+                        flush_people()
+        elif role not in allowed and (ident, frozenset(allowed)) not in role_checks:
+            role_checks[(ident, frozenset(allowed))] = Problem(
+                origin, row, where, f"actor {what} has role {role.value}; a {where} must have "
+                f"role {' or '.join(sorted(r.value for r in allowed))}")
+
+    # student IDs that are also IDs of actors / people: (file, column) -> [first rows], count
+    conflicts: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+    graph_students: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+
+    def note(into: dict, file: str, row: int, column: str) -> None:
+        rows, count = into.setdefault((file, column), ([], [0]))
+        if len(rows) < 5:
+            rows.append(row)
+        count[0] += 1
+
+    def flush_people() -> None:
+        for allowed, queue in people_queue.items():
+            if not queue:
+                continue
+            ids = [q[0] for q in queue]
+            wrong = roles(ids, frozenset(r.value for r in allowed)) if roles else {}
+            studs = students(ids) if students else set()
+            for ident, origin, row, where, echo in queue:
+                if ident in wrong:
+                    what = (f"{ident!r}" if echo
+                            else "(the value is not shown: the file holds student IDs)")
+                    problems.append(Problem(
+                        origin, row, where, f"actor {what} is in the graph with role "
+                        f"{wrong[ident]}; a {where} must have role "
+                        f"{' or '.join(sorted(r.value for r in allowed))} (an actor has one role)"))
+                if ident in studs:
+                    note(graph_students, origin, row, where)
+            queue.clear()
 
     orgs = set(ORGANISATION_ROLES)
     for src in sources:
@@ -388,38 +642,76 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     # bulk CSVs, streamed
     for src, b in bulk_in_order(sources):
         name = str(src.base_dir / b.path)
-        for item in iter_bulk_rows(src, b):
+        echo = b.kind not in STUDENT_BEARING
+        n_rows = n_problems = 0
+        for item in iter_bulk_rows(src, b, cat.files):
             if isinstance(item, Problem):
                 problems.append(item)
+                n_problems += 1
                 if len(problems) >= MAX_PROBLEMS:
                     break
                 continue
+            n_rows += 1
             v, line = item.values, item.line
+            if b.kind in PERSON_COLUMNS:
+                column = PERSON_COLUMNS[b.kind]
+                person(v[column], PERSON_ROLES[b.kind], name, line, column, echo)
+            sid = v.get("student_id")
+            if sid is not None and (sid in cat.actors or sid in cat.people):
+                note(conflicts, name, line, "student_id")
             if b.kind is BulkKind.ENROLMENTS:
-                ref("actors", v["org"], name, line, "org", orgs)
+                ref("actors", v["org"], name, line, "org", orgs, echo=echo)
             elif b.kind is BulkKind.ROSTERS:
-                ref("sections", v["section"], name, line, "section")
-            elif b.kind is BulkKind.GUARDIANS:
-                # a guardian not defined anywhere is created (role parent) by the load; one
-                # defined in an inventory must be a parent (a vendor is never a guardian)
-                person(v["guardian"], PERSON_ROLES[b.kind], name, line, "guardian")
+                ref("sections", v["section"], name, line, "section", echo=echo)
             elif b.kind is BulkKind.TEACHING:
-                ref("actors", v["school"], name, line, "school", orgs)
+                ref("actors", v["school"], name, line, "school", orgs, echo=echo)
                 first = cat.section_school.setdefault(v["section"], v["school"])
                 if first != v["school"]:
                     problems.append(Problem(name, line, "school", (
                         f"section {v['section']!r} is already at school {first!r}: a section "
                         "belongs to one school; give the other one its own section id")))
                 cat.sections.add(v["section"])
-                person(v["teacher"], PERSON_ROLES[b.kind], name, line, "teacher")
             elif b.kind is BulkKind.MEMBERS:
-                ref("datasets", v["dataset"], name, line, "dataset")
+                ref("datasets", v["dataset"], name, line, "dataset", echo=echo)
             elif b.kind is BulkKind.SUBJECTS:
-                ref("flows", v["flow"], name, line, "flow")
+                ref("flows", v["flow"], name, line, "flow", echo=echo)
             elif b.kind is BulkKind.ACCESS_LOG:
-                ref("actors", v["actor"], name, line, "actor")
-                ref("datasets", v["dataset"], name, line, "dataset")
-                elements(v.get("elements") or [], name, "elements")
+                ref("actors", v["actor"], name, line, "actor", echo=echo)
+                ref("datasets", v["dataset"], name, line, "dataset", echo=echo)
+                elements(v.get("elements") or [], name, "elements", echo=echo)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if n_rows == 0 and n_problems == 0:
+            cat.warnings.append(Problem(name, None, None, f"no data rows (only the header): "
+                                        f"this {b.kind.value} file loads nothing"))
+    flush_people()
+
+    # students listed in inventories (flows, small cells) that are actor IDs
+    for src in sources:
+        for i, f in enumerate(src.inventory.flows):
+            if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
+                   for s in f.students):
+                problems.append(Problem(src.origin, None, f"flows[{i}] (id {f.id}).students",
+                                        "a student ID here is also the ID of an actor, teacher "
+                                        "or guardian: student IDs must never name actors"))
+        for i, d in enumerate(src.inventory.datasets):
+            for j, c in enumerate(d.small_cells):
+                if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
+                       for s in c.students):
+                    problems.append(Problem(
+                        src.origin, None, f"datasets[{i}] (id {d.id}).small_cells[{j}].students",
+                        "a student ID here is also the ID of an actor, teacher or guardian: "
+                        "student IDs must never name actors"))
+    for (file, column), (rows, count) in conflicts.items():
+        problems.append(Problem(file, rows[0], column, (
+            f"{_rows_text(rows, count[0])}: the student ID is also the ID of an actor, teacher or "
+            "guardian of this load (the values are not shown): are the columns swapped or "
+            "shifted? A student ID must never become an actor's ID")))
+    for (file, column), (rows, count) in graph_students.items():
+        problems.append(Problem(file, rows[0], column, (
+            f"{_rows_text(rows, count[0])}: the {column} ID is a student's ID in the graph (the "
+            "values are not shown): are the columns swapped? A student ID must never become an "
+            "actor's ID")))
 
     if pending:
         wanted: dict[str, set[str]] = {}
@@ -429,11 +721,24 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         for (kind, ident), prob in pending.items():
             if ident not in found.get(kind, set()):
                 problems.append(prob)
-    # role checks for actors defined in the inputs (graph actors are trusted)
-    for (ident, roles), prob in role_checks.items():
+    # role checks: actors defined in the inputs, and (with ``roles``) those only the graph holds
+    by_allowed: dict[frozenset[Role], list[str]] = {}
+    for (ident, allowed), prob in role_checks.items():
         role = cat.actors.get(ident)
-        if role is not None and role not in roles:
-            problems.append(prob)
+        if role is not None:
+            if role not in allowed:
+                problems.append(prob)
+        elif ident not in cat.people:
+            by_allowed.setdefault(allowed, []).append(ident)
+    if roles is not None:
+        for allowed, ids in by_allowed.items():
+            wrong = roles(ids, frozenset(r.value for r in allowed))
+            for ident in ids:
+                if ident in wrong:
+                    prob = role_checks[(ident, allowed)]
+                    problems.append(Problem(prob.file, prob.row, prob.field,
+                                            prob.message + f" (the graph holds it with role "
+                                            f"{wrong[ident]})"))
 
     if problems:
         raise InputError(problems[:MAX_PROBLEMS], truncated=len(problems) >= MAX_PROBLEMS)

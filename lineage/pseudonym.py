@@ -1,51 +1,141 @@
 """Student pseudonyms: a keyed hash (HMAC-SHA256) of the district's student ID.
 
-The key lives outside the graph (``LINEAGE_PSEUDONYM_KEY``); without it nothing that names a
-student can be loaded or asked. The graph stores only the pseudonym, never the raw ID, and no
-message or log line contains a raw ID.
+The key lives outside the graph (``LINEAGE_PSEUDONYM_KEY``, at least :data:`MIN_KEY_BYTES`
+bytes); without it nothing that names a student can be loaded or asked. The graph stores only
+the pseudonym, never the raw ID, and no message or log line contains a raw ID.
+
+IDs are compared in one form: Unicode NFC, surrounding white space removed
+(:func:`normalise_id`), so an ID typed ``"Ü"`` as one code point or as ``U`` + combining
+diaeresis, or with a stray space, is the same ID.
+
+The graph keeps a **key check value** (:attr:`Pseudonymizer.check`: an HMAC of a fixed label
+with the key, never the key) in a ``:PseudonymKey`` node written by the first load;
+:func:`verify_key` refuses a load or a student question made with another key, which would
+otherwise silently count every student twice (or find none).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
+from typing import TYPE_CHECKING
 
 from lineage.errors import ConfigurationError
 from lineage.settings import LineageSettings
 
+if TYPE_CHECKING:  # pragma: no cover
+    from lineage.store import Store
+
 #: The fixed key the demo uses (synthetic data only). Never use it for real students.
-DEMO_KEY = "demo-key-synthetic-data-only"
+DEMO_KEY = "demo-key-synthetic-data-only-never-for-real-students"
+
+#: Shortest key accepted, in bytes (UTF-8): 256 bits, the output size of SHA-256 (an HMAC key
+#: shorter than the hash output weakens it; RFC 2104 §3).
+MIN_KEY_BYTES = 32
 
 #: Length of the pseudonym in hex characters (128 bits).
 PSEUDONYM_HEX = 32
+
+#: The fixed label whose HMAC with the key is the key check value kept in the graph.
+KEY_CHECK_LABEL = b"lineage pseudonym key check v1"
+
+_KEY_HINT = ("set LINEAGE_PSEUDONYM_KEY to a secret of at least 32 bytes kept outside the graph "
+             "(the same key for every load and query of a district), e.g. the output of "
+             "python -c \"import secrets; print(secrets.token_urlsafe(32))\"; 'lineage demo' "
+             "uses a fixed demo key for its synthetic data")
+
+
+def normalise_id(text: str) -> str:
+    """An identifier in the one form the product compares and hashes: Unicode NFC (UAX #15),
+    surrounding white space removed. ``"  A\\u0308 "`` -> ``"Ä"``."""
+    return unicodedata.normalize("NFC", text.strip()).strip()
 
 
 class Pseudonymizer:
     """Turns a district student ID into its pseudonym: ``hex(HMAC-SHA256(key, id))[:32]``.
 
-    IDs are stripped of surrounding white space before hashing, so ``" RSD-1001"`` and
-    ``"RSD-1001"`` are the same student.
+    The ID is normalised first (:func:`normalise_id`), so ``" RSD-1001"`` and ``"RSD-1001"``,
+    or an ID in NFD and in NFC, are the same student.
+
+    Raises :class:`ConfigurationError` (exit 2, naming ``LINEAGE_PSEUDONYM_KEY``, never the key)
+    for a key shorter than :data:`MIN_KEY_BYTES` bytes.
     """
 
+    normalise = staticmethod(normalise_id)
+
     def __init__(self, key: str | bytes) -> None:
-        if not key:
-            raise ConfigurationError("the pseudonym key is empty")
-        self._key = key.encode("utf-8") if isinstance(key, str) else key
+        raw = key.encode("utf-8") if isinstance(key, str) else key
+        if not raw:
+            raise ConfigurationError("the pseudonym key LINEAGE_PSEUDONYM_KEY is empty",
+                                     hint=_KEY_HINT)
+        if len(raw) < MIN_KEY_BYTES:
+            raise ConfigurationError(
+                f"the pseudonym key LINEAGE_PSEUDONYM_KEY is too short: at least {MIN_KEY_BYTES} "
+                "bytes are required (a short key can be guessed, and every pseudonym with it)",
+                hint=_KEY_HINT)
+        self._key = raw
 
     def __call__(self, student_id: str) -> str:
-        return hmac.new(self._key, student_id.strip().encode("utf-8"),
+        return hmac.new(self._key, normalise_id(student_id).encode("utf-8"),
                         hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+
+    def __repr__(self) -> str:  # never show the key
+        return "Pseudonymizer(<key>)"
+
+    @property
+    def check(self) -> str:
+        """The key check value: ``hex(HMAC-SHA256(key, KEY_CHECK_LABEL))`` (64 hex). It shows
+        whether two keys are the same without revealing either."""
+        return hmac.new(self._key, KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
 
     @classmethod
     def from_settings(cls, settings: LineageSettings | None = None) -> Pseudonymizer:
-        """Build from ``LINEAGE_PSEUDONYM_KEY``. Raises :class:`ConfigurationError` without one."""
+        """Build from ``LINEAGE_PSEUDONYM_KEY``. Raises :class:`ConfigurationError` without one
+        or with one shorter than :data:`MIN_KEY_BYTES` bytes."""
         settings = settings or LineageSettings()
         if settings.pseudonym_key is None or not settings.pseudonym_key.get_secret_value():
             raise ConfigurationError(
                 "no pseudonym key: student IDs are stored only as a keyed hash, and the key "
-                "is not set",
-                hint="set LINEAGE_PSEUDONYM_KEY to a secret kept outside the graph (the same "
-                "key for every load and query of a district); 'lineage demo' uses a fixed "
-                "demo key for its synthetic data",
-            )
+                "is not set", hint=_KEY_HINT)
         return cls(settings.pseudonym_key.get_secret_value())
+
+
+def _mismatch() -> ConfigurationError:
+    return ConfigurationError(
+        "LINEAGE_PSEUDONYM_KEY is not the key this graph was loaded with: with another key "
+        "every student would be a new one (a load would count each student twice, a question "
+        "would find nobody); nothing was written",
+        hint="use the district's key (the graph keeps only a check value of it, an HMAC of a "
+        "fixed label, never the key); a new key needs an empty database ('lineage db reset --yes' "
+        "and load everything again)")
+
+
+def key_state(store: Store) -> dict:
+    """What the graph records about the key: ``{"check": hex | None, "demo": bool,
+    "empty": bool}`` (``empty``: no node but the key check node). One read
+    (``cypher/admin/key_check.cypher``)."""
+    return store.read("admin/key_check")[0]
+
+
+def verify_key(store: Store, pseudo: Pseudonymizer) -> None:
+    """Refuse a student question (or the start of a load) made with another key.
+
+    Reads the key check value the first load recorded; a graph without one (empty, or loaded
+    before check values existed) passes. Raises :class:`ConfigurationError` (exit 2) when the
+    value differs from ``pseudo.check``.
+    """
+    recorded = key_state(store)["check"]
+    if recorded is not None and not hmac.compare_digest(recorded, pseudo.check):
+        raise _mismatch()
+
+
+def claim_key(store: Store, pseudo: Pseudonymizer, *, demo: bool = False) -> None:
+    """Record the key check value when the graph has none (the first load), atomically
+    (``cypher/ingest/key_check.cypher``; a uniqueness constraint makes two first loads agree),
+    then verify it. ``demo``: mark the graph as made by ``lineage demo``. Raises
+    :class:`ConfigurationError` (exit 2) for another key.
+    """
+    verify_key(store, pseudo)      # another key: refused before anything is written
+    store.write("ingest/key_check", check=pseudo.check, demo=demo)
+    verify_key(store, pseudo)      # a concurrent first load with another key won the MERGE

@@ -10,6 +10,7 @@ student IDs; never stored in the graph), ``LINEAGE_HOME`` (the local server's fo
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,10 @@ class Neo4jSettings(BaseSettings):
         if scheme not in URI_SCHEMES:
             raise ValueError(f"{v!r} is not a Bolt URI: use one of "
                              f"{', '.join(s + '://' for s in URI_SCHEMES)}")
+        try:
+            urlsplit(v).port
+        except ValueError:
+            raise ValueError("the port of the URI is not a number from 0 to 65535") from None
         return v
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import neo4j
 import pytest
 
-os.environ.setdefault("LINEAGE_PSEUDONYM_KEY", "test-key-not-secret")
+os.environ.setdefault("LINEAGE_PSEUDONYM_KEY", "test-key-not-secret-synthetic-data-only")
 
 from lineage import server  # noqa: E402
 from lineage.errors import LineageError  # noqa: E402

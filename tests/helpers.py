@@ -9,7 +9,7 @@ from lineage.pseudonym import Pseudonymizer
 
 ROOT = Path(__file__).resolve().parent.parent
 RIVERSIDE = ROOT / "seeds" / "riverside"
-TEST_KEY = "test-key-not-secret"
+TEST_KEY = "test-key-not-secret-synthetic-data-only"
 PSEUDO = Pseudonymizer(TEST_KEY)
 
 

@@ -25,6 +25,9 @@ def run(env, *args):
 
 class TestClean:
     def test_demo_without_server_start(self, clean, env):
+        # the demo writes only into an empty graph or its own (issue 11): it reloads the same
+        # clean Riverside that the other tests of this class read
+        clean.reset()
         r = run(env, "demo", "--no-server")
         assert r.exit_code == 0, r.output
         for actor in ("teacher-lee", "learnco", "guardian-r", "routeco", "state-doe",

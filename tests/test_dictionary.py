@@ -305,3 +305,108 @@ def test_fuzz_only_input_error(tmp_path_factory, data):
         assert exc.problems
     else:
         assert result.inventory.flows
+
+
+# --- issue 11 item 2: the marks other tools export ------------------------------------------
+
+def _marked(mark_of_row: dict[int, str]) -> str:
+    """The case sheet with every 'X'/'x' of the given lines (index in the text) replaced."""
+    rows = list(csv.reader(io.StringIO(case_text(), newline="")))
+    for i, mark in mark_of_row.items():
+        rows[i] = [mark if c in ("X", "x") else c for c in rows[i]]
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mark", ["✓", "✔", "☑", "✅", "✔\ufe0f", "Y", "TRUE", "1", " yes ", "True"])
+def test_common_marks_accepted(tmp_path, imported, mark):
+    result = import_dictionary(write(tmp_path, _marked({1: mark, 2: mark, 3: mark})), DISTRICT,
+                               district_name="Cedar Valley School District")
+    assert result.recipients == imported.recipients
+
+
+def _cells(edits: dict[tuple[int, int], str]) -> str:
+    """The case sheet with cells replaced: (record index, column index) -> text."""
+    rows = list(csv.reader(io.StringIO(case_text(), newline="")))
+    for (r, c), text in edits.items():
+        rows[r][c] = text
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mark", ["0", "no", "N", "false", "FALSE"])
+def test_negative_marks_are_not_shared(tmp_path, imported, mark):
+    rows = list(csv.reader(io.StringIO(case_text(), newline="")))
+    blanks = {(3, i): mark for i, c in enumerate(rows[3]) if 8 <= i < len(rows[0]) - 1 and not c}
+    assert len(blanks) > 10
+    result = import_dictionary(write(tmp_path, _cells(blanks)), DISTRICT)
+    assert result.recipients["brightpath-learning"] == imported.recipients["brightpath-learning"]
+
+
+def test_unknown_mark_reported_once(tmp_path):
+    # the three first data rows marked with a cross that is not a mark of sharing
+    with pytest.raises(InputError) as err:
+        import_dictionary(write(tmp_path, _marked({1: "✗", 2: "✗", 3: "✗"})), DISTRICT)
+    probs = err.value.problems
+    assert len(probs) == 1, [str(p) for p in probs]
+    p = probs[0]
+    assert p.row == 3 and "'✗'" in p.message
+    assert "rows 3, 4, 5" in p.message and "Student Name" in p.message
+
+
+def test_unknown_marks_grouped_by_mark(tmp_path):
+    text = _cells({(1, 12): "maybe", (2, 12): "maybe", (3, 8): "?"})
+    with pytest.raises(InputError) as err:
+        import_dictionary(write(tmp_path, text), DISTRICT)
+    probs = err.value.problems
+    assert [(p.row, p.field) for p in probs] == [(3, "Gender"), (5, "Student Name")]
+    assert "rows 3, 4" in probs[0].message and "'maybe'" in probs[0].message
+
+
+SHARED_EXAMPLES = ["x", "X", "y", "Y", "yes", "YES", "true", "TRUE", "1", "✓", "✔", "☑", "✅"]
+NOT_SHARED_EXAMPLES = ["", "0", "no", "No", "false", "FALSE", "n", "N"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=8), st.sampled_from(SHARED_EXAMPLES + NOT_SHARED_EXAMPLES)),
+       st.text(" \t\u00a0", max_size=3), st.text(" \t\u00a0", max_size=3))
+def test_parse_mark_property(text, left, right):
+    from lineage.dictionary import parse_mark
+
+    got = parse_mark(left + text + right)
+    assert got in (True, False, None)
+    assert got == parse_mark(text)                      # surrounding white space ignored
+    if text.strip() in SHARED_EXAMPLES:
+        assert got is True
+    elif text.strip() in NOT_SHARED_EXAMPLES:
+        assert got is False
+    elif got is not None:                               # only the listed marks are understood
+        folded = text.strip().casefold().replace("\ufe0f", "").replace("\ufe0e", "")
+        assert folded in {m.casefold() for m in SHARED_EXAMPLES + NOT_SHARED_EXAMPLES}
+
+
+def test_fifo_sheet_and_mapping_refused(tmp_path):
+    """Issue 11 item 16: a sheet or mapping path that is a FIFO is refused, never read (no hang)."""
+    import os
+    import threading
+
+    fifo = tmp_path / "sheet.csv"
+    os.mkfifo(fifo)
+    mapping = tmp_path / "mapping.yaml"
+    os.mkfifo(mapping)
+    out: list = []
+
+    def run():
+        try:
+            import_dictionary(fifo, DISTRICT, mapping_files=[mapping])
+        except InputError as exc:
+            out.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout=10)
+    assert not t.is_alive(), "import_dictionary blocked on a FIFO"
+    messages = [str(p) for p in out[0].problems]
+    assert sum("not a regular file" in m for m in messages) == 2, messages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import string
 from pathlib import Path
@@ -137,11 +138,13 @@ def test_bad_csv_rows_all_reported_graph_unchanged(store, env, tmp_path):
     r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 2
     out = r.output
-    assert "enrolments.csv, row 4, field 'valid_from': '2024-13-01' is not an ISO date" in out
-    assert "enrolments.csv, row 6, field 'org': unknown actor 'nowhere-es'" in out
+    # issue 11 item 12: a file of student IDs: row and column, never the cell's value
+    assert "enrolments.csv, row 4, field 'valid_from': not an ISO date (YYYY-MM-DD)" in out
+    assert "enrolments.csv, row 6, field 'org': unknown actor (the value is not shown" in out
     assert "enrolments.csv, row 8, field 'valid_to': dates out of order" in out
     assert "3 problems" in out
-    assert "RSD-2004" not in out  # raw student IDs never in messages
+    for value in ("RSD-2004", "nowhere-es", "2024-13-01", "2023-06-01"):
+        assert value not in out  # raw student IDs (and other cells) never in messages
     assert store.counts()["nodes"] == 0
 
 
@@ -195,3 +198,335 @@ def test_bulk_parser_garbage(tmp_path, kind, data):
     src.base_dir = tmp_path
     for item in iter_bulk_rows(src, BulkFile(kind=kind, path="bulk.csv")):
         assert item is not None
+
+
+# --- issue 11: every bad input a clear refusal -----------------------------------------------
+
+def cli(env, *args, **extra):
+    return CliRunner().invoke(main, list(args), env={**env, **extra})
+
+
+def _tiny(tmp_path: Path, doc: dict, files: dict[str, str] | None = None,
+          name: str = "inv.yaml") -> Path:
+    """An inventory file ``name`` (and its bulk CSVs) in ``tmp_path``."""
+    for fname, text in (files or {}).items():
+        (tmp_path / fname).write_text(text, encoding="utf-8")
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+OTHER_KEY = "another-key-of-the-same-district-!"   # >= 32 bytes, not TEST_KEY
+
+
+def test_ids_match_in_any_unicode_form_and_spacing(store, env, tmp_path):
+    """Item 3: IDs are NFC-normalised and stripped before hashing / matching."""
+    import unicodedata
+
+    from lineage.pseudonym import Pseudonymizer
+
+    nfc, nfd = "RSD-Ü17", unicodedata.normalize("NFD", "RSD-Ü17")
+    assert nfc != nfd
+    assert PSEUDO(nfd) == PSEUDO(f"  {nfc}\t") == PSEUDO(nfc)
+    load_riverside(store)
+    teacher_nfd = unicodedata.normalize("NFD", "lehrer-jürgen")
+    inv = _tiny(tmp_path, {"bulk": [{"kind": "enrolments", "path": "e.csv"},
+                                    {"kind": "guardians", "path": "g.csv"}]},
+                {"e.csv": f"student_id,org,valid_from,valid_to\n{nfd},lincoln-es,2024-08-20,\n",
+                 "g.csv": f"guardian,student_id\n{teacher_nfd},{nfc}\n"})
+    r = cli(env, "load", str(inv), "--no-progress")
+    assert r.exit_code == 0, r.output
+    r = cli(env, "exposure", f" {nfc} ", "--format", "json")
+    assert r.exit_code == 0, r.output
+    # the guardian id was stored in NFC form; typed in NFD (or NFC) it is found
+    assert store.read_text("MATCH (a:Actor {id: $i}) RETURN a.id AS id",
+                           i=unicodedata.normalize("NFC", teacher_nfd))
+    for typed in (teacher_nfd, unicodedata.normalize("NFC", teacher_nfd)):
+        r = cli(env, "impact", "--actor", typed, "--format", "json")
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)["counts"]["students"] == 0
+    assert Pseudonymizer.normalise(" A\u0308 ") == "Ä"
+
+
+def test_short_pseudonym_key_refused_without_printing_it(store, env):
+    """Item 8: keys shorter than 32 bytes are refused (exit 2), naming the variable only."""
+    from lineage.pseudonym import DEMO_KEY, MIN_KEY_BYTES
+    from tests.helpers import TEST_KEY
+
+    assert MIN_KEY_BYTES == 32
+    assert len(DEMO_KEY.encode()) >= 32 and len(TEST_KEY.encode()) >= 32
+    store.reset()
+    short = "s3cr3t-but-short-0123456789"           # 27 bytes
+    for args in (["load", str(RIVERSIDE / "inventory.yaml")], ["exposure", "RSD-1001"]):
+        r = cli(env, *args, LINEAGE_PSEUDONYM_KEY=short)
+        assert r.exit_code == 2, r.output
+        assert "LINEAGE_PSEUDONYM_KEY" in r.output and "32 bytes" in r.output
+        assert short not in r.output and "Traceback" not in r.output
+    assert store.counts()["nodes"] == 0
+
+
+def test_other_key_refused_for_loads_and_student_questions(store, env):
+    """Item 9: the graph keeps a key check value (never the key); another key is refused."""
+    from tests.helpers import TEST_KEY
+
+    load_riverside(store)
+    check = store.read_text("MATCH (k:PseudonymKey) RETURN k.check AS check, properties(k) AS p")
+    assert len(check) == 1 and check[0]["check"]
+    assert TEST_KEY not in str(check[0]["p"]) and OTHER_KEY not in str(check[0]["p"])
+    before = graph_fingerprint(store)
+    for args in (["load", str(RIVERSIDE / "inventory.yaml"), "--no-progress"],
+                 ["exposure", "RSD-1001"], ["exposure", "RSD-1001", "--view", "record"],
+                 ["path", "RSD-1001", "learnco"], ["report", "RSD-1001", "--format", "json"],
+                 ["impact", "--actor", "routeco"], ["impact", "--dataset", "rsd-sis"]):
+        r = cli(env, *args, LINEAGE_PSEUDONYM_KEY=OTHER_KEY)
+        assert r.exit_code == 2, (args, r.output)
+        assert "LINEAGE_PSEUDONYM_KEY" in r.output and "not the key" in r.output, r.output
+        assert OTHER_KEY not in r.output and TEST_KEY not in r.output
+    assert graph_fingerprint(store) == before
+    r = cli(env, "exposure", "RSD-1001")            # the right key still works
+    assert r.exit_code == 0, r.output
+
+
+def _riverside_cli(env, folder: Path, *more):
+    return cli(env, "load", str(folder / "inventory.yaml"), "--no-progress", *more)
+
+
+def test_changed_definitions_need_update(store, env, tmp_path):
+    """Item 10: a load that changes what an earlier load defined lists the changes; --update."""
+    load_riverside(store)
+    before = graph_fingerprint(store)
+    folder = _copy_riverside(tmp_path)
+
+    def change(doc):
+        _ds(doc, "learnco-platform")["elements"] = ["Student Name"]
+        next(a for a in doc["agreements"] if a["id"] == "DPA-TR-09")["recipients"] = ["learnco"]
+        next(a for a in doc["actors"] if a["id"] == "routeco")["name"] = "RouteCo Inc."
+        next(f for f in doc["flows"] if f["id"] == "S1c")["valid_to"] = "2025-01-31"
+    _edit(folder / "inventory.yaml", change)
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 2, r.output
+    out = r.output
+    assert "--update" in out and "nothing was written" in out
+    assert ("field 'datasets[1] (id learnco-platform).elements': changes (unset) → "
+            "['Student Name']") in out
+    assert ("field 'agreements[1] (id DPA-TR-09).recipients': changes ['routeco'] → "
+            "['learnco']") in out
+    assert "field 'actors[9] (id routeco).name': changes 'RouteCo' → 'RouteCo Inc.'" in out
+    assert "field 'flows[1] (id S1c).valid_to': changes (unset) → '2025-01-31'" in out
+    assert "4 problems" in out
+    assert "RSD-" not in out
+    assert graph_fingerprint(store) == before
+    r = _riverside_cli(env, folder, "--update")
+    assert r.exit_code == 0, r.output
+    names = store.read_text("MATCH (:Agreement {id: 'DPA-TR-09'})-[:NAMES]->(a) RETURN a.id AS id")
+    assert [n["id"] for n in names] == ["learnco"]
+    keeps = store.read_text("MATCH (:Dataset {id: 'learnco-platform'})-[:KEEPS]->(e) "
+                            "RETURN e.name AS n")
+    assert [k["n"] for k in keeps] == ["Student Name"]
+    r = _riverside_cli(env, folder)                  # now nothing changes: no --update needed
+    assert r.exit_code == 0, r.output
+
+
+def test_demo_refuses_a_graph_it_did_not_load(store, env):
+    """Item 10: `lineage demo` never writes into a non-empty graph that is not its own."""
+    load_riverside(store)
+    before = graph_fingerprint(store)
+    r = cli(env, "demo", "--no-server")
+    assert r.exit_code == 2, r.output
+    assert "not its own" in r.output or "did not load" in r.output
+    assert graph_fingerprint(store) == before
+    store.reset()
+    for _ in range(2):                              # its own graph, again: fine
+        r = cli(env, "demo", "--no-server")
+        assert r.exit_code == 0, r.output
+
+
+def test_graph_actor_cannot_take_a_second_role(store, env, tmp_path):
+    """Item 11: a vendor known only from the graph is refused as a guardian (and a teacher)."""
+    load_riverside(store)
+    before = graph_fingerprint(store)
+    inv = _tiny(tmp_path, {"bulk": [{"kind": "guardians", "path": "g.csv"},
+                                    {"kind": "teaching", "path": "t.csv"}]},
+                {"g.csv": "guardian,student_id\nrouteco,RSD-1001\n",
+                 "t.csv": "section,school,teacher\nSEC-9,lincoln-es,learnco\n"})
+    r = cli(env, "load", str(inv), "--no-progress")
+    assert r.exit_code == 2, r.output
+    assert "g.csv, row 2, field 'guardian'" in r.output and "role vendor" in r.output
+    assert "t.csv, row 2, field 'teacher'" in r.output
+    assert graph_fingerprint(store) == before
+
+
+def test_values_of_student_files_never_echoed(store, env, tmp_path):
+    """Item 12: a bad value in a file holding student IDs is named by row and column only."""
+    store.reset()
+    folder = _copy_riverside(tmp_path)
+    lines = (folder / "enrolments.csv").read_text().splitlines()
+    lines[5] = "lincoln-es,RSD-2004,2022-08-15,"            # shifted: org <-> student_id
+    lines[6] = "RSD-2005,lincoln-es,RSD-9999,"              # a student ID in a date column
+    (folder / "enrolments.csv").write_text("\n".join(lines) + "\n")
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 2, r.output
+    assert "enrolments.csv, row 6, field 'org': unknown actor" in r.output
+    assert "enrolments.csv, row 7, field 'valid_from': not an ISO date" in r.output
+    for raw in ("RSD-2004", "RSD-9999", "RSD-2005"):
+        assert raw not in r.output
+    assert store.counts()["nodes"] == 0
+
+
+def test_swapped_guardian_columns_refused(store, env, tmp_path):
+    """Item 12: guardian IDs equal to student IDs of the same load (swapped columns)."""
+    store.reset()
+    folder = _copy_riverside(tmp_path)
+    rows = (folder / "guardians.csv").read_text().splitlines()
+    swapped = ["guardian,student_id"] + [",".join([r.split(",")[1], r.split(",")[0]])
+                                         for r in rows[1:]]
+    (folder / "guardians.csv").write_text("\n".join(swapped) + "\n")
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 2, r.output
+    assert "guardians.csv, row 2, field 'student_id'" in r.output
+    assert "swapped" in r.output
+    assert "RSD-1" not in r.output and "RSD-2" not in r.output
+    assert store.counts()["nodes"] == 0
+    assert not store.read_text("MATCH (a:Actor) WHERE a.id STARTS WITH 'RSD-' RETURN a")
+
+
+def _big_enrolments(folder: Path, n: int = 3000) -> Path:
+    p = folder / "enrolments.csv"
+    lines = p.read_text().splitlines()
+    extra = [f"RSD-X{i:05d},lincoln-es,2023-08-21," for i in range(n)]
+    p.write_text("\n".join(lines + extra) + "\n")
+    return p
+
+
+def test_file_changed_after_validation_nothing_written(store, env, tmp_path, monkeypatch):
+    """Item 13: a bulk file changed between validation and writing: refused, nothing written."""
+    import lineage.ingest as ingest
+
+    store.reset()
+    folder = _copy_riverside(tmp_path)
+    real = ingest.validate
+
+    def validate_then_edit(*a, **k):
+        cat = real(*a, **k)
+        p = folder / "members.csv"
+        p.write_text(p.read_text().replace("reading-study-file,RSD-1001", "reading-study-file,RSD-1002", 1))
+        return cat
+    monkeypatch.setattr(ingest, "validate", validate_then_edit)
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 2, r.output
+    assert "members.csv" in r.output and "changed" in r.output
+    assert "nothing was written" in r.output
+    assert store.counts()["nodes"] == 0
+
+
+def test_file_changed_while_writing_fails_loudly(store, env, tmp_path, monkeypatch):
+    """Item 13: a change that happens while a file is written: exit 2, 'incomplete'."""
+    import lineage.ingest as ingest
+
+    store.reset()
+    folder = _copy_riverside(tmp_path)
+    enrol = _big_enrolments(folder)
+    real = ingest.bulk_param
+    done = []
+
+    def param_then_edit(row, pseudo):
+        if row.kind is BulkKind.ENROLMENTS and not done:
+            done.append(1)
+            with enrol.open("r+b") as fh:   # same size, different last rows
+                fh.seek(-200, 2)
+                tail = fh.read()
+                fh.seek(-200, 2)
+                fh.write(tail.replace(b"2023-08-21", b"2023-08-22"))
+        return real(row, pseudo)
+    monkeypatch.setattr(ingest, "bulk_param", param_then_edit)
+    r = _riverside_cli(env, folder, "--writers", "1")
+    assert r.exit_code == 2, r.output
+    assert "enrolments.csv" in r.output and "incomplete" in r.output
+    assert "Traceback" not in r.output
+
+
+BAD_SYNTAX = {
+    "date that does not exist (YAML)": ("inv.yaml", "agreements:\n  - id: A1\n    kind: dpa\n"
+                                        "    valid_from: 2024-02-30\n", "row 4"),
+    "deep YAML": ("inv.yaml", "actors: " + "[" * 20000 + "]" * 20000 + "\n", "nested"),
+    "deep JSON": ("inv.json", '{"actors": ' + "[" * 20000 + "]" * 20000 + "}", "nested"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SYNTAX))
+def test_yaml_json_oddities_exit_2(env, tmp_path, case):
+    """Item 15: impossible dates and deep nesting are input errors, never tracebacks."""
+    name, text, where = BAD_SYNTAX[case]
+    p = tmp_path / name
+    p.write_text(text)
+    r = cli(env, "load", str(p), "--check-only")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and where in r.output
+    with pytest.raises(InputError):
+        read_inventory(p)
+
+
+def test_non_numeric_port_exit_2(env):
+    """Item 15: a URI with a port that is not a number is a bad setting (exit 2)."""
+    r = cli(env, "--uri", "bolt://localhost:abc", "exposure", "RSD-1001")
+    assert r.exit_code == 2, r.output
+    r = cli(env, "exposure", "RSD-1001", NEO4J_URI="bolt://localhost:abc")
+    assert r.exit_code == 2, r.output
+    assert "NEO4J_URI" in r.output
+
+
+def test_fifo_and_devices_refused(env, tmp_path):
+    """Item 16: a bulk or inventory path that is a FIFO or a device is refused (no hang)."""
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    inv = _tiny(tmp_path, {"actors": [{"id": "d1", "role": "district"}],
+                           "bulk": [{"kind": "enrolments", "path": "pipe.csv"},
+                                    {"kind": "rosters", "path": "/dev/zero"}]})
+    os.mkfifo(tmp_path / "inv2.yaml")
+    run_env = {**os.environ, **env}
+    for args, names in (([str(inv)], ["pipe.csv", "/dev/zero"]),
+                        ([str(tmp_path / "inv2.yaml")], ["inv2.yaml"])):
+        p = subprocess.run([sys.executable, "-m", "lineage.cli", "load", "--check-only", *args],
+                           cwd=ROOT, env=run_env, capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode == 2, p.stdout + p.stderr
+        assert p.stderr.count("not a regular file") == len(names), p.stderr
+        assert all(n in p.stderr for n in names)
+
+
+def test_header_only_csv_warns_and_empty_inventory_refused(store, env, tmp_path):
+    """Item 17: a header-only CSV loads with a warning; an inventory defining nothing: exit 2."""
+    store.reset()
+    inv = _tiny(tmp_path, {"actors": [{"id": "d1", "role": "district"}],
+                           "bulk": [{"kind": "enrolments", "path": "e.csv"}]},
+                {"e.csv": "student_id,org,valid_from,valid_to\n\n"})
+    r = cli(env, "load", str(inv), "--no-progress")
+    assert r.exit_code == 0, r.output
+    assert "warning:" in r.output and "e.csv" in r.output and "no data rows" in r.output
+    for text in ("", "{}\n", "name: nothing here\n", "actors: []\nbulk: []\n"):
+        (tmp_path / "empty.yaml").write_text(text)
+        r = cli(env, "load", str(tmp_path / "empty.yaml"), "--no-progress")
+        assert r.exit_code == 2, (text, r.output)
+        assert "defines nothing" in r.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30), st.text(" \t\n\u00a0\u3000", max_size=3),
+       st.sampled_from(["NFC", "NFD", "NFKC"]))
+def test_normalise_id_property(text, pad, form):
+    """Item 3: one form per ID: NFC, stripped; idempotent; NFC and NFD forms hash alike."""
+    import unicodedata
+
+    from lineage.pseudonym import normalise_id
+
+    n = normalise_id(text)
+    assert normalise_id(n) == n
+    assert n == n.strip() and unicodedata.is_normalized("NFC", n)
+    assert normalise_id(pad + unicodedata.normalize("NFD", text) + pad) == n
+    assert PSEUDO(pad + unicodedata.normalize("NFD", text)) == PSEUDO(text)
+    if form != "NFKC":
+        assert normalise_id(unicodedata.normalize(form, text)) == n

@@ -20,7 +20,7 @@ from lineage.pseudonym import Pseudonymizer
 from lineage.synth import GUARDIAN_ELEMENTS, TEACHER_ELEMENTS, generate
 from lineage.vocabulary import ORGANISATION_ROLES
 
-KEY = Pseudonymizer("test-state-key")
+KEY = Pseudonymizer("test-state-key-synthetic-data-only")
 N, SEED = 10_600, 7     # two districts, so transfers happen
 
 
@@ -164,13 +164,16 @@ def test_teaching_file_errors_name_file_row_and_field(tmp_path, empty_graph):
     teaching, rosters = tmp_path / "teaching.csv", tmp_path / "rosters.csv"
     assert f"{teaching}, row 2, field 'school': unknown actor 'nowhere-es'" in text
     assert f"{teaching}, row 3, field 'valid_to': dates out of order" in text
-    assert f"{rosters}, row 3, field 'section': unknown section 'SEC-9'" in text
+    # rosters and guardians hold student IDs: their cells are never quoted (issue 11)
+    assert f"{rosters}, row 3, field 'section': unknown section (the value is not shown" in text
     assert "unknown section 'SEC-1'" not in text   # defined by teaching.csv
     assert (f"{teaching}, row 4, field 'teacher': actor 'v1' has role vendor; a teacher must "
             "have role teacher") in text
     assert (f"{teaching}, row 5, field 'school': section 'SEC-3' is already at school 'es1'"
             in text)
     guardians = tmp_path / "guardians.csv"
-    assert (f"{guardians}, row 2, field 'guardian': actor 'v1' has role vendor; a guardian must "
-            "have role eligible_student or parent") in text
+    assert (f"{guardians}, row 2, field 'guardian': actor (the value is not shown: the file "
+            "holds student IDs) has role vendor; a guardian must have role eligible_student or "
+            "parent") in text
+    assert "'SEC-9'" not in text
     assert empty_graph.counts()["nodes"] == 0

@@ -1,6 +1,7 @@
 // Purpose: create or update agreements, the elements they permit and the recipients they name.
 // Parameters: $rows: list of {id, kind, purpose, legal_basis, valid_from, valid_to, destroy_by,
 //   may_redisclose, permitted_elements: [name], recipients: [actor id]}.
+//   Relationships the row no longer names (an earlier definition, `load --update`) are removed.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (g:Agreement {id: r.id})
@@ -9,6 +10,14 @@ SET g.kind = r.kind, g.purpose = r.purpose, g.legal_basis = r.legal_basis,
     g.may_redisclose = r.may_redisclose, g.permitted_elements = r.permitted_elements,
     g.recipients = r.recipients
 WITH g, r
+CALL (g, r) {
+  OPTIONAL MATCH (g)-[x:PERMITS]->(e:Element) WHERE NOT e.name IN r.permitted_elements
+  DELETE x
+}
+CALL (g, r) {
+  OPTIONAL MATCH (g)-[x:NAMES]->(a:Actor) WHERE NOT a.id IN r.recipients
+  DELETE x
+}
 CALL (g, r) {
   UNWIND r.permitted_elements AS name
   MATCH (e:Element {name: name})

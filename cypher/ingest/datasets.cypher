@@ -2,6 +2,8 @@
 // Parameters: $rows: list of {id, name, holder, granularity, purpose, elements (list or null),
 //   members_only, retention, valid_from, valid_to, min_cell_size, suppressed, smallest_cell,
 //   population, coverage: list of {org, valid_from, valid_to, k}}.
+//   Holder, kept elements and coverage the row no longer names (an earlier definition,
+//   `load --update`) are removed.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (d:Dataset {id: r.id})
@@ -26,6 +28,11 @@ CALL (d, r) {
   UNWIND coalesce(r.elements, []) AS name
   MATCH (e:Element {name: name})
   MERGE (d)-[:KEEPS]->(e)
+}
+CALL (d, r) {
+  OPTIONAL MATCH (d)-[x:COVERS]->(o:Actor)
+  WHERE NOT any(c IN r.coverage WHERE c.org = o.id AND c.k = x.k)
+  DELETE x
 }
 CALL (d, r) {
   UNWIND r.coverage AS c

@@ -2,6 +2,8 @@
 // Parameters: $rows: list of {id, kind, operation, source (dataset id or null), target,
 //   elements: [name], legal_basis, agreement (id or null), purpose, threat, valid_from,
 //   valid_to, population, students: [pseudonym] (inline subjects)}.
+//   Source, target, elements and agreement links the row no longer names (an earlier definition,
+//   `load --update`) are removed; subjects (inline or from subjects files) are only ever added.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (f:Flow {id: r.id})
@@ -11,6 +13,22 @@ SET f.kind = r.kind, f.operation = r.operation, f.elements = r.elements,
     f.population = r.population,
     f.source = r.source, f.target = r.target
 WITH f, r
+CALL (f, r) {
+  OPTIONAL MATCH (s:Dataset)-[x:SOURCE_OF]->(f) WHERE s.id <> coalesce(r.source, '')
+  DELETE x
+}
+CALL (f, r) {
+  OPTIONAL MATCH (f)-[x:TARGETS]->(t:Dataset) WHERE t.id <> r.target
+  DELETE x
+}
+CALL (f, r) {
+  OPTIONAL MATCH (f)-[x:CARRIES]->(e:Element) WHERE NOT e.name IN r.elements
+  DELETE x
+}
+CALL (f, r) {
+  OPTIONAL MATCH (f)-[x:UNDER]->(g:Agreement) WHERE g.id <> coalesce(r.agreement, '')
+  DELETE x
+}
 CALL (f, r) {
   WITH f, r WHERE r.source IS NOT NULL
   MATCH (s:Dataset {id: r.source})

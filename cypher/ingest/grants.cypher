@@ -2,6 +2,7 @@
 // Parameters: $rows: list of {id, actor (null for a role grant), dataset, scope, scope_org, elements: [name],
 //   legal_basis, agreement, purpose, valid_from, valid_to}.
 //   $person_scopes: the scopes that can name one person (Scope.ROSTER, Scope.OWN_CHILD).
+//   Links the row no longer names (an earlier definition, `load --update`) are removed.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (g:Grant {id: r.id})
@@ -9,6 +10,24 @@ SET g.scope = r.scope, g.scope_org = r.scope_org, g.elements = r.elements,
     g.legal_basis = r.legal_basis, g.agreement = r.agreement, g.purpose = r.purpose,
     g.valid_from = r.valid_from, g.valid_to = r.valid_to, g.actor = r.actor, g.dataset = r.dataset
 WITH g, r
+CALL (g, r) {
+  OPTIONAL MATCH (g)-[x:GRANTED_TO]->(a:Actor) WHERE a.id <> coalesce(r.actor, '')
+  DELETE x
+}
+CALL (g, r) {
+  OPTIONAL MATCH (g)-[x:ON|SCOPED_ON]->(d:Dataset)
+  WHERE d.id <> r.dataset
+     OR (type(x) = 'SCOPED_ON') <> (r.actor IS NOT NULL AND r.scope IN $person_scopes)
+  DELETE x
+}
+CALL (g, r) {
+  OPTIONAL MATCH (g)-[x:ALLOWS]->(e:Element) WHERE NOT e.name IN r.elements
+  DELETE x
+}
+CALL (g, r) {
+  OPTIONAL MATCH (g)-[x:UNDER]->(ag:Agreement) WHERE ag.id <> coalesce(r.agreement, '')
+  DELETE x
+}
 CALL (g, r) {
   MATCH (a:Actor {id: r.actor})
   MERGE (g)-[:GRANTED_TO]->(a)

@@ -1,10 +1,15 @@
 // Purpose: create or update class sections, their school and who teaches them when.
 // Parameters: $rows: list of {id, school, name, teachers: list of {actor, valid_from, valid_to, k}}.
+//   A SECTION_OF link to another school (an earlier definition, `load --update`) is removed.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (s:Section {id: r.id})
 SET s.name = r.name
 WITH s, r
+CALL (s, r) {
+  OPTIONAL MATCH (s)-[x:SECTION_OF]->(o:Actor) WHERE o.id <> r.school
+  DELETE x
+}
 CALL (s, r) {
   MATCH (o:Actor {id: r.school})
   MERGE (s)-[:SECTION_OF]->(o)

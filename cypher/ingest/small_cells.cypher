@@ -5,6 +5,11 @@ UNWIND $rows AS r
 MATCH (d:Dataset {id: r.dataset})
 MERGE (c:SmallCell {id: r.id})
 SET c.label = r.label, c.size = r.size, c.suppressed = r.suppressed, c.elements = r.elements
+WITH c, d, r
+CALL (c, r) {
+  OPTIONAL MATCH (c)-[x:CELL_OF]->(o:Dataset) WHERE o.id <> r.dataset
+  DELETE x
+}
 MERGE (c)-[:CELL_OF]->(d)
 WITH c, r
 UNWIND r.students AS key

@@ -38,12 +38,14 @@ def demo(ctx, student, violations, no_server):
     could have touched one student's information.
 
     Uses the fixed demo pseudonym key (synthetic data only) unless LINEAGE_PSEUDONYM_KEY is set.
+    Writes only into an empty database or one an earlier demo made (never into other data).
     """
     from lineage import answers
     from lineage.commands.exposure import EXPOSURE_COLUMNS
     from lineage.ingest import load, read_sources
     from lineage.output import render_rows
-    from lineage.pseudonym import Pseudonymizer
+    from lineage.errors import UsageError
+    from lineage.pseudonym import Pseudonymizer, key_state
     from lineage.resources import seeds_dir
     from lineage.store import Store
 
@@ -63,7 +65,17 @@ def demo(ctx, student, violations, no_server):
     seeds = seeds_dir() / "riverside"
     paths = [seeds / "inventory.yaml"] + ([seeds / "violations.yaml"] if violations else [])
     with Store(app.neo4j) as store:
-        summary = load(store, read_sources(paths), pseudo)
+        state = key_state(store)
+        if not state["empty"] and not state["demo"]:
+            raise UsageError(
+                "the database NEO4J_URI points at holds data that 'lineage demo' did not load: "
+                "the demo writes only into an empty database or its own graph; nothing was "
+                "written",
+                hint="point NEO4J_URI (or --uri) at an empty database, or run the local "
+                "server without NEO4J_URI; 'lineage db reset --yes' empties a database (it "
+                "deletes everything in it)")
+        # its own graph: the demo's definitions may replace an earlier demo's
+        summary = load(store, read_sources(paths), pseudo, update=True, demo=True)
         console.print(f"[dim]loaded Riverside ({summary.items.get('enrolments', 0)} enrolments, "
                       f"{summary.items.get('flows', 0)} flows)[/]")
         if not violations and store.read("queries/actors_by_id", ids=["coauthor-lab"]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import ISO_DATE, pseudonymizer
+from lineage.commands.common import ID, ISO_DATE, pseudonymizer
 from lineage.lookups import os_user, record_lookup
 from lineage.output import format_option, render_json, render_rows, render_table
 
@@ -54,7 +54,7 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
 
 @click.command("path")
 @click.argument("student_id")
-@click.argument("actor_id")
+@click.argument("actor_id", type=ID)
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
 @format_option()
 @click.pass_context

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from lineage.commands.common import ISO_DATE, check_window
+from lineage.commands.common import ID, ISO_DATE, check_key_if_set, check_window
 from lineage.errors import UsageError
 from lineage.lookups import impact_detail, os_user, record_lookup
 from lineage.output import cell, format_option, render_rows
@@ -29,7 +29,7 @@ def _rows(data: dict) -> list[dict]:
 
 def _neighbour_command(direction: str):
     @click.command(direction)
-    @click.argument("dataset")
+    @click.argument("dataset", type=ID)
     @click.option("--depth", type=click.IntRange(0, 20), default=None,
                   help="Follow at most this many flows.")
     @format_option()
@@ -52,8 +52,8 @@ downstream = _neighbour_command("downstream")
 
 
 @click.command("impact")
-@click.option("--actor", help="The breached actor (e.g. a vendor).")
-@click.option("--dataset", help="The breached dataset.")
+@click.option("--actor", type=ID, help="The breached actor (e.g. a vendor).")
+@click.option("--dataset", type=ID, help="The breached dataset.")
 @click.option("--since", type=ISO_DATE, help="First day of the breach window (inclusive).")
 @click.option("--until", type=ISO_DATE, help="Last day of the breach window (inclusive).")
 @format_option()
@@ -73,6 +73,7 @@ def impact(ctx, actor, dataset, since, until, fmt):
     n = 0
     per_element: dict[str, int] = {}
     with ctx.find_root().obj.store() as store:
+        check_key_if_set(ctx, store)
         rows = answers.impact(store, actor=actor, dataset=dataset, since=since, until=until)
         if fmt == "json":
             target = {"actor": actor, "dataset": dataset, "since": since, "until": until}

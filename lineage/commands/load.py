@@ -34,20 +34,25 @@ from lineage.errors import InputError, Problem
               help="Concurrent writer sessions for bulk rows (default LINEAGE_WRITERS or 2; "
                    "1 = one session in file order).")
 @click.option("--check-only", is_flag=True, help="Validate everything; write nothing.")
+@click.option("--update", is_flag=True,
+              help="Apply changes to what an earlier load defined (they are listed; without "
+                   "--update such a load is refused and writes nothing).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar for bulk files.")
 @click.pass_context
 def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, district_name,
-         mappings, batch_size, writers, check_only, progress):
+         mappings, batch_size, writers, check_only, update, progress):
     """Validate and load inventory files (YAML/JSON with bulk CSVs), metadata dictionaries,
     OneRoster and Ed-Fi rosters and OpenLineage events.
 
     Everything is validated before anything is written; every problem is listed with its file,
-    row and field (exit 2, graph unchanged). Loading the same files twice changes nothing.
+    row and field (exit 2, graph unchanged). Loading the same files twice changes nothing; a
+    load that would change what an earlier load defined lists the changes and needs --update.
+    The pseudonym key must be the one the graph was first loaded with.
     """
     from lineage.dictionary import COVERAGE_NOTE, import_dictionary
     from lineage.ingest import load as do_load
-    from lineage.ingest import read_sources
-    from lineage.inventory import InventorySource, validate
+    from lineage.ingest import prepare, read_sources
+    from lineage.inventory import InventorySource
 
     app = ctx.find_root().obj
     if not paths and not dictionaries and not onerosters and not edfis and not openlineages:
@@ -88,14 +93,22 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
             click.echo(f"warning: {w}")
     with app.store() as store:
         if check_only:
-            from lineage.ingest import existing_lookup
-
-            validate(sources, existing_lookup(store))
+            catalog, changes = prepare(store, sources, pseudo, update=update)
+            for w in catalog.warnings:
+                click.echo(f"warning: {w}")
+            for c in changes:
+                click.echo(f"would update: {c}")
             click.echo("valid: nothing written (--check-only)")
             return
         summary = do_load(store, sources, pseudo,
                           batch_size=batch_size or app.lineage.batch_size, progress=progress,
-                          writers=writers or app.lineage.writers)
+                          writers=writers or app.lineage.writers, update=update)
+    shown = {str(w) for src in sources for w in src.warnings}
+    for w in summary.warnings:
+        if w not in shown:
+            click.echo(f"warning: {w}")
+    for c in summary.changes:
+        click.echo(f"updated: {c}")
     for n in notes:
         click.echo(n)
     items = ", ".join(f"{v} {k}" for k, v in summary.items.items() if v)
