@@ -90,7 +90,8 @@ def impact(ctx, actor, dataset, since, until, out, fmt):
             except Exception as exc:
                 if out is None and written[1]:  # what was streamed must not look complete
                     reason = exc.message if isinstance(exc, LineageError) else type(exc).__name__
-                    fh.write(incomplete_line(written[0], "students", reason))
+                    fh.write(("\n" if fmt == "json" else "")  # JSON rows end without one
+                             + incomplete_line(written[0], "students", reason))
                     fh.flush()
                 raise
     except OSError as exc:
