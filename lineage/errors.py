@@ -125,7 +125,8 @@ class DatabaseUnavailable(LineageError):
         super().__init__(
             msg,
             hint="start it with 'lineage db start' (or 'docker compose up -d'), "
-            "or point NEO4J_URI / --uri at a running server",
+            "or point NEO4J_URI / --uri at a running server; a server that does not answer "
+            "is given up after NEO4J_TIMEOUT seconds (default 45)",
         )
 
 
