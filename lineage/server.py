@@ -595,8 +595,8 @@ def _conf_auth(home: Path) -> bool:
 # --------------------------------------------------------------------------- Bolt
 
 
-def _components(uri: str, auth: tuple[str, str] | None, timeout: float,
-                database: str = "neo4j") -> tuple[str | None, str | None]:
+def _components(uri: str, auth: tuple[str, str] | None,
+                timeout: float) -> tuple[str | None, str | None]:
     """``(version, edition)`` from ``CALL dbms.components()`` at ``uri``; ``(None, None)`` when
     nothing answers. Lets :class:`neo4j.exceptions.AuthError` through (a wrong password)."""
     import neo4j
@@ -607,7 +607,7 @@ def _components(uri: str, auth: tuple[str, str] | None, timeout: float,
         with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=t,
                                         connection_acquisition_timeout=t,
                                         max_transaction_retry_time=0) as driver:
-            records, _, _ = driver.execute_query(query("admin/components"), database_=database)
+            records, _, _ = driver.execute_query(query("admin/components"), database_="neo4j")
     except nex.AuthError:
         raise
     except (nex.Neo4jError, nex.DriverError, OSError, ValueError):
