@@ -38,7 +38,7 @@ from lineage.ingest import (  # noqa: E402
 from lineage.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
 from lineage.models import BulkKind  # noqa: E402
 from lineage.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
-from lineage.settings import Neo4jSettings  # noqa: E402
+from lineage.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
 from lineage.store import Store  # noqa: E402
 from lineage.synth import generate  # noqa: E402
 from lineage.vocabulary import Role  # noqa: E402
@@ -155,7 +155,7 @@ def main() -> int:
         log(f"[gen] {out}: {time.perf_counter() - t:.1f} s, rows {s.rows}")
     inv_mb = (out / "inventory.yaml").stat().st_size / 1e6
 
-    with Store(Neo4jSettings()) as store:
+    with Store(with_local_password(Neo4jSettings(), LineageSettings())) as store:
         v = store.verify()
         facts["neo4j"] = f"{v.get('name')} {v.get('version')} {v.get('edition')}"
         log(f"[env] {facts}")

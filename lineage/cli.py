@@ -15,8 +15,8 @@ from rich.console import Console
 
 from pydantic import ValidationError
 
-from lineage.errors import ConfigurationError, InputError, LineageError
-from lineage.settings import LineageSettings, Neo4jSettings
+from lineage.errors import ConfigurationError, InputError, LineageError, redact_uri
+from lineage.settings import LineageSettings, Neo4jSettings, with_local_password
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -53,7 +53,7 @@ def report_error(exc: LineageError) -> None:
         for p in exc.problems:
             err_console.print(f"  - {p}", markup=False)
     else:
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True)
+        err_console.print(f"[bold red]error:[/] {redact_uri(exc.message)}", markup=True)
     if exc.hint:
         err_console.print(f"[dim]hint:[/] {exc.hint}")
 
@@ -77,7 +77,9 @@ def main(ctx: click.Context, uri, user, password, database) -> None:
     product = _settings(LineageSettings, "LINEAGE_")
     if "uri" not in overrides:  # the local server, on the port it is configured to use
         overrides["uri"] = f"bolt://127.0.0.1:{product.bolt_port}"
-    ctx.obj = AppContext(neo4j=_settings(Neo4jSettings, "NEO4J_", **overrides), lineage=product)
+    # the local server's password comes from LINEAGE_HOME/password unless one is given
+    neo4j = with_local_password(_settings(Neo4jSettings, "NEO4J_", **overrides), product)
+    ctx.obj = AppContext(neo4j=neo4j, lineage=product)
 
 
 def _settings(cls, prefix: str, **overrides):

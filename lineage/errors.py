@@ -22,7 +22,19 @@ RenderError           6     an output (PDF, picture) could not be produced
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+#: ``scheme://userinfo@``: the credentials part of any URI in a text.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/'\"<>]*@")
+
+
+def redact_uri(text: str) -> str:
+    """``text`` with the ``user:password@`` of every URI in it replaced by ``***@``
+    (``bolt://neo4j:s3cret@host:7687`` -> ``bolt://***@host:7687``). Used wherever a URI or a
+    driver message naming one is shown: credentials are never printed.
+    """
+    return _USERINFO.sub(r"\1***@", text)
 
 
 class LineageError(Exception):
@@ -106,19 +118,23 @@ class NotFoundError(LineageError):
 
 
 class DatabaseUnavailable(LineageError):
-    """The Neo4j database could not be reached at ``uri``. Exit 3."""
+    """The Neo4j database could not be reached, or did not answer in time, at ``uri``. Exit 3.
+
+    ``uri`` and ``detail`` are shown with any ``user:password@`` redacted (:func:`redact_uri`).
+    """
 
     exit_code = 3
 
     def __init__(self, uri: str, detail: str = "") -> None:
-        self.uri = uri
-        msg = f"database unreachable at {uri}"
+        self.uri = redact_uri(uri)
+        msg = f"database unreachable at {self.uri}"
         if detail:
-            msg += f" ({detail})"
+            msg += f" ({redact_uri(detail)})"
         super().__init__(
             msg,
             hint="start it with 'lineage db start' (or 'docker compose up -d'), "
-            "or point NEO4J_URI / --uri at a running server",
+            "or point NEO4J_URI / --uri at a running server; a server that does not answer "
+            "is given up after NEO4J_TIMEOUT seconds (default 45)",
         )
 
 

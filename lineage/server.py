@@ -7,6 +7,8 @@
 ``org.neo4j.server.CommunityEntryPoint``, in the background (its own session, so it outlives the
 command that started it). Layout of ``HOME`` (``LINEAGE_HOME``, default ``./.lineage``)::
 
+    HOME/                    created mode 0700 (an existing one is narrowed to 0700 on start)
+    HOME/password            the generated password of the ``neo4j`` user (mode 0600)
     HOME/conf/neo4j.conf     rewritten on every start (ports may change); do not edit
     HOME/data/               the databases: kept across restarts; `lineage db reset` empties the graph
     HOME/logs/               neo4j.log, debug.log, query.log, console.log (the JVM's stdout/stderr)
@@ -15,9 +17,16 @@ command that started it). Layout of ``HOME`` (``LINEAGE_HOME``, default ``./.lin
     HOME/cp.txt, cp.sha256   the cached classpath and the pom hash it was resolved from
     HOME/neo4j.pid           the server's process id while it runs
 
-Security: the server listens on 127.0.0.1 only and has authentication **disabled** (local
-development and tests). Nothing outside this machine can connect; anyone on it can. Use Docker
-Compose (auth from ``NEO4J_PASSWORD``) or a managed server for anything else.
+Security: the server listens on 127.0.0.1 only, with authentication **enabled**. The password
+of the ``neo4j`` user is generated on the first start (``secrets.token_urlsafe``, 32 characters),
+kept in ``HOME/password`` (0600, in a 0700 ``HOME``) and set offline before the server ever runs
+(``neo4j-admin dbms set-initial-password``, class :data:`ADMIN_CLASS`, with the password in a
+0600 argument file, never on a command line). A home made by an older version (auth off, the
+``neo4j`` user still on its default password) is upgraded on its next start over Bolt
+(``cypher/admin/set_initial_password.cypher`` on the ``system`` database). The HTTP API allows
+only the server's own origin (``dbms.security.http_access_control_allow_origin``), so a web page
+elsewhere gets no CORS allowance; the JVM runs with umask 077 and only the environment variables
+it needs (:data:`SERVER_ENV`), never ``LINEAGE_PSEUDONYM_KEY`` or ``NEO4J_PASSWORD``.
 
 POSIX only (process groups, ``/proc`` or ``ps``). Every failure raises
 :class:`lineage.errors.ServerError` with one clear message (and the tail of the relevant log).
@@ -29,6 +38,7 @@ import errno
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -42,6 +52,16 @@ from lineage.cypher import query
 from lineage.errors import ServerError
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
+#: neo4j-admin's entry point (``neo4j-admin dbms set-initial-password``), in neo4j-command-line.
+ADMIN_CLASS = "org.neo4j.cli.AdminTool"
+#: The file in HOME holding the ``neo4j`` user's password.
+PASSWORD_FILE = "password"
+#: The user whose password :data:`PASSWORD_FILE` holds.
+USER = "neo4j"
+#: Environment variables passed on to the JVM (names, and prefixes ending in ``_``); nothing
+#: else of the caller's environment reaches the server (no keys, no passwords).
+SERVER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_", "TZ", "TMPDIR",
+              "JAVA_HOME")
 POM = Path(__file__).resolve().parent / "data" / "neo4j-server.pom.xml"
 
 # JVM flags the official launcher also sets (minus the ones only the tarball layout needs).
@@ -69,6 +89,8 @@ class ServerInfo:
     ``version``/``edition`` come from ``CALL dbms.components()`` over Bolt (e.g. ``"5.26.30"``,
     ``"community"``); both are ``None`` when the process runs but Bolt does not answer yet.
     ``already_running`` is True when :func:`start` found the server running and started nothing.
+    ``auth_enabled`` is False only for a server started by an older version (auth off) that
+    still runs: the next start turns authentication on.
     """
 
     home: Path
@@ -78,6 +100,7 @@ class ServerInfo:
     version: str | None = None
     edition: str | None = None
     already_running: bool = False
+    auth_enabled: bool = True
 
     @property
     def bolt_uri(self) -> str:
@@ -91,8 +114,14 @@ class ServerInfo:
 
     @property
     def browser_url(self) -> str:
-        """``http://127.0.0.1:<http_port>/browser/``: Neo4j Browser (connect without a password)."""
+        """``http://127.0.0.1:<http_port>/browser/``: Neo4j Browser (user ``neo4j``, the password
+        of ``lineage db password``)."""
         return f"http://127.0.0.1:{self.http_port}/browser/"
+
+    @property
+    def password_file(self) -> Path:
+        """``HOME/password``: the ``neo4j`` user's password (mode 0600)."""
+        return self.home / PASSWORD_FILE
 
     @property
     def log_file(self) -> Path:
@@ -126,17 +155,23 @@ def start(
 
     Raises :class:`ServerError` when: a port is taken by another process, ``java`` is missing or
     older than 17, ``mvn`` is missing (only needed when the classpath is not cached), Maven fails
-    (last lines of its output shown), the JVM exits during start-up, or Bolt does not answer
-    within ``timeout`` (the server is then stopped; the log tail is shown).
+    (last lines of its output shown), the JVM exits during start-up, Bolt does not answer
+    within ``timeout`` (the server is then stopped; the log tail is shown), or the server refuses
+    the password of ``HOME/password`` (see :func:`password`).
+
+    Authentication is on: the first start generates the ``neo4j`` user's password into
+    ``HOME/password`` (0600) and sets it offline before the server first runs; an older home
+    (auth off, default password) is switched to it over Bolt. ``HOME`` is made (or narrowed to)
+    mode 0700, ``HOME/data`` too.
     """
-    home = Path(home).expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home = _make_home(home)
     with _lock(home):
         running = _running_pid(home)
         if running is not None:
             ports = _conf_ports(home) or (bolt_port, http_port)
             version, edition = _wait_for_bolt(home, running, ports[0], timeout, started=False)
-            return ServerInfo(home, running, ports[0], ports[1], version, edition, already_running=True)
+            return ServerInfo(home, running, ports[0], ports[1], version, edition,
+                              already_running=True, auth_enabled=_conf_auth(home))
         _pid_file(home).unlink(missing_ok=True)
 
         for what, size in (("heap", heap), ("page cache", pagecache)):
@@ -151,16 +186,19 @@ def start(
 
         _write_conf(home, bolt_port, http_port, pagecache)
         for sub in ("data", "logs", "plugins", "import"):
-            (home / sub).mkdir(exist_ok=True)
+            (home / sub).mkdir(mode=0o700, exist_ok=True)
+            (home / sub).chmod(0o700)
+        password = _ensure_password(home)
+        _set_initial_password(home, java, classpath, password)
         console = home / "logs" / "console.log"
-        env = dict(os.environ, CLASSPATH=f"{classpath}{os.pathsep}{home / 'plugins'}/*")
+        env = server_env(os.environ, CLASSPATH=f"{classpath}{os.pathsep}{home / 'plugins'}/*")
         cmd = [java, f"-Xmx{heap}", *_JVM_FLAGS, MAIN_CLASS,
                f"--home-dir={home}", f"--config-dir={home / 'conf'}"]
         with open(console, "ab") as out:
             try:
                 proc = subprocess.Popen(
                     cmd, cwd=home, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                    stderr=subprocess.STDOUT, start_new_session=True,
+                    stderr=subprocess.STDOUT, start_new_session=True, umask=0o077,
                 )
             except OSError as exc:
                 raise ServerError(f"could not run java: {exc}") from None
@@ -205,8 +243,41 @@ def status(home: Path, timeout: float = 5) -> ServerInfo | None:
     if ports is None:
         raise ServerError(f"a server runs in {home} (pid {pid}) but {home}/conf/neo4j.conf "
                           "has no ports; stop it with 'lineage db stop'")
-    version, edition = _query_version(f"bolt://127.0.0.1:{ports[0]}", timeout)
-    return ServerInfo(home, pid, ports[0], ports[1], version, edition)
+    version, edition = _query_version(home, f"bolt://127.0.0.1:{ports[0]}", timeout)
+    return ServerInfo(home, pid, ports[0], ports[1], version, edition,
+                      auth_enabled=_conf_auth(home))
+
+
+def password_file(home: Path) -> Path:
+    """``HOME/password``: where the local server's ``neo4j`` password is kept (mode 0600)."""
+    return Path(home).expanduser().resolve() / PASSWORD_FILE
+
+
+def password(home: Path) -> str | None:
+    """The ``neo4j`` user's password of the local server in ``home``, or ``None`` when the
+    server was never started there (no ``HOME/password``) or the file cannot be read.
+
+    This is the one place the secret is read for display (``lineage db password``); the CLI and
+    the tests read it through :meth:`lineage.settings.Neo4jSettings.auth`.
+    """
+    try:
+        text = password_file(home).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
+def server_env(environ: dict[str, str] | os._Environ, **extra: str) -> dict[str, str]:
+    """The environment for the JVM: only the variables of :data:`SERVER_ENV` from ``environ``
+    (locale, time zone, ``PATH``, ``HOME``, ``JAVA_HOME``...), plus ``extra``.
+
+    Everything else -- ``LINEAGE_PSEUDONYM_KEY``, ``NEO4J_PASSWORD``, cloud credentials -- stays
+    out of the server process (its ``/proc/PID/environ`` is readable by its owner).
+    """
+    keep = {k: v for k, v in environ.items()
+            if k in SERVER_ENV or any(p.endswith("_") and k.startswith(p) for p in SERVER_ENV)}
+    keep.update(extra)
+    return keep
 
 
 def is_running(home: Path) -> bool:
@@ -215,6 +286,69 @@ def is_running(home: Path) -> bool:
     A stale pid file (process gone, or the pid reused by another program) counts as not running.
     """
     return _running_pid(Path(home).expanduser().resolve()) is not None
+
+
+# --------------------------------------------------------------------------- home and password
+
+
+def _make_home(home: Path) -> Path:
+    """Resolve ``home``, create it mode 0700 (parents as usual) or narrow an existing one to 0700."""
+    home = Path(home).expanduser().resolve()
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        home.chmod(0o700)
+    except OSError as exc:
+        raise ServerError(f"cannot create the server folder {home}: {exc.strerror or exc}") from None
+    return home
+
+
+def _ensure_password(home: Path) -> str:
+    """The password in ``HOME/password``; generated (``secrets.token_urlsafe(24)``: 32 URL-safe
+    characters, 192 bits) and written mode 0600 when the file is missing or empty. An existing
+    file is narrowed to 0600."""
+    path = home / PASSWORD_FILE
+    existing = password(home)
+    if existing:
+        path.chmod(0o600)
+        return existing
+    new = secrets.token_urlsafe(24)
+    tmp = home / f".{PASSWORD_FILE}.tmp"
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(new + "\n")
+    tmp.replace(path)
+    return new
+
+
+def _set_initial_password(home: Path, java: str, classpath: str, secret: str) -> None:
+    """Before the first start of ``HOME/data`` (no ``system`` database yet): set the ``neo4j``
+    user's password offline with ``neo4j-admin dbms set-initial-password`` (writes
+    ``HOME/data/dbms/auth.ini``, read once when the system database is created).
+
+    The password goes in a 0600 argument file (``java @file``), not on the command line, so no
+    other user sees it in ``ps``. Does nothing for an existing system database (an older home:
+    :func:`_wait_for_bolt` switches it over Bolt). Raises :class:`ServerError` if the tool fails.
+    """
+    if (home / "data" / "databases" / "system").exists():
+        return
+    argfile = home / ".admin-args"
+    argfile.unlink(missing_ok=True)
+    fd = os.open(argfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        # token_urlsafe characters need no quoting in a java argument file
+        fh.write(f"{ADMIN_CLASS}\ndbms\nset-initial-password\n{secret}\n")
+    env = server_env(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
+    try:
+        out = subprocess.run([java, "-cp", classpath, f"@{argfile}"], cwd=home, env=env,
+                             capture_output=True, text=True, timeout=300, umask=0o077)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServerError(f"could not run neo4j-admin set-initial-password: {exc}") from None
+    finally:
+        argfile.unlink(missing_ok=True)
+    if out.returncode != 0:
+        raise ServerError("neo4j-admin could not set the initial password (exit "
+                          f"{out.returncode}):\n{_tail_text(out.stdout + out.stderr, 15)}")
 
 
 # --------------------------------------------------------------------------- process helpers
@@ -399,12 +533,18 @@ def _classpath(home: Path, pom: Path) -> str:
 
 
 def _write_conf(home: Path, bolt_port: int, http_port: int, pagecache: str) -> Path:
-    """Write ``HOME/conf/neo4j.conf`` (loopback only, auth disabled) and return its path."""
+    """Write ``HOME/conf/neo4j.conf`` (loopback only, auth on, CORS for its own origin only)
+    and return its path.
+
+    Bolt keep-alive (15 s, 2 probes) makes the server announce a 30 s receive timeout to the
+    driver (``connection.recv_timeout_seconds``): a server that stops answering mid-query is
+    noticed, while a long query stays alive through the server's NOOP keep-alives.
+    """
     conf = home / "conf" / "neo4j.conf"
     conf.parent.mkdir(parents=True, exist_ok=True)
     text = f"""\
 # Written by lineage.server on every `lineage db start`: edits here are overwritten.
-# LOOPBACK ONLY, AUTH DISABLED: only this machine can connect, and needs no password.
+# LOOPBACK ONLY, AUTH ON: user neo4j, password in {home / PASSWORD_FILE} (`lineage db password`).
 server.default_listen_address=127.0.0.1
 server.default_advertised_address=127.0.0.1
 server.bolt.listen_address=127.0.0.1:{bolt_port}
@@ -413,7 +553,10 @@ server.http.enabled=true
 server.http.listen_address=127.0.0.1:{http_port}
 server.http.advertised_address=127.0.0.1:{http_port}
 server.https.enabled=false
-dbms.security.auth_enabled=false
+dbms.security.auth_enabled=true
+dbms.security.http_access_control_allow_origin=http://127.0.0.1:{http_port}
+server.bolt.connection_keep_alive=15s
+server.bolt.connection_keep_alive_probes=2
 server.directories.data={home / "data"}
 server.directories.logs={home / "logs"}
 server.directories.plugins={home / "plugins"}
@@ -440,23 +583,79 @@ def _conf_ports(home: Path) -> tuple[int, int] | None:
     return int(bolt.group(1)), int(http.group(1))
 
 
+def _conf_auth(home: Path) -> bool:
+    """False when ``HOME/conf/neo4j.conf`` turns authentication off (written by an older version)."""
+    try:
+        text = (home / "conf" / "neo4j.conf").read_text(encoding="utf-8")
+    except OSError:
+        return True
+    return not re.search(r"^dbms\.security\.auth_enabled\s*=\s*false\s*$", text, re.M)
+
+
 # --------------------------------------------------------------------------- Bolt
 
 
-def _query_version(uri: str, timeout: float) -> tuple[str | None, str | None]:
-    """``(version, edition)`` from ``CALL dbms.components()`` at ``uri``; ``(None, None)`` if no answer."""
+def _components(uri: str, auth: tuple[str, str] | None,
+                timeout: float) -> tuple[str | None, str | None]:
+    """``(version, edition)`` from ``CALL dbms.components()`` at ``uri``; ``(None, None)`` when
+    nothing answers. Lets :class:`neo4j.exceptions.AuthError` through (a wrong password)."""
     import neo4j
     from neo4j import exceptions as nex
 
+    t = max(timeout, 0.5)
     try:
-        with neo4j.GraphDatabase.driver(uri, auth=None, connection_timeout=max(timeout, 0.5),
-                                        connection_acquisition_timeout=max(timeout, 0.5)) as driver:
+        with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=t,
+                                        connection_acquisition_timeout=t,
+                                        max_transaction_retry_time=0) as driver:
             records, _, _ = driver.execute_query(query("admin/components"), database_="neo4j")
+    except nex.AuthError:
+        raise
     except (nex.Neo4jError, nex.DriverError, OSError, ValueError):
         return None, None
     if not records:
         return None, None
     return records[0]["version"], records[0]["edition"]
+
+
+def _query_version(home: Path, uri: str, timeout: float) -> tuple[str | None, str | None]:
+    """``(version, edition)`` of the local server of ``home`` at ``uri``, signed in with
+    ``HOME/password``; ``(None, None)`` if it does not answer or refuses the password."""
+    from neo4j import exceptions as nex
+
+    secret = password(home)
+    try:
+        return _components(uri, (USER, secret) if secret else None, timeout)
+    except nex.AuthError:
+        return None, None
+
+
+def _upgrade_password(home: Path, uri: str, secret: str) -> bool:
+    """Switch a home made by an older version (auth off, so the ``neo4j`` user still has the
+    default password ``neo4j``) to ``secret``: ``cypher/admin/set_initial_password.cypher`` on
+    the ``system`` database, signed in with the default password.
+
+    Returns False when the ``system`` database does not answer yet (try again). Raises
+    :class:`ServerError` when the default password is refused too (the password of
+    ``HOME/password`` is not the server's).
+    """
+    import neo4j
+    from neo4j import exceptions as nex
+
+    try:
+        with neo4j.GraphDatabase.driver(uri, auth=(USER, "neo4j"), connection_timeout=10,
+                                        connection_acquisition_timeout=10,
+                                        max_transaction_retry_time=0) as driver:
+            driver.execute_query(query("admin/set_initial_password"), old="neo4j", new=secret,
+                                 database_="system")
+    except nex.AuthError:
+        raise ServerError(
+            f"the Neo4j server in {home} refuses the password in {home / PASSWORD_FILE}",
+            hint=f"restore the file from a backup, or stop the server ('lineage db stop') and "
+            f"delete {home / 'data'} to start from an empty graph with a new password",
+        ) from None
+    except (nex.Neo4jError, nex.DriverError, OSError):
+        return False
+    return True
 
 
 def _port_open(port: int) -> bool:
@@ -467,11 +666,20 @@ def _port_open(port: int) -> bool:
 
 def _wait_for_bolt(home: Path, pid: int, bolt_port: int, timeout: float, *,
                    started: bool) -> tuple[str, str]:
-    """Poll until the ``neo4j`` database answers over Bolt; return ``(version, edition)``.
+    """Poll until the ``neo4j`` database answers over Bolt, signed in with ``HOME/password``;
+    return ``(version, edition)``.
 
-    Raises :class:`ServerError` (with the log tail) if the process exits or ``timeout`` passes;
-    ``started`` says whether the caller started it (and will stop it on timeout).
+    A server that refuses the password (a home made by an older version, auth off until now)
+    is switched to it once (:func:`_upgrade_password`). Raises :class:`ServerError` (with the
+    log tail) if the process exits or ``timeout`` passes; ``started`` says whether the caller
+    started it (and will stop it on timeout).
     """
+    from neo4j import exceptions as nex
+
+    uri = f"bolt://127.0.0.1:{bolt_port}"
+    secret = password(home)
+    auth = (USER, secret) if secret else None
+    upgraded = False
     deadline = time.monotonic() + timeout
     while True:
         if not _alive(pid):
@@ -479,7 +687,18 @@ def _wait_for_bolt(home: Path, pid: int, bolt_port: int, timeout: float, *,
             raise ServerError(f"the Neo4j server in {home} exited during start-up:\n{_log_tail(home)}",
                               hint=f"see {home}/logs/neo4j.log and console.log")
         if _port_open(bolt_port):
-            version, edition = _query_version(f"bolt://127.0.0.1:{bolt_port}", 5)
+            version = edition = None
+            try:
+                version, edition = _components(uri, auth, 5)
+            except nex.AuthError:
+                if upgraded or secret is None:
+                    raise ServerError(
+                        f"the Neo4j server in {home} refuses the password in "
+                        f"{home / PASSWORD_FILE}",
+                        hint="stop it ('lineage db stop') and start it again") from None
+                if _upgrade_password(home, uri, secret):
+                    upgraded = True
+                    continue
             if version is not None:
                 return version, edition or ""
         if time.monotonic() >= deadline:

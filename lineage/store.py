@@ -6,6 +6,12 @@ cluster or Aura by URI alone), retries transient errors through managed transact
 (``execute_query`` / ``execute_read`` / ``execute_write``) and maps every driver error to the
 library's own (:class:`~lineage.errors.DatabaseUnavailable`, :class:`~lineage.errors.DatabaseError`).
 Close it with a ``with`` block; it never relies on ``__del__``.
+
+No wait is unbounded: connecting, acquiring a connection and retrying are bounded by
+``NEO4J_TIMEOUT`` (:meth:`~lineage.settings.Neo4jSettings.driver_config`), every transaction
+carries ``NEO4J_TRANSACTION_TIMEOUT``, and a server that stops answering mid-query is noticed by
+the receive timeout it announced; each ends as :class:`~lineage.errors.DatabaseUnavailable`
+(exit 3) naming the URI with any credentials redacted.
 """
 
 from __future__ import annotations
@@ -21,28 +27,40 @@ from neo4j import GraphDatabase, RoutingControl
 from neo4j import exceptions as nex
 
 from lineage.cypher import query, statements
-from lineage.errors import DatabaseError, DatabaseUnavailable
+from lineage.errors import DatabaseError, DatabaseUnavailable, redact_uri
 from lineage.settings import Neo4jSettings
+
+#: Server error codes of a transaction that ran longer than its timeout.
+_TIMED_OUT = ("Neo.ClientError.Transaction.TransactionTimedOut",
+              "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration")
 
 
 @contextmanager
-def _translate(uri: str):
-    """Translate driver exceptions raised inside the block into library errors."""
+def _translate(uri: str, tx_timeout: float | None = None):
+    """Translate driver exceptions raised inside the block into library errors (messages
+    never show a URI's credentials)."""
     try:
         yield
-    except (nex.ServiceUnavailable, nex.SessionExpired, OSError) as exc:
+    except (nex.ServiceUnavailable, nex.SessionExpired, nex.ConnectionAcquisitionTimeoutError,
+            OSError) as exc:
         raise DatabaseUnavailable(uri, type(exc).__name__) from None
     except nex.AuthError as exc:
         raise DatabaseError(
-            f"authentication failed at {uri}: {exc.message}",
-            hint="check NEO4J_USER / NEO4J_PASSWORD (or --user / --password)",
+            f"authentication failed at {redact_uri(uri)}: {redact_uri(exc.message or '')}",
+            hint="check NEO4J_USER / NEO4J_PASSWORD (or --user / --password); the local "
+            "server's password is in LINEAGE_HOME/password ('lineage db password')",
         ) from None
     except nex.ConfigurationError as exc:
         raise DatabaseUnavailable(uri, str(exc)) from None
     except nex.Neo4jError as exc:
-        raise DatabaseError(f"the database refused a statement: {exc.code}: {exc.message}") from None
+        if exc.code in _TIMED_OUT:
+            raise DatabaseUnavailable(
+                uri, f"a transaction ran longer than NEO4J_TRANSACTION_TIMEOUT="
+                f"{tx_timeout or 0:g} s") from None
+        raise DatabaseError(f"the database refused a statement: {exc.code}: "
+                            f"{redact_uri(exc.message or '')}") from None
     except nex.DriverError as exc:
-        raise DatabaseError(f"driver error: {exc}") from None
+        raise DatabaseError(f"driver error: {redact_uri(str(exc))}") from None
 
 
 class Store:
@@ -58,13 +76,12 @@ class Store:
         self.settings = settings
         self.uri = settings.uri
         self.database = settings.database
-        password = settings.password.get_secret_value()
-        auth = (settings.user, password) if password else None
-        with _translate(self.uri):
+        self.tx_timeout = settings.tx_timeout()
+        with self._translate():
             try:
                 self._driver = GraphDatabase.driver(
-                    settings.uri, auth=auth, connection_timeout=5.0,
-                    max_transaction_retry_time=15.0, notifications_min_severity="OFF",
+                    settings.uri, auth=settings.auth(), notifications_min_severity="OFF",
+                    **settings.driver_config(),
                 )
             except ValueError as exc:  # malformed URI
                 raise DatabaseUnavailable(settings.uri, f"invalid URI: {exc}") from None
@@ -76,6 +93,13 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _translate(self):
+        return _translate(self.uri, self.tx_timeout)
+
+    def _query(self, cypher: str) -> neo4j.Query:
+        """``cypher`` with the transaction timeout (``NEO4J_TRANSACTION_TIMEOUT``)."""
+        return neo4j.Query(cypher, timeout=self.tx_timeout)
+
     def close(self) -> None:
         """Close the driver (idempotent)."""
         self._driver.close()
@@ -86,7 +110,7 @@ class Store:
 
         Raises :class:`DatabaseUnavailable` when it cannot be reached.
         """
-        with _translate(self.uri):
+        with self._translate():
             self._driver.verify_connectivity()
         rows = self.read("admin/components")
         return rows[0] if rows else {}
@@ -98,9 +122,10 @@ class Store:
 
     def read_text(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         """Run a read statement given as text (only for fixed statements, never templated)."""
-        with _translate(self.uri):
+        with self._translate():
             records, _, _ = self._driver.execute_query(
-                cypher, params, database_=self.database, routing_=RoutingControl.READ
+                self._query(cypher), params, database_=self.database,
+                routing_=RoutingControl.READ,
             )
         return [r.data() for r in records]
 
@@ -110,11 +135,11 @@ class Store:
         Not retried: a failure mid-stream raises :class:`DatabaseUnavailable`/:class:`DatabaseError`.
         """
         cypher = query(name)
-        with _translate(self.uri):
+        with self._translate():
             with self._driver.session(
                 database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=fetch_size
             ) as session:
-                result = session.run(cypher, params)
+                result = session.run(self._query(cypher), params)
                 for record in result:
                     # queries return maps and lists, never nodes: skip data()'s recursive copy
                     yield dict(zip(record.keys(), record.values()))
@@ -126,9 +151,10 @@ class Store:
 
     def write_text(self, cypher: str, **params: Any) -> neo4j.SummaryCounters:
         """Run a write statement given as text (fixed statements only)."""
-        with _translate(self.uri):
+        with self._translate():
             _, summary, _ = self._driver.execute_query(
-                cypher, params, database_=self.database, routing_=RoutingControl.WRITE
+                self._query(cypher), params, database_=self.database,
+                routing_=RoutingControl.WRITE,
             )
         return summary.counters
 
@@ -141,11 +167,12 @@ class Store:
         cypher = query(name)
         totals = {"nodes_created": 0, "relationships_created": 0, "properties_set": 0}
 
+        @neo4j.unit_of_work(timeout=self.tx_timeout)
         def work(tx, rows):
             summary = tx.run(cypher, rows=rows, **params).consume()
             return summary.counters
 
-        with _translate(self.uri):
+        with self._translate():
             with self._driver.session(database=self.database) as session:
                 for rows in batches:
                     if not rows:
@@ -175,6 +202,7 @@ class Store:
         errors: list[BaseException] = []
         stop = threading.Event()
 
+        @neo4j.unit_of_work(timeout=self.tx_timeout)
         def work(tx, rows):
             return tx.run(cypher, rows=rows, **params).consume().counters
 
@@ -214,7 +242,7 @@ class Store:
             for t in threads:
                 t.join()
         if errors:
-            with _translate(self.uri):
+            with self._translate():
                 raise errors[0]
         return totals
 
@@ -225,9 +253,9 @@ class Store:
 
     def explain(self, cypher: str) -> None:
         """EXPLAIN a statement (plans it without running it); raises :class:`DatabaseError`."""
-        with _translate(self.uri):
+        with self._translate():
             with self._driver.session(database=self.database) as session:
-                session.run("EXPLAIN " + cypher).consume()
+                session.run(self._query("EXPLAIN " + cypher)).consume()
 
     def counts(self) -> dict[str, int]:
         """``{"nodes": n, "relationships": m}`` of the whole graph."""
@@ -235,7 +263,7 @@ class Store:
 
     def reset(self) -> None:
         """Delete every node and relationship (in batches). Constraints and indexes stay."""
-        with _translate(self.uri):
+        with self._translate():
             with self._driver.session(database=self.database) as session:
-                for st in statements("admin/reset"):
+                for st in statements("admin/reset"):  # batched: no transaction timeout
                     session.run(st).consume()

@@ -7,6 +7,9 @@ Which Neo4j the tests use:
 * otherwise the local server is started in ``LINEAGE_HOME`` (default ``<repo>/.lineage``) and
   stopped at the end of the session (only when this session started it).
 
+The local server has authentication on: without ``NEO4J_PASSWORD``, the password is read from
+``LINEAGE_HOME/password`` (as the CLI does, :func:`lineage.settings.with_local_password`).
+
 A database that cannot be reached or started FAILS the tests that need it; they are never skipped.
 """
 
@@ -23,7 +26,7 @@ os.environ.setdefault("LINEAGE_PSEUDONYM_KEY", "test-key-not-secret-synthetic-da
 
 from lineage import server  # noqa: E402
 from lineage.errors import LineageError  # noqa: E402
-from lineage.settings import LineageSettings, Neo4jSettings  # noqa: E402
+from lineage.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
 from lineage.store import Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,10 +37,10 @@ def _reachable(settings: Neo4jSettings) -> str | None:
 
     One quick connection attempt first (the store's managed transactions retry for ~15 s).
     """
-    password = settings.password.get_secret_value()
-    auth = (settings.user, password) if password else None
     try:
-        with neo4j.GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0) as driver:
+        with neo4j.GraphDatabase.driver(settings.uri, auth=settings.auth(),
+                                        connection_timeout=5.0,
+                                        connection_acquisition_timeout=10.0) as driver:
             driver.verify_connectivity()
     except (neo4j.exceptions.ServiceUnavailable, OSError) as exc:
         return f"database unreachable at {settings.uri} ({type(exc).__name__})"
@@ -54,21 +57,22 @@ def _reachable(settings: Neo4jSettings) -> str | None:
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Neo4jSettings]:
     """How the tests reach Neo4j (a :class:`Neo4jSettings`); starts the local server if needed."""
+    lineage = LineageSettings()
+    home = lineage.home if lineage.home.is_absolute() else REPO / lineage.home
     if os.environ.get("NEO4J_URI"):
-        settings = Neo4jSettings()
+        settings = with_local_password(Neo4jSettings(), lineage, home)
         reason = _reachable(settings)
         if reason:
             pytest.fail(f"NEO4J_URI is set but {reason}", pytrace=False)
         yield settings
         return
 
-    lineage = LineageSettings()
-    settings = Neo4jSettings(uri=f"bolt://127.0.0.1:{lineage.bolt_port}")
+    settings = with_local_password(
+        Neo4jSettings(uri=f"bolt://127.0.0.1:{lineage.bolt_port}"), lineage, home)
     if _reachable(settings) is None:
         yield settings
         return
 
-    home = lineage.home if lineage.home.is_absolute() else REPO / lineage.home
     try:
         server.start(home, bolt_port=lineage.bolt_port, http_port=lineage.http_port)
     except LineageError as exc:
@@ -101,9 +105,9 @@ def env(neo4j_settings: Neo4jSettings) -> dict[str, str]:
 
     e = {"NEO4J_URI": neo4j_settings.uri, "LINEAGE_PSEUDONYM_KEY": TEST_KEY,
          "LINEAGE_HTTP_PORT": str(LineageSettings().http_port)}
-    password = neo4j_settings.password.get_secret_value()
-    if password:
-        e.update(NEO4J_USER=neo4j_settings.user, NEO4J_PASSWORD=password)
+    auth = neo4j_settings.auth()
+    if auth:
+        e.update(NEO4J_USER=auth[0], NEO4J_PASSWORD=auth[1])
     return e
 
 

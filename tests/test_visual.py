@@ -250,7 +250,10 @@ def test_browse_prints_a_browser_link(riverside, env, neo4j_settings):
     assert "cmd=edit" in url and "RSD-1001" not in url and "RSD-1001" not in r.output
     assert url.startswith(f"http://127.0.0.1:{LineageSettings().http_port}/browser/?") or \
         "/browser/?" in url
-    assert "dbms=" + quote(neo4j_settings.uri.split("@")[-1], safe="") in url
+    scheme, hostport = neo4j_settings.uri.split("://", 1)
+    signed_in = f"{neo4j_settings.user}@" if neo4j_settings.auth() else ""  # user, no password
+    assert "dbms=" + quote(f"{scheme}://{signed_in}{hostport}", safe="") in url
+    assert ("preselectAuthMethod=NATIVE" if signed_in else "preselectAuthMethod=NO_AUTH") in url
     assert f":param student_key => '{key}'" in r.output
     text = _browser_arg(url)
     assert text == visual.browser_query_text(key)
@@ -472,8 +475,29 @@ class DevTools:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-CONNECTED = ("document.body.innerText.includes('Connected to Neo4j')"
+# "Connected to Neo4j" after signing in; "You are connected as user" when Browser reconnects
+# with the credentials it keeps for the page (auth on)
+CONNECTED = ("(document.body.innerText.includes('Connected to Neo4j')"
+             " || document.body.innerText.includes('You are connected as user'))"
              " && !!document.querySelector('[data-testid=\"editor-Run\"]')")
+PASSWORD_FIELD = "document.querySelector('input[type=password]')"
+SIGN_IN = ("(pw => { const i = document.querySelector('input[type=password]');"
+           " Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(i, pw);"
+           " i.dispatchEvent(new Event('input', {bubbles: true}));"
+           " const b = document.querySelector('[data-testid=connect]') || Array.from("
+           "document.querySelectorAll('button')).find(b => b.innerText.trim() === 'Connect');"
+           " b.click(); return true })(%s)")
+
+
+def connect(tools, env, ready: str = CONNECTED) -> None:
+    """Wait until Browser is connected (``ready`` holds), signing in on its form with the test
+    database's password when it asks (the local server has auth on; the password is typed into
+    the page, never put in a URL)."""
+    tools.wait(f"({ready}) || !!{PASSWORD_FIELD}")
+    if not tools.js(ready):
+        assert env.get("NEO4J_PASSWORD"), "Browser asks for a password the tests do not have"
+        tools.js(SIGN_IN % json.dumps(env["NEO4J_PASSWORD"]))
+    tools.wait(ready)
 RUN = "document.querySelector('[data-testid=\"editor-Run\"]').click(); true"
 PASTE = ("(text => { const t = document.querySelector('[data-testid=activeEditor] textarea');"
          " t.focus(); const dt = new DataTransfer(); dt.setData('text/plain', text);"
@@ -497,9 +521,10 @@ def test_neo4j_browser_shows_the_lineage(riverside, env, chromium_bin, tmp_path)
     server, guide = visual.serve_guide(0)
     tools = DevTools(chromium_bin)
     try:
-        # 1. plain Browser, connected without a password; apply the style sheet
+        # 1. plain Browser, signed in (the password typed into its form); apply the style sheet
+        assert "password" not in url.lower() and env.get("NEO4J_PASSWORD", "\0") not in url
         tools.goto(base)
-        tools.wait(CONNECTED)
+        connect(tools, env)
         assert_not_blank(tools.screenshot(tmp_path / "browser-start.png"))
         tools.js(PASTE % json.dumps(":style " + grass))
         tools.js(RUN)
@@ -510,7 +535,7 @@ def test_neo4j_browser_shows_the_lineage(riverside, env, chromium_bin, tmp_path)
 
         # 2. the `lineage browse` link: the query is in the editor; run it; the graph is drawn
         tools.goto(url)
-        tools.wait(CONNECTED)
+        connect(tools, env)
         tools.wait("document.querySelector('[data-testid=activeEditor]').innerText"
                    ".includes('student_key')", 20)
         tools.js(RUN)
@@ -537,9 +562,10 @@ def test_neo4j_browser_shows_the_lineage(riverside, env, chromium_bin, tmp_path)
 
         # 3. the guide, served with CORS on localhost (Browser's default allowlist)
         tools.goto(base + "&cmd=play&arg=" + quote(guide, safe=""))
-        tools.wait(CONNECTED)
+        played = "document.body.innerText.includes('Student data lineage in Neo4j Browser')"
+        connect(tools, env, f"({CONNECTED}) || {played}")  # reconnected: Browser plays it
         tools.js(RUN)
-        tools.wait("document.body.innerText.includes('Student data lineage in Neo4j Browser')", 20)
+        tools.wait(played, 20)
         assert "1 / 7" in tools.js("document.body.innerText")
         guide_shot = tools.screenshot(tmp_path / "browser-guide.png")
         assert_not_blank(guide_shot)

@@ -1,8 +1,11 @@
-"""``lineage db``: run the local Neo4j server (start, stop, status) and empty the graph (reset).
+"""``lineage db``: run the local Neo4j server (start, stop, status, password) and empty the graph
+(reset).
 
 ``start``/``stop`` manage the server of ``--home`` (``LINEAGE_HOME``, default ``./.lineage``), see
 :mod:`lineage.server`. ``status`` also checks the database the other commands use (``--uri`` /
 ``NEO4J_URI``), which may be a remote server, a cluster or Aura. ``reset`` empties that database.
+``password`` prints the local server's password (for Neo4j Browser): the one command that shows a
+secret on purpose. URIs are always shown without credentials.
 Errors are library errors; the root group turns them into messages and exit codes.
 """
 
@@ -14,7 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from lineage import server
-from lineage.errors import DatabaseUnavailable, UsageError
+from lineage.errors import DatabaseUnavailable, NotFoundError, UsageError
 from lineage.settings import Neo4jSettings
 
 
@@ -48,12 +51,12 @@ def _probe(settings: Neo4jSettings) -> None:
     import neo4j
     from neo4j import exceptions as nex
 
-    password = settings.password.get_secret_value()
-    auth = (settings.user, password) if password else None
     try:
-        with neo4j.GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0) as driver:
+        with neo4j.GraphDatabase.driver(settings.uri, auth=settings.auth(),
+                                        **settings.driver_config()) as driver:
             driver.verify_connectivity()
-    except (nex.ServiceUnavailable, nex.SessionExpired, OSError) as exc:
+    except (nex.ServiceUnavailable, nex.SessionExpired, nex.ConnectionAcquisitionTimeoutError,
+            OSError) as exc:
         raise DatabaseUnavailable(settings.uri, type(exc).__name__) from None
     except ValueError as exc:
         raise DatabaseUnavailable(settings.uri, f"invalid URI: {exc}") from None
@@ -62,14 +65,19 @@ def _probe(settings: Neo4jSettings) -> None:
 
 
 def _describe(info: server.ServerInfo) -> list[str]:
-    return [
+    lines = [
         f"  version:  Neo4j {info.version or '?'} {info.edition or ''}".rstrip(),
         f"  bolt:     {info.bolt_uri}",
-        f"  browser:  {info.browser_url}  (no password: auth is off, loopback only)",
+        f"  browser:  {info.browser_url}  (user {server.USER}, password: 'lineage db password')",
+        f"  password: {info.password_file} (the commands read it; never shown)",
         f"  data:     {info.home / 'data'}",
         f"  logs:     {info.home / 'logs'}",
         f"  pid:      {info.pid}",
     ]
+    if not info.auth_enabled:
+        lines.append("warning: this server was started by an older version with authentication "
+                     "OFF; run 'lineage db stop' and 'lineage db start' to turn it on")
+    return lines
 
 
 @click.group()
@@ -91,8 +99,10 @@ def db() -> None:
 def start(app, home, bolt_port, http_port, heap, pagecache, timeout) -> None:
     """Start the local Neo4j server (downloads it from Maven Central on first use).
 
-    It listens on 127.0.0.1 only, with authentication disabled. Data stays in HOME/data
-    across restarts. Starting a server that already runs is not an error.
+    It listens on 127.0.0.1 only, with authentication on: user neo4j, a generated password kept
+    in HOME/password (mode 0600), which the other commands read by themselves ('lineage db
+    password' prints it for Neo4j Browser). Data stays in HOME/data across restarts. Starting a
+    server that already runs is not an error.
     """
     settings = app.lineage
     home = home or settings.home
@@ -106,7 +116,7 @@ def start(app, home, bolt_port, http_port, heap, pagecache, timeout) -> None:
     for line in _describe(info):
         click.echo(line)
     if not _same_server(app.neo4j.uri, info):
-        click.echo(f"note: the other commands use {app.neo4j.uri}; "
+        click.echo(f"note: the other commands use {app.neo4j.display_uri}; "
                    f"set NEO4J_URI={info.bolt_uri} to use this server")
 
 
@@ -141,13 +151,31 @@ def status(app, home) -> None:
         for line in _describe(info):
             click.echo(line)
         if info.version and _same_server(app.neo4j.uri, info):
-            click.echo(f"Database: {app.neo4j.uri} is this local server")
+            click.echo(f"Database: {app.neo4j.display_uri} is this local server")
             return
     _probe(app.neo4j)
     with app.store() as store:
         comp = store.verify()
-    click.echo(f"Database: {app.neo4j.uri} (database '{app.neo4j.database}') answers: "
+    click.echo(f"Database: {app.neo4j.display_uri} (database '{app.neo4j.database}') answers: "
                f"Neo4j {comp.get('version', '?')} {comp.get('edition', '')}".rstrip())
+
+
+@db.command()
+@_home_option
+@click.pass_obj
+def password(app, home) -> None:
+    """Print the local server's password (user neo4j), for Neo4j Browser's sign-in form.
+
+    The only command that shows a secret: keep its output off screens, logs and URLs.
+    Exits 1 when the server was never started in HOME (no HOME/password yet).
+    """
+    home = Path(home or app.lineage.home)
+    secret = server.password(home)
+    if secret is None:
+        raise NotFoundError(f"no password in {server.password_file(home)}: the local server was "
+                            "never started there",
+                            hint="run 'lineage db start' first (it generates the password)")
+    click.echo(secret)
 
 
 @db.command()
@@ -157,7 +185,7 @@ def reset(app, yes) -> None:
     """Delete every node and relationship of the database (NEO4J_URI); keeps the schema."""
     if not yes:
         raise UsageError(
-            f"'db reset' deletes every node and relationship at {app.neo4j.uri} "
+            f"'db reset' deletes every node and relationship at {app.neo4j.display_uri} "
             f"(database '{app.neo4j.database}'); nothing was deleted",
             hint="run 'lineage db reset --yes' to confirm",
         )
@@ -165,7 +193,8 @@ def reset(app, yes) -> None:
         before = store.counts()
         store.reset()
     click.echo(f"Deleted {before['nodes']} nodes and {before['relationships']} relationships at "
-               f"{app.neo4j.uri} (database '{app.neo4j.database}'); constraints and indexes kept")
+               f"{app.neo4j.display_uri} (database '{app.neo4j.database}'); constraints and "
+               "indexes kept")
 
 
 COMMANDS = [db]

@@ -14,10 +14,13 @@ REPORT_FORMATS = ("md", "html", "pdf", "json")
 
 
 def write_output(text: str | bytes, out: Path | None) -> None:
-    """Write ``text`` to ``out`` (created or replaced), or to standard output.
+    """Write ``text`` to ``out`` (created or replaced whole: written under a temporary name,
+    then renamed, :func:`lineage.output.atomic_file`), or to standard output.
 
     Raises :class:`RenderError` when the file cannot be written.
     """
+    from lineage.output import atomic_file
+
     if out is None:
         if isinstance(text, bytes):
             stream = click.get_binary_stream("stdout")
@@ -27,10 +30,8 @@ def write_output(text: str | bytes, out: Path | None) -> None:
             click.echo(text, nl=False)
         return
     try:
-        if isinstance(text, bytes):
-            out.write_bytes(text)
-        else:
-            out.write_text(text, encoding="utf-8")
+        with atomic_file(out, binary=isinstance(text, bytes)) as fh:
+            fh.write(text)
     except OSError as exc:
         raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}", err=True)

@@ -49,7 +49,7 @@ def browse(ctx, student_id, open_, browser_url, check, serve_guide, guide_port):
         with app.store() as store:
             student_lineage(store, pseudo, student_id)  # NotFoundError for an unknown student
     settings = app.neo4j
-    no_auth = not settings.password.get_secret_value()
+    no_auth = settings.auth() is None  # the local server: its HOME/password
     base = browser_url or visual.browser_base(app.lineage.http_port, settings.uri)
     url = visual.browse_url(visual.browser_query_text(key), base=base, bolt_uri=settings.uri,
                             user=settings.user, no_auth=no_auth, database=settings.database)
