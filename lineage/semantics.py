@@ -313,8 +313,9 @@ class Lineage:
 
     @staticmethod
     def _keeps(d: dict) -> set[str] | None:
+        """The elements a dataset keeps; ``None`` when it lists none (it keeps what arrives)."""
         e = d.get("elements")
-        return set(e) if e is not None else None
+        return set(e) if e else None
 
     def _agreement_cut(self, obj: dict) -> Window:
         """A flow's or grant's own window ∩ its agreement's validity ∩ the horizon (rule 3)."""
