@@ -425,6 +425,33 @@ def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
     return out
 
 
+def cell_element_warnings(store: Store) -> list[str]:
+    """Warnings for named small cells that name an element no source of their aggregate can
+    ever hold (docs/rules.md rule 5: a cell reveals only what its source holds, so such an
+    element is never revealed; the cell or the inventory is probably wrong). One line per
+    cell, naming the dataset, the cell and the elements; no student is read."""
+    from lineage.semantics import possible_elements
+
+    row = store.read("queries/small_cell_sources")[0]
+    can = possible_elements(row["datasets"], row["flows"])
+    starts = {d["id"]: d for d in row["datasets"]}
+    out = []
+    for c in sorted(row["cells"], key=lambda c: (c["dataset"], c["label"])):
+        d = c["dataset"]
+        revealable: set[str] = set()
+        for f in row["flows"]:
+            if f["target"] == d and f.get("source") is not None:
+                revealable |= can.get(f["source"], set())
+        if starts.get(d, {}).get("starts"):
+            revealable |= set(starts[d].get("elements") or [])
+        never = sorted(set(c["elements"]) - revealable)
+        if never:
+            out.append(f"dataset {d}, small cell '{c['label']}': names "
+                       f"{_list(never)}, which no source of {d} can hold; the cell reveals only "
+                       "what its sources hold (docs/rules.md rule 5)")
+    return out
+
+
 #: Every rule, in report order (most specific first within a family).
 RULES: tuple[Rule, ...] = (
     Rule("small-cell", Severity.HIGH, "aggregates to public or federal recipients meet the "

@@ -276,6 +276,37 @@ class Disclosure:
         }
 
 
+def possible_elements(datasets: list[dict], flows: list[dict]) -> dict[str, set[str]]:
+    """The elements each dataset can ever hold for some student (an upper bound by rules 1, 2
+    and 4, without dates): what it lists where records start (``starts``: coverage, or an
+    origin dataset), what its flows can carry from their sources, what its collections add,
+    each narrowed by what it lists. ``datasets``: ``[{id, elements, starts}]``; ``flows``:
+    ``[{source (None for a collection), target, elements}]``. Returns dataset id -> elements.
+    """
+    keeps = {d["id"]: (set(d["elements"]) if d.get("elements") else None) for d in datasets}
+
+    def narrow(did: str, els: set[str]) -> set[str]:
+        k = keeps.get(did)
+        return els if k is None else els & k
+
+    out = {d["id"]: (set(keeps[d["id"]] or ()) if d.get("starts") else set()) for d in datasets}
+    changed = True
+    while changed:
+        changed = False
+        for f in flows:
+            t = f["target"]
+            if t not in out:
+                continue
+            came = set(f.get("elements") or [])
+            if f.get("source") is not None:
+                came &= out.get(f["source"], set())
+            came = narrow(t, came)
+            if not came <= out[t]:
+                out[t] |= came
+                changed = True
+    return out
+
+
 class Lineage:
     """The evaluation of the rules for one student over a dataset subgraph.
 

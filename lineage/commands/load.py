@@ -80,6 +80,10 @@ def load(ctx, paths, dictionaries, district, district_name, mappings, batch_size
         summary = do_load(store, sources, pseudo,
                           batch_size=batch_size or app.lineage.batch_size, progress=progress,
                           writers=writers or app.lineage.writers)
+    printed = {str(w) for src in sources for w in src.warnings}
+    for w in summary.warnings:  # found once loaded (e.g. small cells naming unheld elements)
+        if w not in printed:
+            click.echo(f"warning: {w}")
     for n in notes:
         click.echo(n)
     items = ", ".join(f"{v} {k}" for k, v in summary.items.items() if v)
