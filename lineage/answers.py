@@ -15,10 +15,10 @@ from typing import Any
 
 from lineage.dictionary import _canonical_element
 from lineage.errors import NotFoundError, UsageError
+from lineage.impact import ClassCache, population_context
 from lineage.pseudonym import Pseudonymizer
 from lineage.semantics import Lineage, StudentContext
 from lineage.store import Store
-from lineage.impact import ClassCache, population_context
 from lineage.vocabulary import ORGANISATION_ROLES, Access, Scope
 from lineage.windows import Window, to_date
 

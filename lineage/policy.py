@@ -85,7 +85,13 @@ from typing import Any
 from lineage.errors import UsageError
 from lineage.semantics import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
 from lineage.store import Store
-from lineage.vocabulary import ORGANISATION_ROLES, RESEARCH_BASES, LegalBasis, Role, Scope
+from lineage.vocabulary import (
+    ORGANISATION_ROLES,
+    RESEARCH_BASES,
+    LegalBasis,
+    Role,
+    Scope,
+)
 from lineage.windows import to_date
 
 

@@ -30,13 +30,19 @@ Windows are inclusive; dates are ``datetime.date``; ``None`` at the edges means 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from lineage.vocabulary import (
-    RECORD_EXEMPT, Access, FlowKind, Granularity, LegalBasis, Retention, Scope,
+    RECORD_EXEMPT,
+    Access,
+    FlowKind,
+    Granularity,
+    LegalBasis,
+    Retention,
+    Scope,
 )
 from lineage.windows import ALWAYS, Window, WindowSet, to_date
 

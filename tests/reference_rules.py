@@ -5,9 +5,10 @@ inventory file holds (what the test wrote to YAML) and the bulk rows as the test
 CSV, and walks the calendar **one day at a time**, applying each rule of the page literally to
 that day. It is meant to be obviously right, not fast: use it on small graphs only.
 
-Every date of the input lies in ``[first, last]``; the day before ``first`` stands for every
-earlier day and the day after ``last`` for every later one (nothing changes outside the input's
-dates), so a window that touches them is open (``None``).
+Every date of the input lies in ``[first, last]``; the day before ``first`` (or before the
+as-of date, when that is earlier) stands for every earlier day and the day after ``last`` (or
+after the as-of date) for every later one (nothing changes outside the input's dates), so a
+window that touches them is open (``None``).
 
 ``evaluate(student)`` returns ``{actor_id: {"access", "elements", "first_date", "last_date",
 "legal_bases", "agreements", "datasets", "accessed", "could"}}`` (dates ISO; ``elements``,
@@ -169,20 +170,20 @@ class Reference:
         return sorted(self.guardians_of(student))
 
     # -- the day-by-day walk ---------------------------------------------------------------
-    def walk(self, student: str, until: date):
-        """Yield ``(day, state, steps)`` for each day from the day before the first date to
-        ``until``. ``state[(dataset, class)]`` = {"held", "live", "els"} that day; ``steps``
+    def walk(self, student: str, until: date, start: date | None = None):
+        """Yield ``(day, state, steps)`` for each day from ``start`` (default: the day before
+        the first date) to ``until``. ``state[(dataset, class)]`` = {"held", "live", "els"} that day; ``steps``
         [(dataset, class)] = set of (source dataset, source class, legal basis, agreement)
         that delivered that day (a counted collection has no source)."""
         hist: dict = defaultdict(lambda: {"ever": False, "ever_flow": False, "held": False,
                                           "els": set(), "els_nc": set()})
-        day = self.first - DAY
+        day = start or self.first - DAY
         while day <= until:
             arr: dict = defaultdict(lambda: {"pop": False, "flow": False, "els": set(),
                                              "els_nc": set(), "steps": set()})
             collected: dict = {}
 
-            def today(key):
+            def today(key, arr=arr, day=day):
                 d = self.datasets[key[0]]
                 a, h = arr[key], hist[key]
                 if d.get("retention") == "current":
@@ -195,7 +196,7 @@ class Reference:
                 nc = ((h["els_nc"] if h["held"] else set()) | a["els_nc"]) if held else set()
                 return {"held": held, "live": live, "els": els, "els_nc": nc}
 
-            def arrive(key, *, pop=False, flow=False, els=(), step=None):
+            def arrive(key, *, pop=False, flow=False, els=(), step=None, arr=arr):
                 a = arr[key]
                 before = (a["pop"], a["flow"], len(a["els"]), len(a["steps"]))
                 a["pop"] |= pop
@@ -292,13 +293,15 @@ class Reference:
     def evaluate(self, student: str, as_of: date | None = None) -> dict[str, dict]:
         """The answer of ``lineage exposure`` for ``student`` (ever, or as of a date)."""
         until = (as_of or self.last) + DAY
+        # the day before every date of the input and the as-of date stands for all earlier days
+        start = min(self.first, as_of or self.first) - DAY
         shown = (lambda day: day <= as_of) if as_of else (lambda day: True)
         # entry -> {"days", "els", "bases", "ags", "ds": set of (dataset, class)}
         entries: dict = defaultdict(lambda: {"days": set(), "els": set(), "bases": set(),
                                              "ags": set(), "at": set()})
         src_steps: dict = defaultdict(set)  # (dataset, class) -> sources seen on shown days
         held_on: dict = {}                  # (dataset, class, day) -> elements (rule 10)
-        for day, state, steps in self.walk(student, until):
+        for day, state, steps in self.walk(student, until, start):
             for key, s in state.items():
                 if not s["held"]:
                     continue
@@ -364,7 +367,7 @@ class Reference:
             days = slot["days"]
             out[actor] = {
                 "access": lv, "elements": sorted(slot["els"]) if lv != "aggregate" else [],
-                "first_date": None if min(days) < self.first else min(days).isoformat(),
+                "first_date": None if min(days) <= start else min(days).isoformat(),
                 "last_date": None if until in days else max(days).isoformat(),
                 "legal_bases": sorted(slot["bases"]), "agreements": sorted(slot["ags"]),
                 "datasets": sorted(slot["ds"]),

@@ -5,8 +5,10 @@ with the exact ``lineage exposure`` answer; each answer is also the reference's
 from __future__ import annotations
 
 import json
+import tempfile
 import textwrap
 from datetime import date
+from pathlib import Path
 
 import pytest
 import yaml
@@ -255,17 +257,15 @@ def test_small_cell_reidentifies_whatever_lies_upstream(empty_graph, env):
     assert "pub" not in {a["actor_id"] for a in report["not_pii"]}
     assert {a["actor_id"] for a in report["officials"]} >= {"pub", "x1"}
     # loading again says which cell names an element no source can hold
-    p = _write(empty_graph, inv)
+    p = _write(inv)
     summary = load(empty_graph, read_sources([p]), PSEUDO)
-    assert summary.warnings == [
+    assert summary.warnings == [(
         "dataset report, small cell 'EL proficient': names Date of Birth, which no source of "
-        "report can hold; the cell reveals only what its sources hold (docs/rules.md rule 5)"]
+        "report can hold; the cell reveals only what its sources hold (docs/rules.md rule 5)")]
 
 
-def _write(store, inv: dict):
-    import tempfile
-    from pathlib import Path
-
+def _write(inv: dict) -> Path:
+    """The inventory as a YAML file in a new temporary folder."""
     p = Path(tempfile.mkdtemp()) / "inventory.yaml"
     p.write_text(yaml.safe_dump(inv, sort_keys=False))
     return p

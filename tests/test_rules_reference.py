@@ -89,8 +89,9 @@ def inventories(draw):
         _opt(draw, subset, "elements", d)
         if draw(st.integers(0, 3)) == 0:
             d["members_only"] = True
-        cov = draw(st.lists(st.tuples(st.sampled_from(ORGS), window()), max_size=2))
-        if cov:
+        cov = draw(st.lists(st.tuples(st.sampled_from(ORGS), window()), max_size=2,
+                            unique_by=lambda c: (c[0], c[1].get("valid_from"))))
+        if cov:  # the loader keeps one coverage per org and start (like every windowed link)
             d["coverage"] = [{"org": o, **w} for o, w in cov]
         if gran == "aggregate":
             _opt(draw, st.integers(1, 12), "min_cell_size", d)
@@ -244,15 +245,16 @@ def compare(store, case) -> None:
             if got != want:
                 diff = {a: {"product": got.get(a), "reference": want.get(a)}
                         for a in sorted(set(got) | set(want)) if got.get(a) != want.get(a)}
-                pytest.fail(f"{s} as of {when}: {diff}")
+                pytest.fail(f"{s} as of {when}: {diff}\ninventory:\n"
+                            f"{yaml.safe_dump(inv, sort_keys=False)}rows: {rows}")
     findings = policy.audit(store, ["unexplained-members"])
     counts = {f.subject[-1]: int(re.search(r"lists (\d+) member", f.message).group(1))
               for f in findings}
     assert counts == ref.unexplained_members()
 
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                      HealthCheck.data_too_large])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
+                                                       HealthCheck.data_too_large]}
 
 
 @settings(max_examples=40, **SETTINGS)
