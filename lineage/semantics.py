@@ -134,6 +134,8 @@ class Reach:
     dated: dict[str, WindowSet] = field(default_factory=dict)
     by_step: dict[tuple, Step] = field(default_factory=dict)
     step_elements: dict[tuple, dict[str, WindowSet]] = field(default_factory=dict)
+    #: bumped whenever the arrivals grow (flows out of the reach are applied again only then)
+    version: int = 0
 
     @property
     def windows(self) -> WindowSet:
@@ -337,6 +339,7 @@ class Lineage:
         for m in ctx.memberships:
             self._members[m["dataset"]] = self._members.get(m["dataset"], WindowSet()).union(
                 WindowSet([_w(m)]))
+        self._applied: dict[tuple, int] = {}  # (flow id, class at source) -> source version
         self._cells: dict[str, list[dict]] = {}
         for c in ctx.cells:
             self._cells.setdefault(c["dataset"], []).append(c)
@@ -377,8 +380,15 @@ class Lineage:
             r.held = WindowSet([Window(arrived.start, end)]) if arrived else WindowSet()
             r.current = r.pop.union(
                 WindowSet([Window(r.flowed.start, end)]) if r.flowed else WindowSet())
-        dated = {x: r.held.from_first(a) for x, a in r.arrivals.items()}
-        r.dated = {x: ws for x, ws in dated.items() if ws}
+        r.dated = {}
+        done: dict[tuple, WindowSet] = {}  # elements usually arrive together: compute once
+        for x, a in r.arrivals.items():
+            key = tuple(a.parts)
+            ws = done.get(key)
+            if ws is None:
+                ws = done[key] = r.held.from_first(a)
+            if ws:
+                r.dated[x] = ws
 
     def _add(self, d: dict, level: Access, days: WindowSet, elements: dict[str, WindowSet],
              step: Step, *, live: bool) -> bool:
@@ -399,13 +409,22 @@ class Lineage:
                     r.pop = after
                 else:
                     r.flowed = after
+        unions: dict[tuple, WindowSet] = {}
         for x, ws in elements.items():
-            old = r.arrivals.get(x, WindowSet())
-            new = old.union(ws)
+            old = r.arrivals.get(x)
+            if old is None:
+                r.arrivals[x] = ws
+                grown = True
+                continue
+            key = (tuple(old.parts), tuple(ws.parts))
+            new = unions.get(key)
+            if new is None:
+                new = unions[key] = old.union(ws)
             if new != old:
                 r.arrivals[x] = new
                 grown = True
         if grown:
+            r.version += 1
             self._derive(d, r)
         key = (step.source, step.via, step.level)
         got = r.step_elements.setdefault(key, {})
@@ -509,14 +528,25 @@ class Lineage:
         carried = set(f.get("elements") or [])
         tgt_level = Access.of(Granularity(tgt["granularity"]))
         changed = False
+        wanted = carried | {x for c in self._cells_of(tgt) for x in c.get("elements") or []}
         for level, r in list(src.items()):
+            if self._applied.get((f["id"], level)) == r.version:
+                continue  # nothing new at the source since this flow last moved its records
+            self._applied[(f["id"], level)] = r.version
             # a flow listing its students moves records the source holds; a population flow
             # moves the students in the source's live population at the time (rule 2)
             days = self._member_filter(tgt, (r.held if listing else r.current).intersect(fw))
             if not days:
                 continue
-            record = {x: ws.intersect_set(days) for x, ws in r.dated.items()}
-            record = {x: ws for x, ws in record.items() if ws}
+            record: dict[str, WindowSet] = {}
+            done: dict[tuple, WindowSet] = {}
+            for x in wanted & r.dated.keys():
+                key = tuple(r.dated[x].parts)
+                ws = done.get(key)
+                if ws is None:
+                    ws = done[key] = r.dated[x].intersect_set(days)
+                if ws:
+                    record[x] = ws
             delivered = {x: ws for x, ws in record.items()
                          if x in carried and (keeps is None or x in keeps)}
             step = Step(f["source"], f["id"], f["kind"], days.hull(), frozenset(), level,
@@ -528,8 +558,9 @@ class Lineage:
     def _collection(self, f: dict, d: dict) -> bool:
         own = Access.of(Granularity(d["granularity"]))
         r = self.reach.get(d["id"], {}).get(own)
-        if r is None:
+        if r is None or self._applied.get((f["id"], own)) == r.version:
             return False
+        self._applied[(f["id"], own)] = r.version
         keeps = self._keeps(d)
         collected = set(f.get("elements") or [])
         if keeps is not None:
@@ -554,13 +585,22 @@ class Lineage:
                 for k, els in r.step_elements.items():
                     if r.by_step[k].kind != _COLLECTION:
                         for x, ws in els.items():
-                            others[x] = others.get(x, WindowSet()).union(ws)
-                by_others = {x: r.held.from_first(ws) for x, ws in others.items()}
+                            others[x] = others[x].union(ws) if x in others else ws
+                held_by_others: dict[tuple, WindowSet] = {}
+
+                def adds(x: str, ws: WindowSet, r: Reach = r, others: dict = others,
+                         held_by_others: dict = held_by_others) -> bool:
+                    mine = ws.intersect(self.seen)
+                    if x not in others:
+                        return bool(mine)
+                    key = tuple(others[x].parts)
+                    have = held_by_others.get(key)
+                    if have is None:
+                        have = held_by_others[key] = r.held.from_first(others[x])
+                    return mine.intersect_set(have) != mine
+
                 for k in collections:
-                    adds = any(ws.intersect(self.seen).intersect_set(by_others.get(x, WindowSet()))
-                               != ws.intersect(self.seen)
-                               for x, ws in r.step_elements[k].items())
-                    if not adds:
+                    if not any(adds(x, ws) for x, ws in r.step_elements[k].items()):
                         del r.by_step[k]
 
     def _prune(self) -> None:
