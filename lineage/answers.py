@@ -7,16 +7,18 @@ hashed here with the :class:`~lineage.pseudonym.Pseudonymizer` and never echoed 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from lineage.errors import NotFoundError
+from lineage.dictionary import _canonical_element
+from lineage.errors import NotFoundError, UsageError
+from lineage.impact import ClassCache, population_context
 from lineage.pseudonym import Pseudonymizer, verify_key
 from lineage.semantics import Lineage, StudentContext
 from lineage.store import Store
-from lineage.impact import ClassCache, population_context
 from lineage.vocabulary import ORGANISATION_ROLES, Access, Scope
 from lineage.windows import Window, to_date
 
@@ -81,6 +83,26 @@ def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -
     return StudentLineage(key, Lineage(ctx, datasets, as_of=as_of), actors)
 
 
+def element_name(store: Store, typed: str) -> str:
+    """The data element a user typed, as the graph names it: the same name with case and
+    runs of white space ignored, as an inventory's elements are matched on import
+    (``lineage.dictionary``); the NDPA catalogue and the elements inventories defined count.
+
+    Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names.
+    """
+    names = [r["name"] for r in store.read("queries/element_names")]
+    found = _canonical_element(typed, {n: "" for n in names})
+    if found is not None:
+        return found
+    want = " ".join(typed.split()).casefold()
+    folded = {n.casefold(): n for n in names}
+    close = [folded[c] for c in difflib.get_close_matches(want, list(folded), n=3, cutoff=0.6)]
+    raise UsageError(
+        f"unknown data element {typed.strip()!r}" + (
+            f"; closest: {', '.join(repr(c) for c in close)}" if close else ""),
+        hint="'lineage inventory' lists the elements the graph knows")
+
+
 def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: date | None = None,
              element: str | None = None) -> dict[str, Any]:
     """Every actor who could ever have touched the student's information.
@@ -88,13 +110,16 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
     Returns ``{"student": <pseudonym>, "as_of": None | "YYYY-MM-DD", "actors": [...]}`` where
     each actor is ``{"actor_id", "actor_name", "role", "access", "elements", "first_date",
     "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}`` (see
-    :mod:`lineage.semantics` for the rules). ``element`` keeps only actors that touched it.
-    Raises :class:`NotFoundError` for an unknown student.
+    ``docs/rules.md``; with ``as_of``, ``last_date`` is ``None`` for a window still open on
+    that day, rule 9). ``element`` keeps only actors that touched it, matched as
+    :func:`element_name` does. Raises :class:`NotFoundError` for an unknown student and
+    :class:`UsageError` for an unknown element.
     """
+    wanted = element_name(store, element) if element is not None else None
     sl = student_lineage(store, pseudo, student_id, as_of)
     rows = [e.as_dict() for e in sl.lineage.exposures(sl.actors)]
-    if element:
-        rows = [r for r in rows if element in r["elements"]]
+    if wanted is not None:
+        rows = [r for r in rows if wanted in r["elements"]]
     return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
 
 

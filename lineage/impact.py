@@ -43,7 +43,7 @@ def _near(d: date) -> list[date]:
 
 def subgraph_dates(datasets: dict[str, dict], extra: Iterable[date | None] = ()) -> list[date]:
     """Every date constant of a subgraph (dataset, coverage, flow, agreement and grant windows,
-    destroy-by dates) plus ``extra`` (e.g. an impact window), each with the days either side,
+    the agreement windows of grants, destroy-by dates) plus ``extra`` (e.g. an impact window), each with the days either side,
     sorted. These are the breakpoints of :func:`class_key`.
     """
     found: set[date] = set()
@@ -68,6 +68,9 @@ def subgraph_dates(datasets: dict[str, dict], extra: Iterable[date | None] = ())
         for g in d.get("grants") or []:
             add(g.get("valid_from"))
             add(g.get("valid_to"))
+            ag = g.get("agreement_info") or {}
+            add(ag.get("valid_from"))
+            add(ag.get("valid_to"))
     for v in extra:
         add(v)
     return sorted(found)

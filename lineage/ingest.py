@@ -40,6 +40,7 @@ from lineage.inventory import (
     iter_bulk_rows, read_inventory, validate,
 )
 from lineage.models import BulkKind, Inventory
+from lineage.policy import cell_element_warnings
 from lineage.pseudonym import Pseudonymizer, claim_key, verify_key
 from lineage.store import Store
 from lineage.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Role, Scope
@@ -547,6 +548,7 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
                 writers=writers, **_BULK_EXTRA.get(b.kind, {}))
             summary.add(b.kind.value, int(prog.tasks[task].completed), counters,
                         time.perf_counter() - t0)
+    summary.warnings.extend(cell_element_warnings(store))  # docs/rules.md rule 5
     return summary
 
 

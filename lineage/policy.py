@@ -52,6 +52,12 @@ disclosure-basis           high      an identifiable disclosure or grant to anot
                                      legal basis [FERPA §99.30, §99.31]
 studies-without-agreement  high      the studies basis is used with no written agreement
                                      [FERPA §99.31(a)(6)(iii)(C)]
+unexplained-members        low       a ``members_only`` dataset fed by flows lists members whose
+                                     records no inflow can deliver (never in a source's live
+                                     population while a flow ran and they were members): the
+                                     graph cannot show how their records got there; the lineage
+                                     rules hold no record for them (docs/rules.md rule 2)
+                                     [FERPA §99.32(a)]
 =========================  ========  ===========================================================
 
 **One finding per problem.** A more specific rule suppresses more general ones for the same
@@ -77,9 +83,15 @@ from enum import Enum
 from typing import Any
 
 from lineage.errors import UsageError
-from lineage.semantics import DEFAULT_MIN_CELL_SIZE
+from lineage.semantics import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
 from lineage.store import Store
-from lineage.vocabulary import ORGANISATION_ROLES, RESEARCH_BASES, LegalBasis, Role, Scope
+from lineage.vocabulary import (
+    ORGANISATION_ROLES,
+    RESEARCH_BASES,
+    LegalBasis,
+    Role,
+    Scope,
+)
 from lineage.windows import to_date
 
 
@@ -394,6 +406,58 @@ def _studies_without_agreement(store: Store, ctx: _Context) -> list[Finding]:
     return out
 
 
+def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
+    from lineage.answers import subgraph
+
+    out = []
+    for r in store.read("queries/policy_unexplained_members"):
+        d = r["dataset"]
+        upstream = sorted(x["id"] for x in store.read("queries/upstream_population",
+                                                       datasets=[d], all_flows=True))
+        ds, _ = subgraph(store, upstream, [], [], within=upstream)
+        missing = 0
+        members = r["members"]
+        for i in range(0, len(members), 1000):
+            for row in store.read("queries/exposure_context", student_keys=members[i:i + 1000]):
+                if d not in Lineage(StudentContext.from_row(row), ds).reach:
+                    missing += 1
+        if missing:
+            out.append(Finding(
+                "unexplained-members", Severity.LOW, _ids(r["holder"], d),
+                f"{d} (held by {r['holder']}) lists {_plural(missing, 'member')} that no inflow "
+                "can deliver (not in a source's live population while a flow ran and they were "
+                "members): the graph cannot show how their records got there",
+                f"dataset:{d}"))
+    return out
+
+
+def cell_element_warnings(store: Store) -> list[str]:
+    """Warnings for named small cells that name an element no source of their aggregate can
+    ever hold (docs/rules.md rule 5: a cell reveals only what its source holds, so such an
+    element is never revealed; the cell or the inventory is probably wrong). One line per
+    cell, naming the dataset, the cell and the elements; no student is read."""
+    from lineage.semantics import possible_elements
+
+    row = store.read("queries/small_cell_sources")[0]
+    can = possible_elements(row["datasets"], row["flows"])
+    starts = {d["id"]: d for d in row["datasets"]}
+    out = []
+    for c in sorted(row["cells"], key=lambda c: (c["dataset"], c["label"])):
+        d = c["dataset"]
+        revealable: set[str] = set()
+        for f in row["flows"]:
+            if f["target"] == d and f.get("source") is not None:
+                revealable |= can.get(f["source"], set())
+        if starts.get(d, {}).get("starts"):
+            revealable |= set(starts[d].get("elements") or [])
+        never = sorted(set(c["elements"]) - revealable)
+        if never:
+            out.append(f"dataset {d}, small cell '{c['label']}': names "
+                       f"{_list(never)}, which no source of {d} can hold; the cell reveals only "
+                       "what its sources hold (docs/rules.md rule 5)")
+    return out
+
+
 #: Every rule, in report order (most specific first within a family).
 RULES: tuple[Rule, ...] = (
     Rule("small-cell", Severity.HIGH, "aggregates to public or federal recipients meet the "
@@ -422,6 +486,9 @@ RULES: tuple[Rule, ...] = (
          "FERPA §99.31(a)(1)(ii)", _roster_access),
     Rule("disclosure-basis", Severity.HIGH, "every identifiable disclosure has a legal basis",
          "FERPA §99.30, §99.31", _disclosure_basis),
+    Rule("unexplained-members", Severity.LOW, "every listed member of a sample fed by flows "
+         "is one an inflow can deliver", "FERPA §99.32(a); docs/rules.md rule 2",
+         _unexplained_members),
 )
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

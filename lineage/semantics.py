@@ -1,55 +1,48 @@
 """The lineage rules: who could have touched one student's information, how, and when.
 
 This module is pure Python over plain dicts (what the queries in ``cypher/queries/`` return),
-so the rules are testable and documented in one place. The rules (domain brief, ``docs/rules.md``):
+so the rules are testable and implemented in one place. The rules are those of
+``docs/rules.md``; rule numbers below refer to that page. In short:
 
-1. **Where a student's records start.** A dataset with *coverage* holds every student enrolled
-   at the covered school/district (or a school below the covered district) while enrolled, within
-   the coverage window. A dataset *without inflows* that lists members holds its members.
-2. **Flows.** A flow moves the records of the students that are *current* in its source while
-   the flow runs. A flow that lists its students (transfer, emergency) moves only those, and
-   only if the source holds their records by then. A *members-only* target (a research sample)
-   keeps only its members. Windows intersect along the way: source presence ∩ flow dates ∩
-   agreement validity ∩ target dataset lifetime ∩ membership.
-3. **Elements narrow** along a flow: source elements ∩ elements carried ∩ elements the target
-   keeps (when the target lists them). A collection adds the elements it collects for the
-   students present in the target.
-4. **Identifiability breaks** at a de-identified or aggregate dataset and stays broken
-   downstream (class = the weakest granularity on the path) — except that a student counted in a
-   named small cell published unsuppressed below the minimum cell size is *identifiable* to the
-   aggregate's holder (and downstream), with the elements the cell reveals.
-5. **Retention and live population.** In a ``kept`` dataset a student's records stay from
-   their first day until the dataset ends (``valid_to``); in a ``current`` dataset they leave
-   when they leave the source. A flow without a student list carries the source's *live
-   population*: for a dataset with coverage or members, the students covered at the time (a
-   vendor feed from the SIS sends enrolled students); for a dataset fed by flows, every student
-   whose records it holds at the time (a research file passed on is passed on whole).
-6. **Actors.** The holder of a dataset touched what it holds. A grant gives its actor the
-   dataset's records of the students its scope includes *at the time*: ``all``; ``school`` /
-   ``district`` while enrolled at ``scope_org``; ``roster`` while the student is in a section the
-   actor teaches (both windows); ``own_child`` while the actor is the student's guardian. A *role
-   grant* (no actor) applies to each of the student's teachers (``roster``; sections at schools
-   within ``scope_org`` when given) or guardians (``own_child``; while enrolled within
-   ``scope_org`` when given). Grant elements narrow what the dataset holds.
-7. **Class.** An actor's class is the strongest it reached: identifiable > de-identified >
-   aggregate. Elements, dates, bases and datasets are those of that class.
-8. **Touching is permanent.** ``first_date`` is the first day; ``last_date`` is when holding or
-   access ended (``None`` = still). ``as_of`` answers as the graph stood on that date: every
-   window is cut at ``as_of`` and an actor appears if its window starts on or before it.
-9. **Could and did.** Access-log events mark ``accessed``; an event with no covering grant or
-   flow adds the actor with ``could = False`` (elements: the event's, else those the actor's
-   grants on that dataset allow, else everything the dataset holds for the student).
+1. Records start by *coverage* (enrolment at a covered school or district) and, in an *origin*
+   dataset (no flow from another dataset into it), by membership; they hold what the dataset
+   lists.
+2. A flow moves, on each day it runs, the records of the students in its source's *live
+   population* (a flow listing its students: those it lists, while the source holds them); a
+   ``members_only`` dataset keeps only its members' records, on their membership days.
+3. Windows intersect along a path (agreement validity cuts flows, collections and grants).
+4. Elements are dated: a flow delivers what the source's record holds *that day* ∩ what it
+   carries ∩ what the target keeps; a collection adds its elements to the records of the
+   students then in the live population; an element stays while the record is held without
+   a break.
+5. Identifiability breaks at de-identified and aggregate datasets, except a named small cell
+   published unsuppressed below the minimum cell size, whatever lies upstream.
+6. Retention ``kept`` holds from the first arrival until the dataset ends; ``current`` holds on
+   the days records arrive. The live population is the covered/member days, plus the held days
+   of records that arrived by flows.
+7. Holders touch what they hold; grants, on the days their validity, agreement and scope allow.
+8. An actor's class is the strongest it reached. 9. ``as_of`` answers with the days up to it;
+   a window still open on that day shows as open. 10. Access-log events mark ``accessed``; an
+   actor seen only in logs takes, per event, the class the dataset read has that day.
+
+Windows are inclusive; dates are ``datetime.date``; ``None`` at the edges means open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 
 from lineage.vocabulary import (
-    RECORD_EXEMPT, Access, FlowKind, Granularity, LegalBasis, Retention, Scope,
+    RECORD_EXEMPT,
+    Access,
+    FlowKind,
+    Granularity,
+    LegalBasis,
+    Retention,
+    Scope,
 )
 from lineage.windows import ALWAYS, Window, WindowSet, to_date
 
@@ -59,18 +52,39 @@ DEFAULT_MIN_CELL_SIZE = 10
 LEVELS = (Access.IDENTIFIABLE, Access.DEIDENTIFIED, Access.AGGREGATE)
 
 _COLLECTION = FlowKind.COLLECTION.value
+_DAY = timedelta(days=1)
+
+#: Prefix of the purpose of a step that reveals a small cell (rule 5).
+SMALL_CELL = "small cell"
 
 
-def _w(obj: dict, a: str = "valid_from", b: str = "valid_to") -> Window:
-    return Window.of(obj.get(a), obj.get(b))
+def _w(obj: dict | None, a: str = "valid_from", b: str = "valid_to") -> Window:
+    return Window.of((obj or {}).get(a), (obj or {}).get(b))
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _last(end: date, as_of: date | None) -> date | None:
+    """The last day to show for a window ending on ``end``: ``None`` (still running) when it is
+    open, or when it continues after ``as_of`` (rule 9)."""
+    if end == date.max or (as_of is not None and end > as_of):
+        return None
+    return end
+
+
+def _weaker(a: Access, b: Access) -> Access:
+    return a if a.rank <= b.rank else b
 
 
 @dataclass
 class Step:
     """How records reached a dataset: from ``source`` (dataset id or None) by ``via``.
 
-    ``via`` is a flow id, ``coverage:<org>`` or ``member``. ``window`` is the flow's effective
-    window for this student; ``level`` the class at the source.
+    ``via`` is a flow id, ``coverage:<org>`` or ``member``. ``window`` spans the days the step
+    delivered for this student (inclusive); ``elements`` what it delivered; ``level`` the class
+    at the source. ``as_of``: the answer's date (a window continuing after it shows as open).
     """
 
     source: str | None
@@ -83,6 +97,7 @@ class Step:
     agreement: str | None = None
     threat: str | None = None
     purpose: str | None = None
+    as_of: date | None = None
 
     def as_dict(self, to: str, level: Access) -> dict[str, Any]:
         """The step as a path element: ``{"kind", "via", "from", "to", "elements",
@@ -91,7 +106,7 @@ class Step:
         out = {"kind": self.kind, "via": self.via, "from": self.source, "to": to,
                "elements": sorted(self.elements), "legal_basis": self.legal_basis,
                "agreement": self.agreement, "first_date": _iso(self.window.first),
-               "last_date": _iso(self.window.last), "access": level.value}
+               "last_date": _iso(_last(self.window.end, self.as_of)), "access": level.value}
         if self.threat:
             out["threat"] = self.threat
         if self.purpose and self.purpose.startswith(SMALL_CELL):
@@ -99,17 +114,56 @@ class Step:
         return out
 
 
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
+@dataclass
+class Reach:
+    """A student's records in one dataset at one class: when, which elements, and how.
 
+    Accumulated from arrivals: ``pop`` (days the student is in the dataset's own population:
+    coverage, membership), ``flowed`` (days records arrive by flows) and ``arrivals`` (element
+    -> days it arrives). Derived (rule 6): ``held`` (days the dataset holds the records,
+    retention applied), ``current`` (days the student is in the *live population*, which
+    population flows carry) and ``dated`` (element -> days the record holds it: from its
+    arrival for as long as the record is held without a break, rule 4).
+    """
 
-#: Prefix of the purpose of a step that reveals a small cell (rule 4).
-SMALL_CELL = "small cell"
+    pop: WindowSet = field(default_factory=WindowSet)
+    flowed: WindowSet = field(default_factory=WindowSet)
+    arrivals: dict[str, WindowSet] = field(default_factory=dict)
+    held: WindowSet = field(default_factory=WindowSet)
+    current: WindowSet = field(default_factory=WindowSet)
+    dated: dict[str, WindowSet] = field(default_factory=dict)
+    by_step: dict[tuple, Step] = field(default_factory=dict)
+    step_elements: dict[tuple, dict[str, WindowSet]] = field(default_factory=dict)
+    #: bumped whenever the arrivals grow (flows out of the reach are applied again only then)
+    version: int = 0
+
+    @property
+    def windows(self) -> WindowSet:
+        """The days the records are held (alias of ``held``)."""
+        return self.held
+
+    @property
+    def elements(self) -> set[str]:
+        """Every element the record holds on some day."""
+        return set(self.dated)
+
+    @property
+    def steps(self) -> list[Step]:
+        """The ways the records arrived (in the order found)."""
+        return list(self.by_step.values())
+
+    def holds_on(self, days: WindowSet) -> set[str]:
+        """The elements the record holds on at least one of ``days``."""
+        return {x for x, ws in self.dated.items() if ws.intersect_set(days)}
+
+    def holds_at(self, day: date) -> set[str]:
+        """The elements the record holds on ``day``."""
+        return {x for x, ws in self.dated.items() if ws.contains(day)}
 
 
 @dataclass
 class Entry:
-    """How one actor touches one dataset's records of the student at one class (rule 6):
+    """How one actor touches one dataset's records of the student at one class (rule 7):
     as its holder (``grant`` is None) or through a grant whose scope includes the student."""
 
     actor_id: str
@@ -119,6 +173,7 @@ class Entry:
     elements: set[str]
     reach: Reach
     grant: dict | None = None
+    as_of: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The last step of a path: ``kind`` ``holds`` or ``grant`` (see :meth:`Step.as_dict`)."""
@@ -127,42 +182,11 @@ class Entry:
                "via": g.get("id", "holder"), "from": self.dataset, "to": self.actor_id,
                "elements": sorted(self.elements), "legal_basis": g.get("legal_basis"),
                "agreement": g.get("agreement"), "first_date": _iso(self.windows.first),
-               "last_date": _iso(self.windows.last), "access": self.level.value}
+               "last_date": _iso(_last(self.windows.end, self.as_of)),
+               "access": self.level.value}
         if self.grant:
             out["scope"] = g.get("scope")
         return out
-
-
-@dataclass
-class Reach:
-    """A student's records in one dataset at one class: when, which elements, and how.
-
-    ``held``: the days the dataset holds the records (retention applied). ``current``: the days
-    the student is in the dataset's *live population*, which the flows out of it carry: for a
-    dataset with coverage or members, while covered; for a dataset fed by flows, while held.
-    """
-
-    current: WindowSet = field(default_factory=WindowSet)
-    held: WindowSet = field(default_factory=WindowSet)
-    elements: set[str] = field(default_factory=set)
-    steps: list[Step] = field(default_factory=list)
-
-    @property
-    def windows(self) -> WindowSet:
-        """The days the records are held (alias of ``held``)."""
-        return self.held
-
-    def merge(self, current: WindowSet, held: WindowSet, elements: Iterable[str], step: Step) -> bool:
-        """Add; return True if anything changed."""
-        before = (self.current.parts[:], self.held.parts[:], len(self.elements))
-        self.current = self.current.union(current)
-        self.held = self.held.union(held)
-        self.elements |= set(elements)
-        key = (step.source, step.via, step.level)
-        if not any((s.source, s.via, s.level) == key for s in self.steps):
-            self.steps.append(step)
-            return True
-        return (self.current.parts, self.held.parts, len(self.elements)) != before
 
 
 @dataclass
@@ -187,9 +211,11 @@ class StudentContext:
                    row.get("guardians") or [], row.get("accesses") or [])
 
     def start_datasets(self) -> set[str]:
-        """Datasets where the student's records can start."""
+        """Datasets the subgraph starts from: where the student's records can start, and the
+        datasets access-log events name (so that their granularity is known, rule 10)."""
         out = {c["dataset"] for c in self.coverage} | {m["dataset"] for m in self.memberships}
         out |= {c["dataset"] for c in self.cells}
+        out |= {a["dataset"] for a in self.accesses if a.get("dataset")}
         return out
 
     def people(self) -> set[str]:
@@ -258,11 +284,46 @@ class Disclosure:
         }
 
 
+def possible_elements(datasets: list[dict], flows: list[dict]) -> dict[str, set[str]]:
+    """The elements each dataset can ever hold for some student (an upper bound by rules 1, 2
+    and 4, without dates): what it lists where records start (``starts``: coverage, or an
+    origin dataset), what its flows can carry from their sources, what its collections add,
+    each narrowed by what it lists. ``datasets``: ``[{id, elements, starts}]``; ``flows``:
+    ``[{source (None for a collection), target, elements}]``. Returns dataset id -> elements.
+    """
+    keeps = {d["id"]: (set(d["elements"]) if d.get("elements") else None) for d in datasets}
+
+    def narrow(did: str, els: set[str]) -> set[str]:
+        k = keeps.get(did)
+        return els if k is None else els & k
+
+    out = {d["id"]: (set(keeps[d["id"]] or ()) if d.get("starts") else set()) for d in datasets}
+    changed = True
+    while changed:
+        changed = False
+        for f in flows:
+            t = f["target"]
+            if t not in out:
+                continue
+            came = set(f.get("elements") or [])
+            if f.get("source") is not None:
+                came &= out.get(f["source"], set())
+            came = narrow(t, came)
+            if not came <= out[t]:
+                out[t] |= came
+                changed = True
+    return out
+
+
 class Lineage:
     """The evaluation of the rules for one student over a dataset subgraph.
 
-    ``datasets`` maps dataset id -> a dataset row of ``lineage_subgraph.cypher`` (with ``grants``
-    extended by the per-person grants). ``as_of`` cuts every window at that date.
+    ``datasets`` maps dataset id -> a dataset row of ``lineage_subgraph.cypher`` (``origin``:
+    no flow from another dataset enters it anywhere in the graph; ``grants`` extended by the
+    per-person grants). ``as_of`` answers as the graph stood on that date (rule 9): the rules
+    run over the days up to the day after it (the rules only look back in time, so the days up
+    to ``as_of`` are exactly those of a run cut at ``as_of``) and only the days up to ``as_of``
+    are shown; the day after tells a window that ends on ``as_of`` from one still open.
     """
 
     def __init__(self, ctx: StudentContext, datasets: dict[str, dict], as_of: date | None = None,
@@ -270,163 +331,299 @@ class Lineage:
         self.ctx = ctx
         self.ds = datasets
         self.as_of = as_of
-        self.horizon = Window.of(None, as_of)
+        self.horizon = Window.of(None, as_of + _DAY) if as_of else ALWAYS
+        self.seen = Window.of(None, as_of)
         self.min_cell = default_min_cell_size
         self.reach: dict[str, dict[Access, Reach]] = {}
+        self._members: dict[str, WindowSet] = {}
+        for m in ctx.memberships:
+            self._members[m["dataset"]] = self._members.get(m["dataset"], WindowSet()).union(
+                WindowSet([_w(m)]))
+        self._applied: dict[tuple, int] = {}  # (flow id, class at source) -> source version
+        self._cells: dict[str, list[dict]] = {}
+        for c in ctx.cells:
+            self._cells.setdefault(c["dataset"], []).append(c)
         self._propagate()
+        self._drop_redundant_collections()
+        self._prune()
 
-    # -- rule 1-5 ---------------------------------------------------------------------------
-    def _dataset_window(self, d: dict) -> Window:
+    # -- rules 1-6 --------------------------------------------------------------------------
+    def _lifetime(self, d: dict) -> Window:
         return _w(d) & self.horizon
 
-    def _keeps(self, d: dict) -> set[str] | None:
+    @staticmethod
+    def _keeps(d: dict) -> set[str] | None:
+        """The elements a dataset keeps; ``None`` when it lists none (it keeps what arrives)."""
         e = d.get("elements")
-        return set(e) if e is not None else None
+        return set(e) if e else None
 
-    def _add(self, did: str, level: Access, windows: WindowSet, elements: Iterable[str],
-             step: Step, live: bool = False) -> bool:
-        """Record that ``windows`` of the student's records arrive in ``did`` at ``level``.
+    def _agreement_cut(self, obj: dict) -> Window:
+        """A flow's or grant's own window ∩ its agreement's validity ∩ the horizon (rule 3)."""
+        w = _w(obj) & self.horizon
+        ag = obj.get("agreement_info")
+        return w & _w(ag) if ag else w
 
-        ``live``: the windows are the dataset's own population (coverage, membership), so they
-        are its *current* windows; otherwise current = held (rule 5 and :class:`Reach`).
-        """
-        if not windows:
-            return False
-        d = self.ds[did]
+    def _member_filter(self, d: dict, days: WindowSet) -> WindowSet:
+        """Rule 2: a ``members_only`` dataset keeps only its members, on membership days."""
+        if not d.get("members_only"):
+            return days
+        return days.intersect_set(self._members.get(d["id"], WindowSet()))
+
+    def _derive(self, d: dict, r: Reach) -> None:
+        """Held, live and dated elements of a reach from its arrivals (rules 4 and 6)."""
+        arrived = r.pop.union(r.flowed)
         if d.get("retention") == Retention.CURRENT.value:
-            held = windows
+            r.held = arrived
+            r.current = arrived
         else:  # kept: from the first day until the dataset ends
-            held = WindowSet([Window(windows.start, self._dataset_window(d).end)])
-        current = windows if live else held
-        reach = self.reach.setdefault(did, {}).setdefault(level, Reach())
-        return reach.merge(current, held, elements, step)
+            end = self._lifetime(d).end
+            r.held = WindowSet([Window(arrived.start, end)]) if arrived else WindowSet()
+            r.current = r.pop.union(
+                WindowSet([Window(r.flowed.start, end)]) if r.flowed else WindowSet())
+        r.dated = {}
+        done: dict[tuple, WindowSet] = {}  # elements usually arrive together: compute once
+        for x, a in r.arrivals.items():
+            key = tuple(a.parts)
+            ws = done.get(key)
+            if ws is None:
+                ws = done[key] = r.held.from_first(a)
+            if ws:
+                r.dated[x] = ws
+
+    def _add(self, d: dict, level: Access, days: WindowSet, elements: dict[str, WindowSet],
+             step: Step, *, live: bool) -> bool:
+        """Record that the student's records arrive in ``d`` at ``level`` on ``days``, holding
+        ``elements`` (element -> days); ``live``: the days are the dataset's own population.
+        A collection adds elements only (``days`` empty). Returns True if anything grew."""
+        elements = {x: ws for x, ws in elements.items() if ws}
+        if not days and not elements:
+            return False
+        r = self.reach.setdefault(d["id"], {}).setdefault(level, Reach())
+        grown = False
+        if days:
+            before = r.pop if live else r.flowed
+            after = before.union(days)
+            if after != before:
+                grown = True
+                if live:
+                    r.pop = after
+                else:
+                    r.flowed = after
+        unions: dict[tuple, WindowSet] = {}
+        for x, ws in elements.items():
+            old = r.arrivals.get(x)
+            if old is None:
+                r.arrivals[x] = ws
+                grown = True
+                continue
+            key = (tuple(old.parts), tuple(ws.parts))
+            new = unions.get(key)
+            if new is None:
+                new = unions[key] = old.union(ws)
+            if new != old:
+                r.arrivals[x] = new
+                grown = True
+        if grown:
+            r.version += 1
+            self._derive(d, r)
+        key = (step.source, step.via, step.level)
+        got = r.step_elements.setdefault(key, {})
+        for x, ws in elements.items():
+            got[x] = got.get(x, WindowSet()).union(ws)
+        old_step = r.by_step.get(key)
+        w = step.window if old_step is None else Window(
+            min(old_step.window.start, step.window.start), max(old_step.window.end, step.window.end))
+        r.by_step[key] = replace(old_step or step, window=w, elements=frozenset(got))
+        return grown
+
+    def _cells_of(self, d: dict) -> list[dict]:
+        """The student's named cells of ``d`` published unsuppressed below the minimum."""
+        if d.get("granularity") != Granularity.AGGREGATE.value:
+            return []
+        minimum = d.get("min_cell_size") or self.min_cell
+        return [c for c in self._cells.get(d["id"], [])
+                if not c.get("suppressed") and (c.get("size") or 0) < minimum]
+
+    def _arrive(self, d: dict, level: Access, days: WindowSet, record: dict[str, WindowSet],
+                delivered: dict[str, WindowSet], step: Step, *, live: bool) -> bool:
+        """Records arrive in ``d`` at ``level``: ``delivered`` (element -> days) is what the
+        dataset keeps of them, ``record`` what the arriving record holds (for the small cells
+        of rule 5: a cell reveals the elements it names that the arriving record holds)."""
+        changed = self._add(d, level, days, delivered, step, live=live)
+        for c in self._cells_of(d):
+            revealed = {x: record[x] for x in c.get("elements") or [] if x in record}
+            cstep = replace(step, purpose=f"{SMALL_CELL}: {c.get('label')}")
+            changed |= self._add(d, Access.IDENTIFIABLE, days, revealed, cstep, live=live)
+        return changed
+
+    def _start(self, d: dict, days: WindowSet, via: str, kind: str) -> None:
+        """Rule 1: the dataset's own population (coverage, members of an origin dataset)."""
+        days = self._member_filter(d, days.intersect(self._lifetime(d)))
+        if not days:
+            return
+        level = Access.of(Granularity(d["granularity"]))
+        record = {x: days for x in self._keeps(d) or ()}
+        self._arrive(d, level, days, record, record,
+                     Step(None, via, kind, days.hull(), frozenset(record), level), live=True)
 
     def _propagate(self) -> None:
         ctx = self.ctx
-        # starts: coverage
         for c in ctx.coverage:
             d = self.ds.get(c["dataset"])
-            if d is None:
-                continue
-            w = Window.of(c["enrol_from"], c["enrol_to"]) & _w(c) & self._dataset_window(d)
-            level = Access.of(Granularity(d["granularity"]))
-            keeps = self._keeps(d) or set()
-            self._add(d["id"], level, WindowSet([w]), keeps,
-                      Step(None, f"coverage:{c['org']}", "coverage", w, frozenset(keeps), level),
-                      live=True)
-        # starts: members of datasets without inflows
+            if d is not None:
+                w = Window.of(c["enrol_from"], c["enrol_to"]) & _w(c)
+                self._start(d, WindowSet([w]), f"coverage:{c['org']}", "coverage")
         for m in ctx.memberships:
             d = self.ds.get(m["dataset"])
-            if d is None or any(f["kind"] != _COLLECTION for f in d["inflows"]):
-                continue
-            w = _w(m) & self._dataset_window(d)
-            level = Access.of(Granularity(d["granularity"]))
-            keeps = self._keeps(d) or set()
-            self._add(d["id"], level, WindowSet([w]), keeps,
-                      Step(None, "member", "membership", w, frozenset(keeps), level), live=True)
-        members = {}
-        for m in ctx.memberships:
-            members.setdefault(m["dataset"], []).append(_w(m))
-        cells = {}
-        for c in ctx.cells:
-            cells.setdefault(c["dataset"], []).append(c)
+            if d is not None and self._origin(d):
+                self._start(d, WindowSet([_w(m)]), "member", "membership")
 
-        # each dataset with its moving inflows and its collections, in a fixed order
-        plan = [(d, [f for f in d["inflows"] if f["kind"] != _COLLECTION],
-                 [f for f in d["inflows"] if f["kind"] == _COLLECTION])
-                for d in (self.ds[did] for did in sorted(self.ds))]
-        reach = self.reach
-        for _ in range(len(plan) + 2):  # fixpoint; the graph is usually a DAG
+        plan = [(self.ds[did], [f for f in self.ds[did]["inflows"] if f["kind"] != _COLLECTION],
+                 [f for f in self.ds[did]["inflows"] if f["kind"] == _COLLECTION])
+                for did in self._order()]
+        # a monotone fixpoint: arrivals only grow, and their ends are drawn from the finite set
+        # of the graph's dates (and the days next to them), so it ends
+        changed = True
+        while changed:
             changed = False
             for d, moves, collections in plan:
                 for f in moves:
-                    if f.get("source") in reach:  # records reach a flow only from its source
-                        changed |= self._flow(f, d, members, cells)
-                if collections and d["id"] in reach:
-                    for f in collections:
-                        changed |= self._collection(f, d)
-            if not changed:
-                break
+                    changed |= self._flow(f, d)
+                for f in collections:
+                    changed |= self._collection(f, d)
 
-    def _flow_window(self, f: dict) -> Window:
-        w = _w(f) & self.horizon
-        ag = f.get("agreement_info")
-        if ag:
-            w = w & _w(ag)
-        return w
+    def _origin(self, d: dict) -> bool:
+        """True when no flow from another dataset enters ``d`` (anywhere in the graph)."""
+        if "origin" in d and d["origin"] is not None:
+            return bool(d["origin"])
+        return not any(f["kind"] != _COLLECTION for f in d.get("inflows") or [])
 
-    def _flow(self, f: dict, tgt: dict, members: dict, cells: dict) -> bool:
-        src_id = f.get("source")
-        if src_id not in self.reach:
+    def _order(self) -> list[str]:
+        """Dataset ids with sources before targets where the flows allow (rings: by id)."""
+        ids = sorted(self.ds)
+        preds = {i: {f["source"] for f in self.ds[i]["inflows"]
+                     if f.get("source") in self.ds and f["source"] != i} for i in ids}
+        out: list[str] = []
+        done: set[str] = set()
+        while len(out) < len(ids):
+            ready = [i for i in ids if i not in done and preds[i] <= done]
+            if not ready:  # a ring: take the first remaining
+                ready = [next(i for i in ids if i not in done)]
+            for i in ready:
+                done.add(i)
+                out.append(i)
+        return out
+
+    def _flow(self, f: dict, tgt: dict) -> bool:
+        src = self.reach.get(f.get("source"))
+        if not src:
             return False
-        if f.get("subjects_only") and f["id"] not in self.ctx.subject_flows:
+        listing = bool(f.get("subjects_only"))
+        if listing and f["id"] not in self.ctx.subject_flows:
             return False
-        fw = self._flow_window(f) & self._dataset_window(tgt)
+        fw = self._agreement_cut(f) & self._lifetime(tgt)
         if fw.empty:
             return False
-        if tgt.get("members_only"):
-            mw = WindowSet(members.get(tgt["id"], []))
-            if not mw:
-                return False
-        else:
-            mw = None
         keeps = self._keeps(tgt)
         carried = set(f.get("elements") or [])
         tgt_level = Access.of(Granularity(tgt["granularity"]))
         changed = False
-        for level, reach in list(self.reach[src_id].items()):
+        wanted = carried | {x for c in self._cells_of(tgt) for x in c.get("elements") or []}
+        for level, r in list(src.items()):
+            if self._applied.get((f["id"], level)) == r.version:
+                continue  # nothing new at the source since this flow last moved its records
+            self._applied[(f["id"], level)] = r.version
             # a flow listing its students moves records the source holds; a population flow
-            # moves the students in the source's live population at the time
-            src_w = reach.held if f.get("subjects_only") else reach.current
-            w = src_w.intersect(fw)
-            if mw is not None:
-                w = w.intersect_set(mw)
-            if not w:
+            # moves the students in the source's live population at the time (rule 2)
+            days = self._member_filter(tgt, (r.held if listing else r.current).intersect(fw))
+            if not days:
                 continue
-            elements = reach.elements & carried
-            if keeps is not None:
-                elements &= keeps
-            new_level = min(level, tgt_level, key=lambda a: a.rank)
-            step = Step(src_id, f["id"], f["kind"], w.hull(), frozenset(elements), level,
+            record: dict[str, WindowSet] = {}
+            done: dict[tuple, WindowSet] = {}
+            for x in wanted & r.dated.keys():
+                key = tuple(r.dated[x].parts)
+                ws = done.get(key)
+                if ws is None:
+                    ws = done[key] = r.dated[x].intersect_set(days)
+                if ws:
+                    record[x] = ws
+            delivered = {x: ws for x, ws in record.items()
+                         if x in carried and (keeps is None or x in keeps)}
+            step = Step(f["source"], f["id"], f["kind"], days.hull(), frozenset(), level,
                         f.get("legal_basis"), f.get("agreement"), f.get("threat"), f.get("purpose"))
-            changed |= self._add(tgt["id"], new_level, w, elements, step)
-            # rule 4: small cells published unsuppressed below the minimum cell size
-            if tgt_level is Access.AGGREGATE and level is Access.IDENTIFIABLE:
-                for c in cells.get(tgt["id"], []):
-                    minimum = tgt.get("min_cell_size") or self.min_cell
-                    if not c.get("suppressed") and (c.get("size") or 0) < minimum:
-                        cell_el = set(c.get("elements") or []) & reach.elements
-                        cstep = Step(src_id, f["id"], f["kind"], w.hull(), frozenset(cell_el),
-                                     level, f.get("legal_basis"), f.get("agreement"),
-                                     f.get("threat"), f"{SMALL_CELL}: {c.get('label')}")
-                        changed |= self._add(tgt["id"], Access.IDENTIFIABLE, w, cell_el, cstep)
+            changed |= self._arrive(tgt, _weaker(level, tgt_level), days, record, delivered,
+                                    step, live=False)
         return changed
 
     def _collection(self, f: dict, d: dict) -> bool:
-        if d["id"] not in self.reach:
+        own = Access.of(Granularity(d["granularity"]))
+        r = self.reach.get(d["id"], {}).get(own)
+        if r is None or self._applied.get((f["id"], own)) == r.version:
             return False
-        fw = self._flow_window(f)
+        self._applied[(f["id"], own)] = r.version
         keeps = self._keeps(d)
         collected = set(f.get("elements") or [])
         if keeps is not None:
             collected &= keeps
-        changed = False
-        own = Access.of(Granularity(d["granularity"]))
-        for level, reach in list(self.reach[d["id"]].items()):
-            if level is not own:  # collected data is at the dataset's own granularity
-                continue
-            w = reach.held.intersect(fw)
-            if not w or collected <= reach.elements:
-                continue
-            step = Step(None, f["id"], f["kind"], w.hull(), frozenset(collected), level,
-                        f.get("legal_basis"), f.get("agreement"), None, f.get("purpose"))
-            reach.elements |= collected
-            if not any(s.via == f["id"] for s in reach.steps):
-                reach.steps.append(step)
-            changed = True
-        return changed
+        days = r.current.intersect(self._agreement_cut(f))
+        if not collected or not days:
+            return False
+        step = Step(None, f["id"], f["kind"], days.hull(), frozenset(collected), own,
+                    f.get("legal_basis"), f.get("agreement"), None, f.get("purpose"))
+        return self._add(d, own, WindowSet(), {x: days for x in collected}, step, live=False)
 
-    # -- rule 6-9 ---------------------------------------------------------------------------
+    def _drop_redundant_collections(self) -> None:
+        """A collection is a step of the record's lineage only where it adds something: an
+        element on a day the record would not hold it by its coverage, membership or flows
+        (a collection of what the dataset already lists for its population explains nothing)."""
+        for levels in self.reach.values():
+            for r in levels.values():
+                collections = [k for k, s in r.by_step.items() if s.kind == _COLLECTION]
+                if not collections:
+                    continue
+                others: dict[str, WindowSet] = {}
+                for k, els in r.step_elements.items():
+                    if r.by_step[k].kind != _COLLECTION:
+                        for x, ws in els.items():
+                            others[x] = others[x].union(ws) if x in others else ws
+                held_by_others: dict[tuple, WindowSet] = {}
+
+                def adds(x: str, ws: WindowSet, r: Reach = r, others: dict = others,
+                         held_by_others: dict = held_by_others) -> bool:
+                    mine = ws.intersect(self.seen)
+                    if x not in others:
+                        return bool(mine)
+                    key = tuple(others[x].parts)
+                    have = held_by_others.get(key)
+                    if have is None:
+                        have = held_by_others[key] = r.held.from_first(others[x])
+                    return mine.intersect_set(have) != mine
+
+                for k in collections:
+                    if not any(adds(x, ws) for x, ws in r.step_elements[k].items()):
+                        del r.by_step[k]
+
+    def _prune(self) -> None:
+        """Keep only what happened on or before ``as_of`` (windows keep the day after, so that
+        one still open shows as open)."""
+        if self.as_of is None:
+            return
+        for did in list(self.reach):
+            levels = self.reach[did]
+            for level in list(levels):
+                r = levels[level]
+                if not r.held.intersect(self.seen):
+                    del levels[level]
+                    continue
+                r.dated = {x: ws for x, ws in r.dated.items() if ws.intersect(self.seen)}
+                r.by_step = {
+                    k: replace(s, as_of=self.as_of, elements=frozenset(
+                        x for x, ws in r.step_elements.get(k, {}).items() if ws.intersect(self.seen)))
+                    for k, s in r.by_step.items() if s.window.start <= self.as_of}
+            if not levels:
+                del self.reach[did]
+
+    # -- rules 7-10 -------------------------------------------------------------------------
     def _scope_windows(self, g: dict, actor: str | None = None) -> WindowSet:
         """The days ``g``'s scope includes the student, for ``actor`` (default: the grant's).
 
@@ -487,27 +684,66 @@ class Lineage:
         return out
 
     def entries(self) -> Iterator[Entry]:
-        """Every way an actor touches a dataset's records of the student (rule 6): the holder
-        of each dataset reached, and each grant whose scope includes the student at some day.
+        """Every way an actor touches a dataset's records of the student (rule 7): the holder
+        of each dataset reached, and each grant whose validity, agreement and scope include the
+        student on a day the dataset holds the records (with the elements held on those days).
         """
         for did, levels in self.reach.items():
             d = self.ds[did]
             holder = (d.get("holder") or {}).get("id")
             for level, reach in levels.items():
                 if holder:
-                    yield Entry(holder, did, level, reach.held, set(reach.elements), reach)
+                    yield Entry(holder, did, level, reach.held, reach.elements, reach,
+                                as_of=self.as_of)
                 for g in d.get("grants") or []:
+                    gw = self._agreement_cut(g)
                     for actor in self._grantees(g):
                         if actor == holder:
                             continue
-                        w = reach.held.intersect(_w(g) & self.horizon).intersect_set(
-                            self._scope_windows(g, actor))
-                        if w:
-                            allowed = set(g.get("elements") or []) or set(reach.elements)
-                            yield Entry(actor, did, level, w, reach.elements & allowed, reach, g)
+                        w = reach.held.intersect(gw).intersect_set(self._scope_windows(g, actor))
+                        shown = w.intersect(self.seen)
+                        if not shown:
+                            continue
+                        held = reach.holds_on(shown)
+                        allowed = set(g.get("elements") or []) or held
+                        yield Entry(actor, did, level, w, held & allowed, reach, g,
+                                    as_of=self.as_of)
+
+    def _names_reader(self, g: dict, actor: str) -> bool:
+        """True when grant ``g`` names ``actor``: its own grant, or a role grant whose scope
+        includes the student for that actor on some day (a roster role grant with a
+        ``scope_org``: a section at a school within it)."""
+        if g.get("actor") is not None:
+            return g["actor"] == actor
+        return actor in self._grantees(g) and bool(self._scope_windows(g, actor))
+
+    def _read_on(self, actor: str, event: dict) -> tuple[Access, set[str]]:
+        """Rule 10: the class and elements of an access-log event no grant or flow covers:
+        the class the dataset read has for the student that day (the strongest it holds; its
+        granularity when it holds none), and the event's elements, else what the dataset holds
+        that day narrowed by the reader's grants on it (one listing none allows all)."""
+        at = to_date(event.get("at"))
+        did = event.get("dataset")
+        d = self.ds.get(did)
+        held = [(lv, r) for lv, r in self.reach.get(did, {}).items() if r.held.contains(at)]
+        if held:
+            level, r = max(held, key=lambda x: x[0].rank)
+            record = r.holds_at(at)
+        else:
+            level = Access.of(Granularity(d["granularity"])) if d else Access.IDENTIFIABLE
+            record = set()
+        if event.get("elements"):
+            return level, set(event["elements"])
+        naming = [g for g in (d or {}).get("grants") or [] if self._names_reader(g, actor)]
+        if naming:
+            allowed: set[str] = set()
+            for g in naming:
+                allowed |= set(g.get("elements") or []) or record
+            record &= allowed
+        return level, record
 
     def exposures(self, actors: dict[str, dict] | None = None) -> list[ActorExposure]:
-        """Every actor's exposure (rules 6-9), sorted by class then first date then id.
+        """Every actor's exposure (rules 7-10), sorted by class then first date then id.
 
         ``actors`` maps actor id -> {name, role} for actors not otherwise known (access logs).
         """
@@ -539,7 +775,7 @@ class Lineage:
                 add({"id": e.actor_id}, e.level, e.windows, e.elements,
                     {e.grant.get("legal_basis")}, {e.grant.get("agreement")}, anc)
 
-        # access logs (rule 9)
+        # access logs (rule 10)
         accessed: dict[str, list[dict]] = {}
         for a in self.ctx.accesses:
             at = to_date(a.get("at"))
@@ -556,34 +792,29 @@ class Lineage:
             out.append(ActorExposure(
                 aid, a.get("name") or aid, a.get("role") or "", level,
                 sorted(slot["el"]) if level is not Access.AGGREGATE else [],
-                w.first, w.last, sorted(slot["bases"]), sorted(slot["ags"]), slot["ds"],
-                accessed=aid in accessed, could=True))
+                w.first, _last(w.end, self.as_of), sorted(slot["bases"]), sorted(slot["ags"]),
+                slot["ds"], accessed=aid in accessed, could=True))
         known = {e.actor_id for e in out}
         for aid, events in accessed.items():
             if aid in known:
                 continue
-            dates = sorted(to_date(e["at"]) for e in events)
+            read = [(e, *self._read_on(aid, e)) for e in events]
+            level = max((lv for _, lv, _ in read), key=lambda x: x.rank)
+            dates: list[date] = []
             elements: set[str] = set()
             dsets: list[str] = []
-            for e in events:
-                did = e.get("dataset")
-                if did and did not in dsets:
-                    dsets.append(did)
-                if e.get("elements"):
-                    elements |= set(e["elements"])
+            for e, lv, els in sorted(read, key=lambda x: to_date(x[0]["at"])):
+                if lv is not level:
                     continue
-                d = self.ds.get(did) or {}
-                own = [g for g in d.get("grants") or [] if aid in self._grantees(g) and g.get("elements")]
-                held = self.reach.get(did, {}).get(Access.IDENTIFIABLE)
-                if own:
-                    for g in own:
-                        elements |= set(g["elements"])
-                elif held:
-                    elements |= held.elements
+                dates.append(to_date(e["at"]))
+                elements |= els
+                if e.get("dataset") and e["dataset"] not in dsets:
+                    dsets.append(e["dataset"])
             a = info.get(aid, {})
-            out.append(ActorExposure(aid, a.get("name") or aid, a.get("role") or "",
-                                     Access.IDENTIFIABLE, sorted(elements), dates[0], dates[-1],
-                                     [], [], dsets, accessed=True, could=False))
+            out.append(ActorExposure(aid, a.get("name") or aid, a.get("role") or "", level,
+                                     sorted(elements) if level is not Access.AGGREGATE else [],
+                                     dates[0], dates[-1], [], [], dsets, accessed=True,
+                                     could=False))
         out.sort(key=lambda e: (-e.access.rank, e.first_date or date.min, e.actor_id))
         return out
 
@@ -622,6 +853,10 @@ class Lineage:
         return out
 
     def held(self, dataset_id: str) -> tuple[WindowSet, set[str]]:
-        """The student's identifiable records in one dataset: (windows, elements)."""
+        """The student's identifiable records in one dataset: (windows, elements); the windows
+        end at ``as_of`` when one is given."""
         reach = self.reach.get(dataset_id, {}).get(Access.IDENTIFIABLE)
-        return (reach.windows, set(reach.elements)) if reach else (WindowSet(), set())
+        if reach is None:
+            return WindowSet(), set()
+        held = reach.held.intersect(self.seen) if self.as_of else reach.held
+        return held, set(reach.elements)

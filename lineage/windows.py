@@ -105,6 +105,21 @@ class WindowSet:
         """Pairwise intersection of two sets."""
         return WindowSet(p & q for p in self.parts for q in other.parts)
 
+    def contains(self, d: date) -> bool:
+        """True when day ``d`` is in one of the windows."""
+        return any(p.contains(d) for p in self.parts)
+
+    def from_first(self, arrivals: WindowSet) -> WindowSet:
+        """For each part of this set that meets ``arrivals``: from the first day of ``arrivals``
+        in it to the end of the part (what a record holds from the day something arrives for as
+        long as it is held without a break)."""
+        out = []
+        for p in self.parts:
+            hit = arrivals.intersect(p)
+            if hit:
+                out.append(Window(hit.start, p.end))
+        return WindowSet(out)
+
     def union(self, other: WindowSet) -> WindowSet:
         """All days in either set."""
         return WindowSet(self.parts + other.parts)

@@ -8,7 +8,13 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage.impact import ClassCache, _translate, class_key, coverage_index, population_context
+from lineage.impact import (
+    ClassCache,
+    _translate,
+    class_key,
+    coverage_index,
+    population_context,
+)
 from lineage.semantics import Lineage, StudentContext
 from lineage.windows import Window
 
@@ -96,3 +102,63 @@ def test_translate_maps_own_dates_and_keeps_constants():
     assert _translate("2024-01-11", rep, mine) == "2024-02-02"
     assert _translate("2025-06-30", rep, mine) == "2025-06-30"
     assert _translate(None, rep, mine) is None
+
+
+def _ds_dated(retention: str) -> dict[str, dict]:
+    """``_ds`` plus the rules whose answers depend on dates beyond the windows: a collection
+    into the vendor's copy from 2024-03-01 (elements are dated, docs/rules.md rule 4) and a grant
+    on it under an agreement valid in 2024 only (rule 3)."""
+    ds = _ds(retention)
+    ds["vend"]["inflows"].append(
+        {"id": "C1", "kind": "collection", "operation": None, "source": None, "target": "vend",
+         "elements": ["Date of Birth"], "legal_basis": None, "agreement": None, "purpose": None,
+         "threat": None, "valid_from": D("2024-03-01"), "valid_to": None,
+         "subjects_only": False, "agreement_info": None})
+    ds["vend"]["grants"] = [
+        {"id": "G1", "actor": "g1", "scope": "all", "scope_org": None, "elements": [],
+         "legal_basis": "school_official", "agreement": "A2", "purpose": None,
+         "valid_from": None, "valid_to": None,
+         "agreement_info": {"id": "A2", "valid_from": D("2024-01-01"), "valid_to": D("2024-12-31")}}]
+    return ds
+
+
+@settings(max_examples=60, deadline=None)
+@given(students=st.lists(student(), min_size=1, max_size=25),
+       retention=st.sampled_from(["current", "kept"]))
+def test_classes_with_dated_elements_and_agreement_cut_grants(students, retention):
+    ds = _ds_dated(retention)
+
+    def answer(ctx: dict) -> dict | None:
+        exp = [e for e in Lineage(StudentContext.from_row(ctx), ds).exposures()
+               if e.actor_id == "g1"]
+        if not exp:
+            return None
+        e = exp[0]
+        return {"elements": e.elements,
+                "first_date": e.first_date.isoformat() if e.first_date else None,
+                "last_date": e.last_date.isoformat() if e.last_date else None}
+
+    cache = ClassCache(answer, ds)
+    cover = coverage_index(ds)
+    for group in students:
+        ctx = population_context(group, CHAINS, cover)
+        assert cache(ctx) == answer(ctx)
+
+
+def test_grant_agreement_dates_split_classes():
+    """Two students alike but for which side of the grant's agreement start (2024-01-01) they
+    arrive on: the agreement's dates are breakpoints of the class key (docs/rules.md rule 3)."""
+    ds = _ds_dated("kept")
+
+    def answer(ctx: dict) -> dict | None:
+        e = next(x for x in Lineage(StudentContext.from_row(ctx), ds).exposures()
+                 if x.actor_id == "g1")
+        return {"first_date": e.first_date.isoformat(), "last_date": e.last_date.isoformat()}
+
+    cache = ClassCache(answer, ds)
+    cover = coverage_index(ds)
+    got = [cache(population_context({"enrolments": [["s1", D(a), None]], "memberships": [],
+                                     "subject_flows": [], "cells": []}, CHAINS, cover))
+           for a in ("2023-10-01", "2024-02-01")]
+    assert got == [{"first_date": "2024-01-01", "last_date": "2024-12-31"},
+                   {"first_date": "2024-02-01", "last_date": "2024-12-31"}]

@@ -4,7 +4,8 @@
 //   flows from datasets the records never reach cannot carry them) and the grants that can
 //   matter, plus the names and roles of the actors involved.
 // Parameters: $starts: dataset ids where the records start (a student's coverage, memberships,
-//   flows listing the student, small cells; or for impact the datasets upstream of a breach);
+//   flows listing the student, small cells, and the datasets its access-log events read; or
+//   for impact the datasets upstream of a breach);
 //   $subject_flows: the flows that list the student (a flow that lists its students is only
 //   followed when it lists this one: a transfer of other students never carries this one's
 //   records); $all_flows: true to follow every flow (impact);
@@ -15,10 +16,12 @@
 //   Role grants (no actor: every teacher / every guardian) always count.
 // Returns: one row {datasets, actors}:
 //   datasets  [{id, name, granularity, elements, members_only, retention, valid_from, valid_to,
-//             min_cell_size, suppressed, holder: {id, name, role}, coverage: [{org,
+//             min_cell_size, suppressed, origin (true when no flow from another dataset
+//             enters it anywhere in the graph: its members are where records start),
+//             holder: {id, name, role}, coverage: [{org,
 //             valid_from, valid_to}], inflows: [flow {...,
 //             agreement_info}], grants: [grant {id, actor, scope, scope_org, elements,
-//             legal_basis, agreement, purpose, valid_from, valid_to}]}]
+//             legal_basis, agreement, purpose, valid_from, valid_to, agreement_info}]}]
 //   actors    [{id, name, role}] grant actors and $people found in the graph
 CALL () {
   // every flow: a variable-length expand that Neo4j prunes to distinct datasets (no paths),
@@ -49,6 +52,7 @@ WITH collect({
   id: d.id, name: d.name, granularity: d.granularity, elements: d.elements,
   members_only: d.members_only, retention: d.retention, valid_from: d.valid_from,
   valid_to: d.valid_to, min_cell_size: d.min_cell_size, suppressed: d.suppressed,
+  origin: NOT EXISTS { (:Dataset)-[:SOURCE_OF]->(:Flow)-[:TARGETS]->(d) },
   holder: [(h:Actor)-[:HOLDS]->(d) | h {.id, .name, .role}][0],
   coverage: [(d)-[c:COVERS]->(o:Actor) | {org: o.id, valid_from: c.valid_from, valid_to: c.valid_to}],
   inflows: [(f:Flow)-[:TARGETS]->(d) WHERE f.source IS NULL OR f.source IN reached_ids |
@@ -58,7 +62,9 @@ WITH collect({
           ag {.id, .kind, .purpose, .legal_basis, .valid_from, .valid_to, .destroy_by,
               .permitted_elements, .recipients}][0]}],
   grants: [g IN grants | g {.id, .actor, .scope, .scope_org, .elements, .legal_basis,
-                            .agreement, .purpose, .valid_from, .valid_to}]
+                            .agreement, .purpose, .valid_from, .valid_to,
+                            agreement_info: [(g)-[:UNDER]->(ag:Agreement) |
+                              ag {.id, .valid_from, .valid_to}][0]}]
 }) AS datasets, collect(grants) AS grant_lists
 WITH datasets,
   reduce(acc = $people, l IN grant_lists | acc + [g IN l WHERE g.actor IS NOT NULL | g.actor]) AS ids
