@@ -5,6 +5,7 @@ JobEvent of spec 2-0-x are validated and stored append-only as ``:OpenLineageEve
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import uuid
 
 import pytest
@@ -126,3 +127,45 @@ def test_officer_keys_may_post_too(server):
     before = len(stored(rs.store))
     client(url, rs.keys["officer"]).emit(events()[2][3])
     assert len(stored(rs.store)) == before + 1
+
+
+MAPPING = Path(__file__).parent / "fixtures" / "openlineage-receiver" / "mapping.yaml"
+MAPPED_PORT = 8734
+
+
+def test_events_posted_by_the_official_client_change_the_exposure_answer(store):
+    """With ``--openlineage-mapping`` the receiver applies what it receives: a completed run
+    SIS -> a vendor's export becomes a disclosure flow dated by its run, and the student's
+    answer gains the export dataset with exactly the elements carried."""
+    from lineage.sources.openlineage import read_mapping
+
+    rs = load_workspace(store)
+    app = rs.app(openlineage_mapping=read_mapping([MAPPING]))
+    before = {a["actor_id"]: a for a in rs.client().post(
+        "/api/v1/exposure", json={"student_id": "RSD-1002"}, headers=rs.headers("officer")
+    ).json()["actors"]}
+    assert before["routeco"]["datasets"] == ["rsd-sis", "routeco-routes"]
+
+    job = Job(namespace="riverside-etl", name="nightly-route-export")
+    sis = InputDataset(namespace="postgres://sis.riverside.example:5432", name="sis.students")
+    export = OutputDataset(namespace="s3://riverside-exports", name="routes/2026-01.csv")
+    with serving(app, MAPPED_PORT) as url:
+        ol = client(url, rs.keys["ingest"])
+        for day in ("2026-01-05", "2026-01-06"):
+            run = Run(runId=str(uuid.uuid4()))
+            ol.emit(RunEvent(eventType=RunState.START, eventTime=f"{day}T02:00:00.000Z",
+                             run=run, job=job, producer=PRODUCER, inputs=[sis]))
+            ol.emit(RunEvent(eventType=RunState.COMPLETE, eventTime=f"{day}T02:05:00.000Z",
+                             run=run, job=job, producer=PRODUCER, inputs=[sis],
+                             outputs=[export]))
+        after = {a["actor_id"]: a for a in requests.post(
+            f"{url}/api/v1/exposure", json={"student_id": "RSD-1002"},
+            headers=rs.headers("officer"), timeout=30).json()["actors"]}
+    flows = store.read_text(
+        "MATCH (f:Flow) WHERE f.id STARTS WITH 'ol:' RETURN f.id AS id, f.kind AS kind, "
+        "toString(f.valid_from) AS first, toString(f.valid_to) AS last")
+    assert [(f["kind"], f["first"], f["last"]) for f in flows] == [
+        ("disclosure", "2026-01-05", "2026-01-06")]
+    assert after["routeco"]["datasets"] == ["rsd-sis", "routeco-ol-export", "routeco-routes"]
+    assert after["routeco"]["elements"] == before["routeco"]["elements"]  # already held both
+    assert set(after) == set(before)

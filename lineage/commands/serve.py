@@ -74,11 +74,15 @@ def load_web():
               help="Proxy addresses trusted for X-Forwarded-* headers (with --behind-proxy).")
 @click.option("--public-inventory", is_flag=True,
               help="Serve the data inventory (page and API) without sign-in.")
+@click.option("--openlineage-mapping", "ol_mappings", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Mapping file(s) of `lineage load --openlineage`: events received at "
+                   "POST /api/v1/lineage are then applied to the graph (without: only stored).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
 @click.pass_context
 def serve(ctx, host, port, tls_cert, tls_key, behind_proxy, forwarded_allow_ips,
-          public_inventory, log_level):
+          public_inventory, ol_mappings, log_level):
     """Serve the web workspace and the JSON API (default http://127.0.0.1:8080).
 
     Pages for privacy officers (student look-up, breach impact, audit, data inventory,
@@ -100,6 +104,10 @@ def serve(ctx, host, port, tls_cert, tls_key, behind_proxy, forwarded_allow_ips,
                                public_inventory=public_inventory,
                                secure=tls_cert is not None or behind_proxy, secret=secret)
     service.pseudonymizer(root.lineage)  # no key: exit 2 before touching the database
+    if ol_mappings:  # a bad mapping: exit 2 before serving
+        from lineage.sources.openlineage import read_mapping
+
+        config.openlineage_mapping = read_mapping(list(ol_mappings))
     store = service.open_store(root.neo4j)
     try:
         service.prepare(store)

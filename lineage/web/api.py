@@ -245,6 +245,8 @@ async def receive_openlineage(request: Request,
     from starlette.concurrency import run_in_threadpool
 
     raw = json.loads(await request.body())  # as received (validated above), not re-serialised
-    result = await run_in_threadpool(service.apply_openlineage_events, workspace(request).store,
-                                     [raw], received_by=p.name)
+    ws = workspace(request)
+    result = await run_in_threadpool(service.apply_openlineage_events, ws.store, [raw],
+                                     received_by=p.name, mapping=ws.config.openlineage_mapping,
+                                     pseudo=ws.pseudo)
     return _json(result, status=201)

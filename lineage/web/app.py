@@ -56,6 +56,8 @@ class WebConfig:
     public_inventory: bool = False
     secure: bool = False
     secret: bytes | None = None
+    #: where OpenLineage datasets belong (``--openlineage-mapping``); None: events only stored
+    openlineage_mapping: Any = None
 
 
 @dataclass

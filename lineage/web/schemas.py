@@ -294,8 +294,12 @@ class Lookups(Model):
 
 
 class Received(Model):
-    stored: int
-    applied: int
+    stored: int = Field(description="events stored (append-only)")
+    applied: int = Field(description="flows in the graph from every event received, after "
+                         "applying them through the mapping (0 without a mapping)")
+    problems: list[str] = Field(default_factory=list, description="why events could not be "
+                                "applied (e.g. a dataset no mapping entry places); they stay "
+                                "stored")
 
 
 # --- OpenLineage 2-0-x ---------------------------------------------------------------------------

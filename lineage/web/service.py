@@ -345,21 +345,44 @@ def _event_row(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
-                             received_by: str | None = None) -> dict[str, int]:
-    """Apply validated OpenLineage events (RunEvent, DatasetEvent, JobEvent of spec 2-0-x, as
-    JSON objects) to the graph. Returns ``{"stored": n, "applied": m}``.
+                             received_by: str | None = None, mapping: Any = None,
+                             pseudo: Pseudonymizer | None = None) -> dict[str, Any]:
+    """Store validated OpenLineage events (RunEvent, DatasetEvent, JobEvent of spec 2-0-x, as
+    JSON objects) and, with a ``mapping`` (``lineage serve --openlineage-mapping``), apply them
+    to the lineage graph exactly as ``lineage load --openlineage`` does.
 
-    For now the events are **stored** (append-only ``:OpenLineageEvent`` nodes with the raw
-    JSON, event time, run id, job and dataset; ``cypher/web/openlineage_create.cypher``) and
-    not yet mapped onto datasets and flows: ``applied`` is 0. The mapping of ``lineage load
-    --openlineage`` plugs in here, and can replay the stored events.
+    Events are stored append-only (``:OpenLineageEvent`` nodes with the raw JSON;
+    ``cypher/web/openlineage_create.cypher``). Applying replays **every** stored event through
+    :func:`lineage.sources.openlineage.inventory_from_events` (so a flow stays dated from the
+    first to the last completed run seen) and loads the result with ``update`` (a flow's dates
+    grow as runs arrive). Returns ``{"stored": n, "applied": flows in the graph from the
+    events, "problems": [text]}``: problems (an actor the mapping names that the graph lacks,
+    a dataset no entry places) leave the events stored and the graph unchanged.
     """
     rows = [_event_row(e) for e in events]
     if not rows:
-        return {"stored": 0, "applied": 0}
+        return {"stored": 0, "applied": 0, "problems": []}
     counters = store.write("web/openlineage_create", events=rows, received_by=received_by,
                            now=datetime.now(timezone.utc))
-    return {"stored": counters.nodes_created, "applied": 0}
+    out: dict[str, Any] = {"stored": counters.nodes_created, "applied": 0, "problems": []}
+    if mapping is None or pseudo is None:
+        return out
+    from lineage.ingest import load
+    from lineage.inventory import InventorySource
+    from lineage.sources.openlineage import inventory_from_events
+
+    every = [json.loads(r["raw"]) for r in store.read("web/openlineage_events")]
+    try:
+        inv, warnings = inventory_from_events(every, mapping, origin="OpenLineage receiver")
+        if inv.flows:
+            load(store, [InventorySource(inv, "OpenLineage receiver", Path("."),
+                                         warnings=list(warnings))], pseudo, update=True)
+    except InputError as exc:
+        out["problems"] = [str(p) for p in exc.problems]
+        return out
+    out["applied"] = len(inv.flows)
+    out["problems"] = [str(w) for w in warnings]
+    return out
 
 
 # --- accounts (users and API keys): plain queries of cypher/web ----------------------------------
