@@ -30,18 +30,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lineage import answers, policy  # noqa: E402
-from lineage.ingest import (  # noqa: E402
+from lineage.questions import student as answers  # noqa: E402
+from lineage.questions import audit as policy  # noqa: E402
+from lineage.graph.writer import (  # noqa: E402
     _BULK_EXTRA, _BULK_STATEMENT, _batched, _partition_key, bulk_param, load, partitioned,
     prefetch, read_sources,
 )
-from lineage.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
-from lineage.models import BulkKind  # noqa: E402
-from lineage.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
-from lineage.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
-from lineage.store import Store  # noqa: E402
-from lineage.synth import generate  # noqa: E402
-from lineage.vocabulary import Role  # noqa: E402
+from lineage.sources.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
+from lineage.core.models import BulkKind  # noqa: E402
+from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
+from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
+from lineage.sources.synth import generate  # noqa: E402
+from lineage.core.vocabulary import Role  # noqa: E402
 
 BULK_KINDS = ("teaching", "guardians", "enrolments", "rosters", "members", "subjects",
               "access_log")

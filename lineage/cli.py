@@ -15,8 +15,8 @@ from rich.console import Console
 
 from pydantic import ValidationError
 
-from lineage.errors import ConfigurationError, InputError, LineageError, redact_uri
-from lineage.settings import LineageSettings, Neo4jSettings, with_local_password
+from lineage.core.errors import ConfigurationError, InputError, LineageError, redact_uri
+from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -30,7 +30,7 @@ class AppContext:
 
     def store(self):
         """Open the :class:`lineage.store.Store` (use as a context manager)."""
-        from lineage.store import Store
+        from lineage.graph.store import Store
 
         return Store(self.neo4j)
 

@@ -24,10 +24,10 @@ import pytest
 
 os.environ.setdefault("LINEAGE_PSEUDONYM_KEY", "test-key-not-secret-synthetic-data-only")
 
-from lineage import server  # noqa: E402
-from lineage.errors import LineageError  # noqa: E402
-from lineage.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
-from lineage.store import Store  # noqa: E402
+from lineage.graph import server  # noqa: E402
+from lineage.core.errors import LineageError  # noqa: E402
+from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from lineage import answers
+from lineage.questions import student as answers
 from lineage.cli import main
 from tests.helpers import PSEUDO, S2, S4A
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from lineage import answers
+from lineage.questions import student as answers
 from lineage.cli import main
 from tests.helpers import (
     PSEUDO, RIVERSIDE, S1A, S1C, S1D, S1E, S2, S3A, S4A, S4C, S5, S6,

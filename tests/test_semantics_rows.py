@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from lineage.semantics import Lineage, StudentContext, possible_elements
-from lineage.vocabulary import Access
-from lineage.windows import Window, WindowSet
+from lineage.rules.evaluator import Lineage, StudentContext, possible_elements
+from lineage.core.vocabulary import Access
+from lineage.core.windows import Window, WindowSet
 
 D = date.fromisoformat
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from lineage import answers
-from lineage.errors import InputError
-from lineage.impact import coverage_index, population_context
-from lineage.ingest import load, read_sources
-from lineage.pseudonym import Pseudonymizer
-from lineage.synth import GUARDIAN_ELEMENTS, TEACHER_ELEMENTS, generate
-from lineage.vocabulary import ORGANISATION_ROLES
+from lineage.questions import student as answers
+from lineage.core.errors import InputError
+from lineage.rules.classes import coverage_index, population_context
+from lineage.graph.writer import load, read_sources
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.sources.synth import GUARDIAN_ELEMENTS, TEACHER_ELEMENTS, generate
+from lineage.core.vocabulary import ORGANISATION_ROLES
 
 KEY = Pseudonymizer("test-state-key-synthetic-data-only")
 N, SEED = 10_600, 7     # two districts, so transfers happen

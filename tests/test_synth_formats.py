@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lineage import answers
+from lineage.questions import student as answers
 from lineage.cli import main
-from lineage.ingest import load, read_sources
-from lineage.models import BulkKind
+from lineage.graph.writer import load, read_sources
+from lineage.core.models import BulkKind
 from lineage.sources import open_format_sources
 from lineage.sources.edfi import read_edfi
 from lineage.sources.oneroster import read_oneroster

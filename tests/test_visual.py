@@ -26,11 +26,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageStat
 
-from lineage import visual
+from lineage.render import dot as visual
 from lineage.cli import main
-from lineage.errors import RenderError, UsageError
-from lineage.settings import LineageSettings
-from lineage.vocabulary import Label, Rel
+from lineage.core.errors import RenderError, UsageError
+from lineage.core.settings import LineageSettings
+from lineage.core.vocabulary import Label, Rel
 from tests.helpers import PSEUDO, load_riverside
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +161,7 @@ def test_graph_svg_and_png(outputs):
 
 def test_lineage_svg_is_inline_and_exact(riverside):
     data_paths = visual.student_paths(riverside, PSEUDO, "RSD-1001")
-    from lineage import answers
+    from lineage.questions import student as answers
 
     exposure = answers.exposure(riverside, PSEUDO, "RSD-1001")
     svg = visual.lineage_svg(exposure, title="t", path_data=data_paths)
@@ -363,7 +363,7 @@ def test_guide_queries_run(riverside):
                        "elements": impact[0]["elements"]}]
     assert impact[0]["students"] > 200 and len(impact[0]["elements"]) == 6
     # the demo key's pseudonym quoted in the guide is right
-    from lineage.pseudonym import DEMO_KEY, Pseudonymizer
+    from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer
 
     assert Pseudonymizer(DEMO_KEY)("RSD-1001") in text
 

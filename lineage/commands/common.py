@@ -6,8 +6,8 @@ from datetime import date
 
 import click
 
-from lineage.errors import UsageError
-from lineage.pseudonym import Pseudonymizer, normalise_id, verify_key
+from lineage.core.errors import UsageError
+from lineage.core.pseudonym import Pseudonymizer, normalise_id, verify_key
 
 
 class IsoDate(click.ParamType):

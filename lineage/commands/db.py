@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from lineage import server
-from lineage.errors import DatabaseUnavailable, NotFoundError, UsageError
-from lineage.settings import Neo4jSettings
+from lineage.graph import server
+from lineage.core.errors import DatabaseUnavailable, NotFoundError, UsageError
+from lineage.core.settings import Neo4jSettings
 
 
 def _home_option(f):

@@ -25,8 +25,8 @@ def inventory(fmt, out):
     case_by_case (transfers and emergencies about individual students, shown without dates or
     reasons).
     """
-    from lineage import reports
-    from lineage.output import render_json
+    from lineage.questions import reports
+    from lineage.render.tables import render_json
 
     ctx = click.get_current_context()
     with ctx.find_root().obj.store() as store:

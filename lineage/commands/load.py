@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lineage.commands.common import pseudonymizer
-from lineage.errors import InputError, Problem
+from lineage.core.errors import InputError, Problem
 
 
 
@@ -49,10 +49,10 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     load that would change what an earlier load defined lists the changes and needs --update.
     The pseudonym key must be the one the graph was first loaded with.
     """
-    from lineage.dictionary import COVERAGE_NOTE, import_dictionary
-    from lineage.ingest import load as do_load
-    from lineage.ingest import prepare, read_sources
-    from lineage.inventory import InventorySource
+    from lineage.sources.dictionary import COVERAGE_NOTE, import_dictionary
+    from lineage.graph.writer import load as do_load
+    from lineage.graph.writer import prepare, read_sources
+    from lineage.sources.inventory import InventorySource
 
     app = ctx.find_root().obj
     if not paths and not dictionaries and not onerosters and not edfis and not openlineages:
@@ -121,7 +121,7 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
 @click.command("schema")
 def schema():
     """Print the JSON Schema of the inventory file format (for editors)."""
-    from lineage.models import Inventory
+    from lineage.core.models import Inventory
 
     click.echo(json.dumps(Inventory.model_json_schema(), indent=2))
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from lineage.commands.common import ISO_DATE, pseudonymizer
-from lineage.errors import RenderError
-from lineage.lookups import for_report, os_user, record_lookup
+from lineage.core.errors import RenderError
+from lineage.questions.lookups import for_report, os_user, record_lookup
 
 REPORT_FORMATS = ("md", "html", "pdf", "json")
 
@@ -19,7 +19,7 @@ def write_output(text: str | bytes, out: Path | None) -> None:
 
     Raises :class:`RenderError` when the file cannot be written.
     """
-    from lineage.output import atomic_file
+    from lineage.render.tables import atomic_file
 
     if out is None:
         if isinstance(text, bytes):
@@ -62,8 +62,8 @@ def report(ctx, student_id, fmt, out, as_of, received, include_lookups):
     HTML and PDF include a picture of the student's lineage. The student is shown only as the
     ID typed here.
     """
-    from lineage import reports
-    from lineage.output import render_json
+    from lineage.questions import reports
+    from lineage.render.tables import render_json
 
     pseudo = pseudonymizer(ctx)
     picture = note = None

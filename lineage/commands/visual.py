@@ -38,13 +38,13 @@ def browse(ctx, student_id, open_, browser_url, check, serve_guide, guide_port):
     (also printed); press Run (Ctrl+Enter). The raw ID never appears in the link. In Browser,
     drag cypher/browser/style.grass onto the window for the project's colours and captions.
     """
-    from lineage import visual
+    from lineage.render import dot as visual
 
     app = ctx.find_root().obj
     pseudo = pseudonymizer(ctx)
     key = pseudo(student_id)
     if check:
-        from lineage.answers import student_lineage
+        from lineage.questions.student import student_lineage
 
         with app.store() as store:
             student_lineage(store, pseudo, student_id)  # NotFoundError for an unknown student
@@ -92,7 +92,8 @@ def graph(ctx, student_id, out, as_of, label, title):
     the flow or grant with its legal basis, agreement and dates. Needs Graphviz 'dot'
     (Debian: apt-get install -y graphviz).
     """
-    from lineage import answers, visual
+    from lineage.questions import student as answers
+    from lineage.render import dot as visual
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, get_args
 
-from lineage.errors import Problem
-from lineage.inventory import BULK_COLUMNS, BULK_OPTIONAL
-from lineage.inventory import parse_date as parse_iso_date
-from lineage.models import Actor, BulkKind, Inventory, Key
-from lineage.vocabulary import Role
+from lineage.core.errors import Problem
+from lineage.sources.inventory import BULK_COLUMNS, BULK_OPTIONAL
+from lineage.sources.inventory import parse_date as parse_iso_date
+from lineage.core.models import Actor, BulkKind, Inventory, Key
+from lineage.core.vocabulary import Role
 
 #: The columns of each native bulk kind, in the native CSV's order (required, then optional).
 NATIVE_COLUMNS: dict[BulkKind, tuple[str, ...]] = {

@@ -22,9 +22,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
-from lineage.errors import InputError, Problem
-from lineage.inventory import MAX_PROBLEMS, InventorySource, read_inventory
-from lineage.models import BulkFile, BulkKind
+from lineage.core.errors import InputError, Problem
+from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_inventory
+from lineage.core.models import BulkFile, BulkKind
 from lineage.sources.common import NATIVE_COLUMNS, ParsedSource
 
 

@@ -64,8 +64,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lineage.errors import InputError, Problem
-from lineage.models import BulkKind, Inventory, Section
+from lineage.core.errors import InputError, Problem
+from lineage.core.models import BulkKind, Inventory, Section
 from lineage.sources.common import (
     PARENT_PREFIX, STAFF_PREFIX, Header, OrgRecord, RowItem, UsDates, is_key, native_row,
     organisation_actors, parse_date, person_key, read_header,

@@ -76,11 +76,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lineage.dictionary import ColumnMapping, column_key, load_mapping
-from lineage.errors import InputError, Problem
-from lineage.models import Dataset, ElementDef, ElementName, Flow, Inventory, Key, coerce_basis
+from lineage.sources.dictionary import ColumnMapping, column_key, load_mapping
+from lineage.core.errors import InputError, Problem
+from lineage.core.models import Dataset, ElementDef, ElementName, Flow, Inventory, Key, coerce_basis
 from lineage.sources.common import RowItem, compose_key, is_key
-from lineage.vocabulary import ELEMENT_CATEGORY, FlowKind, Granularity, LegalBasis, Operation
+from lineage.core.vocabulary import ELEMENT_CATEGORY, FlowKind, Granularity, LegalBasis, Operation
 
 # --- the events (OpenLineage 2-0-x) -------------------------------------------------------
 

@@ -23,13 +23,16 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lineage import answers, lookups, policy, reports
-from lineage.errors import (ConfigurationError, DatabaseError, DatabaseUnavailable, InputError,
+from lineage.questions import student as answers
+from lineage.questions import lookups
+from lineage.questions import audit as policy
+from lineage.questions import reports
+from lineage.core.errors import (ConfigurationError, DatabaseError, DatabaseUnavailable, InputError,
                             LineageError, NotFoundError, RenderError, UsageError)
-from lineage.output import cell
-from lineage.pseudonym import Pseudonymizer
-from lineage.settings import LineageSettings, Neo4jSettings
-from lineage.store import Store
+from lineage.render.tables import cell
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.core.settings import LineageSettings, Neo4jSettings
+from lineage.graph.store import Store
 
 __all__ = [
     "ConfigurationError", "DatabaseError", "DatabaseUnavailable", "InputError", "LineageError",

@@ -82,17 +82,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from lineage.errors import UsageError
-from lineage.semantics import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
-from lineage.store import Store
-from lineage.vocabulary import (
+from lineage.core.errors import UsageError
+from lineage.rules.evaluator import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
+from lineage.graph.store import Store
+from lineage.core.vocabulary import (
     ORGANISATION_ROLES,
     RESEARCH_BASES,
     LegalBasis,
     Role,
     Scope,
 )
-from lineage.windows import to_date
+from lineage.core.windows import to_date
 
 
 class Severity(str, Enum):
@@ -407,7 +407,7 @@ def _studies_without_agreement(store: Store, ctx: _Context) -> list[Finding]:
 
 
 def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
-    from lineage.answers import subgraph
+    from lineage.questions.student import subgraph
 
     out = []
     for r in store.read("queries/policy_unexplained_members"):
@@ -436,7 +436,7 @@ def cell_element_warnings(store: Store) -> list[str]:
     ever hold (docs/rules.md rule 5: a cell reveals only what its source holds, so such an
     element is never revealed; the cell or the inventory is probably wrong). One line per
     cell, naming the dataset, the cell and the elements; no student is read."""
-    from lineage.semantics import possible_elements
+    from lineage.rules.evaluator import possible_elements
 
     row = store.read("queries/small_cell_sources")[0]
     can = possible_elements(row["datasets"], row["flows"])

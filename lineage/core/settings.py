@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lineage.errors import redact_uri
+from lineage.core.errors import redact_uri
 
 #: URI schemes of the Bolt driver (``neo4j`` routes reads and writes in a cluster or on Aura).
 URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -138,7 +138,7 @@ def with_local_password(neo4j: Neo4jSettings, lineage: LineageSettings,
     if (neo4j.password.get_secret_value() or neo4j.password_file is not None
             or neo4j.user != "neo4j" or not neo4j.is_local(lineage.bolt_port)):
         return neo4j
-    from lineage.server import PASSWORD_FILE
+    from lineage.graph.server import PASSWORD_FILE
 
     folder = Path(home if home is not None else lineage.home).expanduser()
     return neo4j.model_copy(update={"password_file": folder.resolve() / PASSWORD_FILE})

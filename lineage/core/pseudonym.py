@@ -21,11 +21,11 @@ import hmac
 import unicodedata
 from typing import TYPE_CHECKING
 
-from lineage.errors import ConfigurationError
-from lineage.settings import LineageSettings
+from lineage.core.errors import ConfigurationError
+from lineage.core.settings import LineageSettings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lineage.store import Store
+    from lineage.graph.store import Store
 
 #: The fixed key the demo uses (synthetic data only). Never use it for real students.
 DEMO_KEY = "demo-key-synthetic-data-only-never-for-real-students"

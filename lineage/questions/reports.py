@@ -33,18 +33,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from lineage.errors import RenderError
-from lineage.output import cell, render_csv
-from lineage.pseudonym import Pseudonymizer
-from lineage.store import Store
-from lineage.vocabulary import RECORD_EXEMPT, Access, LegalBasis, Role
-from lineage.windows import to_date
+from lineage.core.errors import RenderError
+from lineage.render.tables import cell, render_csv
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.graph.store import Store
+from lineage.core.vocabulary import RECORD_EXEMPT, Access, LegalBasis, Role
+from lineage.core.windows import to_date
 
 #: Days a district has to let a parent inspect and review the records, FERPA §99.10(b).
 INSPECTION_DAYS = 45
 INSPECTION_RULE = "FERPA §99.10(b)"
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 #: Roles whose grants and collections are internal to the district (not in the public inventory).
 INTERNAL_ROLES = (Role.DISTRICT.value, Role.SCHOOL.value, Role.TEACHER.value, Role.PARENT.value,
@@ -271,7 +271,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     seen only in logs) with ``why``; ``not_pii`` the de-identified and aggregate recipients.
     Dates are ISO strings. Raises :class:`~lineage.errors.NotFoundError` for an unknown student.
     """
-    from lineage.answers import student_lineage
+    from lineage.questions.student import student_lineage
 
     made_on = made_on or date.today()
     received_on = received_on or made_on
@@ -336,7 +336,7 @@ def student_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any])
     The picture names the student only by the typed ID (``report["student"]``).
     """
     try:
-        from lineage.visual import lineage_svg
+        from lineage.render.dot import lineage_svg
     except ImportError as exc:
         return None, f"the picture module is not available ({exc})"
     exposure = {"student": report["student"], "as_of": report["as_of"],
@@ -344,7 +344,7 @@ def student_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any])
     try:
         path_data = None
         try:
-            from lineage.visual import student_paths
+            from lineage.render.dot import student_paths
         except ImportError:
             student_paths = None
         if student_paths is not None:

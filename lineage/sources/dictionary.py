@@ -82,10 +82,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lineage.errors import InputError, Problem
-from lineage.inventory import TOO_DEEP, load_yaml, open_regular
-from lineage.models import Actor, Coverage, Dataset, ElementDef, Flow, Inventory
-from lineage.vocabulary import (
+from lineage.core.errors import InputError, Problem
+from lineage.sources.inventory import TOO_DEEP, load_yaml, open_regular
+from lineage.core.models import Actor, Coverage, Dataset, ElementDef, Flow, Inventory
+from lineage.core.vocabulary import (
     ELEMENT_CATEGORY, NDPA_CATEGORIES, FlowKind, Granularity, LegalBasis, Operation, Role,
     parse_basis,
 )

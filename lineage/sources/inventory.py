@@ -42,10 +42,10 @@ from typing import Any, BinaryIO
 import yaml
 from pydantic import ValidationError
 
-from lineage.errors import InputError, Problem
-from lineage.models import BulkFile, BulkKind, Inventory
-from lineage.pseudonym import normalise_id
-from lineage.vocabulary import ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
+from lineage.core.errors import InputError, Problem
+from lineage.core.models import BulkFile, BulkKind, Inventory
+from lineage.core.pseudonym import normalise_id
+from lineage.core.vocabulary import ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
 
 #: Required columns of each bulk kind (a header row is required; extra columns are ignored).
 BULK_COLUMNS: dict[BulkKind, tuple[str, ...]] = {

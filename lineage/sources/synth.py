@@ -54,11 +54,11 @@ from typing import IO, Any
 import yaml
 from pydantic import BaseModel
 
-from lineage.errors import UsageError
-from lineage.models import (
+from lineage.core.errors import UsageError
+from lineage.core.models import (
     Actor, Agreement, BulkFile, BulkKind, Coverage, Dataset, Flow, Grant, Inventory,
 )
-from lineage.vocabulary import (
+from lineage.core.vocabulary import (
     AgreementKind, FlowKind, Granularity, LegalBasis, Operation, Retention, Role, Scope,
 )
 
@@ -478,7 +478,7 @@ def generate(out: Path | str, students: int = 10_000, seed: int = 1, *,
     Raises :class:`lineage.errors.UsageError` when ``students`` < 1, when ``out`` is a file, is
     not empty (without ``force``) or cannot be created or written, or ``fmt`` is unknown.
     """
-    from lineage.synth_formats import FORMATS, convert
+    from lineage.sources.synth_formats import FORMATS, convert
 
     if students < 1:
         raise UsageError(f"--students must be at least 1 (got {students})")

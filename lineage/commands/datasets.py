@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 
 from lineage.commands.common import ID, ISO_DATE, check_key_if_set, check_window
-from lineage.errors import LineageError, RenderError, UsageError
-from lineage.lookups import impact_detail, os_user, record_lookup
-from lineage.output import (atomic_file, cell, csv_cell, csv_row, csv_writer, format_option,
+from lineage.core.errors import LineageError, RenderError, UsageError
+from lineage.questions.lookups import impact_detail, os_user, record_lookup
+from lineage.render.tables import (atomic_file, cell, csv_cell, csv_row, csv_writer, format_option,
                             incomplete_line, render_rows)
 
 NEIGHBOUR_COLUMNS = ["depth", "id", "granularity", "holder", "holder_role", "via"]
@@ -38,7 +38,7 @@ def _neighbour_command(direction: str):
     @format_option()
     @click.pass_context
     def cmd(ctx, dataset, depth, fmt):
-        from lineage import answers
+        from lineage.questions import student as answers
 
         with ctx.find_root().obj.store() as store:
             data = answers.neighbourhood(store, dataset, direction, depth)
@@ -73,7 +73,7 @@ def impact(ctx, actor, dataset, since, until, out, fmt):
     '# INCOMPLETE: stopped after N students; <reason>' and the command exits non-zero (3 for a
     lost database) with the error on standard error; with --out, FILE is not written.
     """
-    from lineage import answers
+    from lineage.questions import student as answers
 
     if (actor is None) == (dataset is None):
         raise UsageError("give exactly one of --actor ID or --dataset ID")

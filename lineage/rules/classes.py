@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from lineage.windows import to_date
+from lineage.core.windows import to_date
 
 _DAY = timedelta(days=1)
 

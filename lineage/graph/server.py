@@ -48,8 +48,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lineage.cypher import query
-from lineage.errors import ServerError
+from lineage.graph.cypher import query
+from lineage.core.errors import ServerError
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 #: neo4j-admin's entry point (``neo4j-admin dbms set-initial-password``), in neo4j-command-line.
@@ -62,7 +62,7 @@ USER = "neo4j"
 #: else of the caller's environment reaches the server (no keys, no passwords).
 SERVER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_", "TZ", "TMPDIR",
               "JAVA_HOME")
-POM = Path(__file__).resolve().parent / "data" / "neo4j-server.pom.xml"
+POM = Path(__file__).resolve().parent.parent / "data" / "neo4j-server.pom.xml"
 
 # JVM flags the official launcher also sets (minus the ones only the tarball layout needs).
 _JVM_FLAGS = [

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from lineage.errors import RenderError, UsageError
+from lineage.core.errors import RenderError, UsageError
 
 #: The Graphviz layout program (a name looked up on PATH, or a full path).
 DOT_BINARY = "dot"
@@ -119,7 +119,7 @@ def _basis(value: str | None) -> str:
     """A legal basis in plain words (``school_official`` -> ``school official``)."""
     if not value:
         return ""
-    from lineage.vocabulary import LegalBasis
+    from lineage.core.vocabulary import LegalBasis
 
     try:
         return LegalBasis(value).label
@@ -565,7 +565,7 @@ def render(exposure_data: dict, out: Path, *, path_data: dict | None = None, tit
 
 # -- exact hops from the graph ---------------------------------------------------------------------
 def _iso(value: Any) -> str | None:
-    from lineage.windows import to_date
+    from lineage.core.windows import to_date
 
     d = to_date(value) if value is not None else None
     return d.isoformat() if d else None
@@ -585,8 +585,8 @@ def student_paths(store, pseudo, student_id: str, *, as_of: date | None = None) 
     ``grant`` only when its scope includes the student, ``access_log``). Raises
     :class:`~lineage.errors.NotFoundError` for an unknown student.
     """
-    from lineage.answers import student_lineage
-    from lineage.windows import to_date
+    from lineage.questions.student import student_lineage
+    from lineage.core.windows import to_date
 
     sl = student_lineage(store, pseudo, student_id, as_of)
     lin = sl.lineage
@@ -651,7 +651,7 @@ def browser_query_text(student_key: str | None = None) -> str:
     summaries only) and does not keep parameters across page loads. The key must be a hex
     pseudonym (:class:`UsageError` otherwise), so nothing but hex digits is written in.
     """
-    from lineage.cypher import query
+    from lineage.graph.cypher import query
 
     lines = query("queries/browse_exposure").splitlines()
     while lines and lines[0].lstrip().startswith("//"):
@@ -701,7 +701,7 @@ def browse_url(editor_text: str, *, base: str, bolt_uri: str | None = None,
 
 def browser_dir() -> Path:
     """The folder holding ``style.grass`` and ``guide.html``."""
-    from lineage.resources import cypher_dir
+    from lineage.core.resources import cypher_dir
 
     return cypher_dir() / "browser"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from lineage.errors import LineageError
-from lineage.resources import cypher_dir
+from lineage.core.errors import LineageError
+from lineage.core.resources import cypher_dir
 
 
 @lru_cache(maxsize=None)

@@ -19,7 +19,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from lineage.vocabulary import (
+from lineage.core.vocabulary import (
     ELEMENT_CATEGORY, NDPA_CATEGORIES, AgreementKind, FlowKind, Granularity, LegalBasis,
     Operation, Retention, Role, Scope, parse_basis,
 )

@@ -36,8 +36,8 @@ from xml.sax.saxutils import escape
 
 import yaml
 
-from lineage.errors import UsageError
-from lineage.models import BulkKind
+from lineage.core.errors import UsageError
+from lineage.core.models import BulkKind
 from lineage.sources.common import PARENT_PREFIX, STAFF_PREFIX
 
 #: The kinds a roster format carries (the rest stays native).

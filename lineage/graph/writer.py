@@ -34,16 +34,16 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lineage.errors import IncompleteLoadError, InputError, Problem
-from lineage.inventory import (
+from lineage.core.errors import IncompleteLoadError, InputError, Problem
+from lineage.sources.inventory import (
     LOOKUP_CHUNK, BulkRow, Catalog, FileStamp, InventorySource, bulk_in_order, file_stamp,
     iter_bulk_rows, read_inventory, validate,
 )
-from lineage.models import BulkKind, Inventory
-from lineage.policy import cell_element_warnings
-from lineage.pseudonym import Pseudonymizer, claim_key, verify_key
-from lineage.store import Store
-from lineage.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Role, Scope
+from lineage.core.models import BulkKind, Inventory
+from lineage.questions.audit import cell_element_warnings
+from lineage.core.pseudonym import Pseudonymizer, claim_key, verify_key
+from lineage.graph.store import Store
+from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Role, Scope
 
 
 @dataclass

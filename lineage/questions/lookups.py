@@ -19,7 +19,7 @@ import re
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from lineage.errors import UsageError
+from lineage.core.errors import UsageError
 
 #: What can be looked up (the ``what`` of a record).
 WHAT = ("exposure", "record", "path", "report", "picture", "impact")

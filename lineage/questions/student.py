@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from lineage.dictionary import _canonical_element
-from lineage.errors import NotFoundError, UsageError
-from lineage.impact import ClassCache, population_context
-from lineage.pseudonym import Pseudonymizer, verify_key
-from lineage.semantics import Lineage, StudentContext
-from lineage.store import Store
-from lineage.vocabulary import ORGANISATION_ROLES, Access, Scope
-from lineage.windows import Window, to_date
+from lineage.sources.dictionary import _canonical_element
+from lineage.core.errors import NotFoundError, UsageError
+from lineage.rules.classes import ClassCache, population_context
+from lineage.core.pseudonym import Pseudonymizer, verify_key
+from lineage.rules.evaluator import Lineage, StudentContext
+from lineage.graph.store import Store
+from lineage.core.vocabulary import ORGANISATION_ROLES, Access, Scope
+from lineage.core.windows import Window, to_date
 
 
 @dataclass

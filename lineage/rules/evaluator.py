@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from lineage.vocabulary import (
+from lineage.core.vocabulary import (
     RECORD_EXEMPT,
     Access,
     FlowKind,
@@ -44,7 +44,7 @@ from lineage.vocabulary import (
     Retention,
     Scope,
 )
-from lineage.windows import ALWAYS, Window, WindowSet, to_date
+from lineage.core.windows import ALWAYS, Window, WindowSet, to_date
 
 #: Minimum cell size used when an aggregate does not state its own (the most common state "n").
 DEFAULT_MIN_CELL_SIZE = 10
