@@ -45,7 +45,8 @@ def demo(ctx, student, violations, no_server):
     from lineage.graph.writer import load, read_sources
     from lineage.render.tables import render_rows
     from lineage.core.errors import UsageError
-    from lineage.core.pseudonym import Pseudonymizer, key_state
+    from lineage.core.pseudonym import Pseudonymizer
+    from lineage.graph.keys import key_state
     from lineage.core.resources import seeds_dir
     from lineage.graph.store import Store
 

@@ -19,13 +19,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
-from typing import TYPE_CHECKING
 
 from lineage.core.errors import ConfigurationError
 from lineage.core.settings import LineageSettings
-
-if TYPE_CHECKING:  # pragma: no cover
-    from lineage.graph.store import Store
 
 #: The fixed key the demo uses (synthetic data only). Never use it for real students.
 DEMO_KEY = "demo-key-synthetic-data-only-never-for-real-students"
@@ -101,7 +97,7 @@ class Pseudonymizer:
         return cls(settings.pseudonym_key.get_secret_value())
 
 
-def _mismatch() -> ConfigurationError:
+def key_mismatch() -> ConfigurationError:
     return ConfigurationError(
         "LINEAGE_PSEUDONYM_KEY is not the key this graph was loaded with: with another key "
         "every student would be a new one (a load would count each student twice, a question "
@@ -111,31 +107,3 @@ def _mismatch() -> ConfigurationError:
         "and load everything again)")
 
 
-def key_state(store: Store) -> dict:
-    """What the graph records about the key: ``{"check": hex | None, "demo": bool,
-    "empty": bool}`` (``empty``: no node but the key check node). One read
-    (``cypher/admin/key_check.cypher``)."""
-    return store.read("admin/key_check")[0]
-
-
-def verify_key(store: Store, pseudo: Pseudonymizer) -> None:
-    """Refuse a student question (or the start of a load) made with another key.
-
-    Reads the key check value the first load recorded; a graph without one (empty, or loaded
-    before check values existed) passes. Raises :class:`ConfigurationError` (exit 2) when the
-    value differs from ``pseudo.check``.
-    """
-    recorded = key_state(store)["check"]
-    if recorded is not None and not hmac.compare_digest(recorded, pseudo.check):
-        raise _mismatch()
-
-
-def claim_key(store: Store, pseudo: Pseudonymizer, *, demo: bool = False) -> None:
-    """Record the key check value when the graph has none (the first load), atomically
-    (``cypher/ingest/key_check.cypher``; a uniqueness constraint makes two first loads agree),
-    then verify it. ``demo``: mark the graph as made by ``lineage demo``. Raises
-    :class:`ConfigurationError` (exit 2) for another key.
-    """
-    verify_key(store, pseudo)      # another key: refused before anything is written
-    store.write("ingest/key_check", check=pseudo.check, demo=demo)
-    verify_key(store, pseudo)      # a concurrent first load with another key won the MERGE

@@ -125,11 +125,16 @@ class LineageSettings(BaseSettings):
                          "bulk rows")
 
 
+#: The file in the local server's HOME holding the password of user ``neo4j`` (written by
+#: ``lineage db start``; :mod:`lineage.graph.server`).
+PASSWORD_FILE = "password"
+
+
 def with_local_password(neo4j: Neo4jSettings, lineage: LineageSettings,
                         home: Path | None = None) -> Neo4jSettings:
     """``neo4j`` reading its password from the local server's ``HOME/password`` when it has none
     of its own: no ``password`` or ``password_file`` set, user ``neo4j``, and ``uri`` pointing at
-    this machine's ``lineage.bolt_port`` (the local server; :mod:`lineage.server`).
+    this machine's ``lineage.bolt_port`` (the local server; :mod:`lineage.graph.server`).
 
     ``home`` defaults to ``lineage.home`` (relative to the current directory). The file is read
     when a connection is made (:meth:`Neo4jSettings.auth`), so a server started later by the
@@ -138,7 +143,5 @@ def with_local_password(neo4j: Neo4jSettings, lineage: LineageSettings,
     if (neo4j.password.get_secret_value() or neo4j.password_file is not None
             or neo4j.user != "neo4j" or not neo4j.is_local(lineage.bolt_port)):
         return neo4j
-    from lineage.graph.server import PASSWORD_FILE
-
     folder = Path(home if home is not None else lineage.home).expanduser()
     return neo4j.model_copy(update={"password_file": folder.resolve() / PASSWORD_FILE})

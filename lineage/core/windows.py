@@ -27,6 +27,13 @@ def to_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def iso(value: Any, missing: str | None = None) -> str | None:
+    """A date (``date``, driver date or ISO string) as ISO text ``YYYY-MM-DD``; ``missing`` (by
+    default ``None``) when there is no date. The one date-to-text helper of the package."""
+    d = value if type(value) is date else to_date(value)
+    return d.isoformat() if d else missing
+
+
 @dataclass(frozen=True, order=True)
 class Window:
     """An inclusive window of days. Empty when ``end < start``."""

@@ -50,12 +50,11 @@ from pathlib import Path
 
 from lineage.graph.cypher import query
 from lineage.core.errors import ServerError
+from lineage.core.settings import PASSWORD_FILE
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 #: neo4j-admin's entry point (``neo4j-admin dbms set-initial-password``), in neo4j-command-line.
 ADMIN_CLASS = "org.neo4j.cli.AdminTool"
-#: The file in HOME holding the ``neo4j`` user's password.
-PASSWORD_FILE = "password"
 #: The user whose password :data:`PASSWORD_FILE` holds.
 USER = "neo4j"
 #: Environment variables passed on to the JVM (names, and prefixes ending in ``_``); nothing

@@ -40,8 +40,9 @@ from lineage.sources.inventory import (
     iter_bulk_rows, read_inventory, validate,
 )
 from lineage.core.models import BulkKind, Inventory
-from lineage.questions.audit import cell_element_warnings
-from lineage.core.pseudonym import Pseudonymizer, claim_key, verify_key
+from lineage.rules.evaluator import possible_elements
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.graph.keys import claim_key, verify_key
 from lineage.graph.store import Store
 from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Role, Scope
 
@@ -559,3 +560,28 @@ def _count_lines(path: Path) -> int:
             return max(0, sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b"")) - 1)
     except OSError:
         return 0
+
+
+def cell_element_warnings(store: Store) -> list[str]:
+    """Warnings for named small cells that name an element no source of their aggregate can
+    ever hold (docs/rules.md rule 5: a cell reveals only what its source holds, so such an
+    element is never revealed; the cell or the inventory is probably wrong). One line per
+    cell, naming the dataset, the cell and the elements; no student is read."""
+    row = store.read("queries/small_cell_sources")[0]
+    can = possible_elements(row["datasets"], row["flows"])
+    starts = {d["id"]: d for d in row["datasets"]}
+    out = []
+    for c in sorted(row["cells"], key=lambda c: (c["dataset"], c["label"])):
+        d = c["dataset"]
+        revealable: set[str] = set()
+        for f in row["flows"]:
+            if f["target"] == d and f.get("source") is not None:
+                revealable |= can.get(f["source"], set())
+        if starts.get(d, {}).get("starts"):
+            revealable |= set(starts[d].get("elements") or [])
+        never = sorted(set(c["elements"]) - revealable)
+        if never:
+            out.append(f"dataset {d}, small cell '{c['label']}': names "
+                       f"{', '.join(never)}, which no source of {d} can hold; the cell reveals only "
+                       "what its sources hold (docs/rules.md rule 5)")
+    return out

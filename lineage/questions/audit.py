@@ -92,7 +92,7 @@ from lineage.core.vocabulary import (
     Role,
     Scope,
 )
-from lineage.core.windows import to_date
+from lineage.core.windows import iso
 
 
 class Severity(str, Enum):
@@ -187,13 +187,8 @@ def _via(row: dict) -> str:
     return f"{row['channel']} {row['id']}"
 
 
-def _iso(value: Any) -> str:
-    d = to_date(value)
-    return d.isoformat() if d else "open"
-
-
 def _window(a: Any, b: Any) -> str:
-    return f"{_iso(a) if a else 'open'}..{_iso(b) if b else 'open'}"
+    return f"{iso(a, 'open')}..{iso(b, 'open')}"
 
 
 def _channel_subject(row: dict, actor: str) -> list[str]:
@@ -333,9 +328,9 @@ def _research_destroy_by(store: Store, ctx: _Context) -> list[Finding]:
             msg = (f"{r['agreement']} states no destroy-by date for the identifiable data "
                    f"{r['holder']} holds in {r['dataset']}")
         else:
-            end = f"until {_iso(r['valid_to'])}" if r.get("valid_to") else "with no end date"
+            end = f"until {iso(r['valid_to'], 'open')}" if r.get("valid_to") else "with no end date"
             msg = (f"{r['holder']} holds {r['dataset']} {end}, beyond the destroy-by date "
-                   f"{_iso(r['destroy_by'])} of {r['agreement']} (the data must be destroyed by "
+                   f"{iso(r['destroy_by'], 'open')} of {r['agreement']} (the data must be destroyed by "
                    "then)")
         out.append(Finding("research-destroy-by", Severity.MEDIUM,
                            _ids(r["holder"], r["dataset"], r["flows"], r["agreement"]), msg,
@@ -346,7 +341,7 @@ def _research_destroy_by(store: Store, ctx: _Context) -> list[Finding]:
 def _roster_access(store: Store, ctx: _Context) -> list[Finding]:
     out = []
     for r in store.read("queries/policy_roster_access", teacher_roles=[Role.TEACHER.value]):
-        first, last = _iso(r["first"]), _iso(r["last"])
+        first, last = iso(r["first"], 'open'), iso(r["last"], 'open')
         when = f"on {first}" if first == last else f"between {first} and {last}"
         n = r["students"]
         who = "a student" if n == 1 else f"{n} students"
@@ -419,7 +414,7 @@ def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
         members = r["members"]
         for i in range(0, len(members), 1000):
             for row in store.read("queries/exposure_context", student_keys=members[i:i + 1000]):
-                if d not in Lineage(StudentContext.from_row(row), ds).reach:
+                if d not in Lineage(StudentContext.from_row(row), ds).reached():
                     missing += 1
         if missing:
             out.append(Finding(
@@ -428,33 +423,6 @@ def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
                 "can deliver (not in a source's live population while a flow ran and they were "
                 "members): the graph cannot show how their records got there",
                 f"dataset:{d}"))
-    return out
-
-
-def cell_element_warnings(store: Store) -> list[str]:
-    """Warnings for named small cells that name an element no source of their aggregate can
-    ever hold (docs/rules.md rule 5: a cell reveals only what its source holds, so such an
-    element is never revealed; the cell or the inventory is probably wrong). One line per
-    cell, naming the dataset, the cell and the elements; no student is read."""
-    from lineage.rules.evaluator import possible_elements
-
-    row = store.read("queries/small_cell_sources")[0]
-    can = possible_elements(row["datasets"], row["flows"])
-    starts = {d["id"]: d for d in row["datasets"]}
-    out = []
-    for c in sorted(row["cells"], key=lambda c: (c["dataset"], c["label"])):
-        d = c["dataset"]
-        revealable: set[str] = set()
-        for f in row["flows"]:
-            if f["target"] == d and f.get("source") is not None:
-                revealable |= can.get(f["source"], set())
-        if starts.get(d, {}).get("starts"):
-            revealable |= set(starts[d].get("elements") or [])
-        never = sorted(set(c["elements"]) - revealable)
-        if never:
-            out.append(f"dataset {d}, small cell '{c['label']}': names "
-                       f"{_list(never)}, which no source of {d} can hold; the cell reveals only "
-                       "what its sources hold (docs/rules.md rule 5)")
     return out
 
 

@@ -30,21 +30,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from lineage.core.errors import RenderError
-from lineage.render.tables import cell, render_csv
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.graph.store import Store
 from lineage.core.vocabulary import RECORD_EXEMPT, Access, LegalBasis, Role
-from lineage.core.windows import to_date
+from lineage.core.windows import iso
 
 #: Days a district has to let a parent inspect and review the records, FERPA §99.10(b).
 INSPECTION_DAYS = 45
 INSPECTION_RULE = "FERPA §99.10(b)"
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 #: Roles whose grants and collections are internal to the district (not in the public inventory).
 INTERNAL_ROLES = (Role.DISTRICT.value, Role.SCHOOL.value, Role.TEACHER.value, Role.PARENT.value,
@@ -63,19 +58,7 @@ ACCESS_LABELS: dict[str, str] = {
     "aggregate": "aggregate only",
 }
 
-INVENTORY_CSV_COLUMNS = [
-    "section", "recipient_id", "recipient", "role", "access", "element_count", "elements",
-    "purposes", "legal_bases", "citations", "agreements", "agreement_dates", "population",
-    "datasets", "min_cell_size", "suppressed",
-]
-
-
 # --- small helpers ------------------------------------------------------------------------------
-
-def _iso(value: Any) -> str | None:
-    d = to_date(value)
-    return d.isoformat() if d else None
-
 
 def basis_info(value: str | None) -> dict[str, str] | None:
     """``{"value", "label", "citation"}`` of a legal basis (None stays None).
@@ -105,68 +88,8 @@ def _add(items: list, value: Any) -> None:
         items.append(value)
 
 
-def _role(role: str | None) -> str:
+def role_words(role: str | None) -> str:
     return ROLE_LABELS.get(role or "", (role or "").replace("_", " "))
-
-
-# --- templates and PDF --------------------------------------------------------------------------
-
-def _md(value: Any) -> str:
-    """A value as one Markdown table cell: lists joined by '; ', pipes and newlines escaped."""
-    return cell(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def _env():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
-                                            default_for_string=False),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["md"] = _md
-    env.filters["cell"] = cell
-    env.filters["role"] = _role
-    env.filters["access"] = lambda a: ACCESS_LABELS.get(a or "", a or "")
-    env.filters["basis"] = lambda b: (f"{b['label']} ({b['citation']})" if b and b.get("citation")
-                                      else (b or {}).get("label", ""))
-    return env
-
-
-def render_template(name: str, **context: Any) -> str:
-    """Render ``lineage/templates/<name>`` with ``context``. Raises :class:`RenderError`."""
-    import jinja2
-
-    try:
-        return _env().get_template(name).render(**context)
-    except jinja2.TemplateError as exc:
-        raise RenderError(f"template {name} could not be rendered: {exc}") from None
-
-
-PDF_HINT = ("install WeasyPrint (pip install 'student-data-lineage[pdf]') and its system "
-            "libraries (Debian/Ubuntu: apt-get install -y libpango-1.0-0 libpangoft2-1.0-0)")
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Render an HTML document to PDF bytes with WeasyPrint.
-
-    Raises :class:`RenderError` naming what to install when WeasyPrint or its system
-    libraries (Pango) are missing, or when rendering fails.
-    """
-    try:
-        from weasyprint import HTML
-    except ImportError as exc:
-        raise RenderError(f"PDF output needs WeasyPrint, which is not installed ({exc.name})",
-                          hint=PDF_HINT) from None
-    except OSError as exc:  # WeasyPrint present, Pango/GObject shared libraries missing
-        raise RenderError(f"PDF output needs the Pango library, which could not be loaded "
-                          f"({exc})", hint=PDF_HINT) from None
-    try:
-        return HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf()
-    except Exception as exc:  # noqa: BLE001 - any rendering failure becomes a RenderError
-        raise RenderError(f"the PDF could not be rendered: {type(exc).__name__}: {exc}") from None
 
 
 # --- the parent's inquiry -----------------------------------------------------------------------
@@ -183,23 +106,12 @@ def _actor_info(lin, exposures: list) -> dict[str, _ActorInfo]:
     # an actor seen only in access logs has no grant covering the student: its grants'
     # purposes would mislead, so only their log events are shown
     with_grant = {e.actor_id for e in exposures if e.could}
-    info = {aid: _ActorInfo([], []) for aid in known}
-    for did, levels in lin.reach.items():
-        d = lin.ds[did]
-        holder = (d.get("holder") or {}).get("id")
-        for reach in levels.values():
-            if holder in info:
-                for s in reach.steps:
-                    _add(info[holder].purposes, s.purpose)
-        for g in d.get("grants") or []:
-            if g.get("actor") in with_grant:
-                _add(info[g["actor"]].purposes, g.get("purpose"))
-    for a in lin.ctx.accesses:
-        at = to_date(a.get("at"))
-        if lin.as_of and at and at > lin.as_of:
-            continue
+    purposes = lin.purposes(known, with_grant)
+    info = {aid: _ActorInfo(purposes.get(aid, []), []) for aid in known}
+    for a in lin.access_events():
         if a["actor"] in info:
-            info[a["actor"]].accesses.append({"date": _iso(at), "dataset": a.get("dataset"),
+            info[a["actor"]].accesses.append({"date": iso(a.get("at")),
+                                              "dataset": a.get("dataset"),
                                               "action": a.get("action") or "read"})
     for i in info.values():
         i.accesses.sort(key=lambda x: (x["date"] or "", x["dataset"] or ""))
@@ -210,7 +122,7 @@ def _agreements(store: Store, lin, ids: Iterable[str]) -> list[dict]:
     """Details of the agreements named (from the flows of the student's lineage)."""
     wanted = sorted({i for i in ids if i})
     found: dict[str, dict] = {}
-    for d in lin.ds.values():
+    for d in lin.datasets().values():
         for f in d.get("inflows") or []:
             ag = f.get("agreement_info")
             if ag and ag.get("id") in wanted:
@@ -229,8 +141,8 @@ def _agreements(store: Store, lin, ids: Iterable[str]) -> list[dict]:
             continue
         out.append({"id": i, "kind": ag.get("kind"), "purpose": ag.get("purpose"),
                     "legal_basis": basis_info(ag.get("legal_basis")),
-                    "valid_from": _iso(ag.get("valid_from")), "valid_to": _iso(ag.get("valid_to")),
-                    "destroy_by": _iso(ag.get("destroy_by")),
+                    "valid_from": iso(ag.get("valid_from")), "valid_to": iso(ag.get("valid_to")),
+                    "destroy_by": iso(ag.get("destroy_by")),
                     "recipients": sorted(ag.get("recipients") or []),
                     "permitted_elements": sorted(ag.get("permitted_elements") or [])})
     return out
@@ -287,7 +199,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     actors = []
     for e in exposures:
         row = e.as_dict()
-        row["role_label"] = _role(e.role)
+        row["role_label"] = role_words(e.role)
         row["access_label"] = ACCESS_LABELS[e.access.value]
         row["bases"] = _bases(e.legal_bases)
         row["purposes"] = info[e.actor_id].purposes
@@ -298,7 +210,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     for d in record:
         row = d.as_dict()
         row["discloser_name"] = names.get(d.discloser_id, d.discloser_id)
-        row["recipient_role"] = _role(roles.get(d.actor_id))
+        row["recipient_role"] = role_words(roles.get(d.actor_id))
         row["basis"] = basis_info(d.legal_basis)
         disclosures.append(row)
     recorded = {d.actor_id for d in record}
@@ -327,55 +239,6 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
         "not_pii": not_pii,
         "agreements": _agreements(store, lin, agreement_ids),
     }
-
-
-def student_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The lineage picture of a report as inline SVG: ``(svg, None)``, or ``(None, why)`` when
-    the picture module or Graphviz is missing (the report then shows a table instead).
-
-    The picture names the student only by the typed ID (``report["student"]``).
-    """
-    try:
-        from lineage.render.dot import lineage_svg
-    except ImportError as exc:
-        return None, f"the picture module is not available ({exc})"
-    exposure = {"student": report["student"], "as_of": report["as_of"],
-                "actors": report["exposure"]["actors"]}
-    try:
-        path_data = None
-        try:
-            from lineage.render.dot import student_paths
-        except ImportError:
-            student_paths = None
-        if student_paths is not None:
-            as_of = date.fromisoformat(report["as_of"]) if report["as_of"] else None
-            path_data = student_paths(store, pseudo, report["student"], as_of=as_of)
-            path_data = {**path_data, "student": report["student"]}
-        return lineage_svg(exposure, path_data=path_data, student_label=report["student"]), None
-    except RenderError as exc:
-        return None, exc.message
-
-
-def report_markdown(report: dict[str, Any]) -> str:
-    """The parent's report as Markdown (``templates/report.md.j2``)."""
-    return render_template("report.md.j2", r=report)
-
-
-def report_html(report: dict[str, Any], picture: str | None = None,
-                picture_note: str | None = None) -> str:
-    """The parent's report as one self-contained HTML page (``templates/report.html.j2``).
-
-    ``picture`` is inline SVG (see :func:`student_picture`); without it a table of who holds
-    what stands in its place, with ``picture_note`` saying why.
-    """
-    return render_template("report.html.j2", r=report, picture=picture,
-                           picture_note=picture_note)
-
-
-def report_pdf(report: dict[str, Any], picture: str | None = None,
-               picture_note: str | None = None) -> bytes:
-    """The parent's report as PDF (the HTML rendered by WeasyPrint). Raises :class:`RenderError`."""
-    return html_to_pdf(report_html(report, picture, picture_note))
 
 
 # --- the public data inventory ------------------------------------------------------------------
@@ -413,8 +276,8 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
         if not ag:
             return None
         return {"id": ag["id"], "kind": ag.get("kind"), "purpose": ag.get("purpose"),
-                "valid_from": _iso(ag.get("valid_from")), "valid_to": _iso(ag.get("valid_to")),
-                "destroy_by": _iso(ag.get("destroy_by"))}
+                "valid_from": iso(ag.get("valid_from")), "valid_to": iso(ag.get("valid_to")),
+                "destroy_by": iso(ag.get("destroy_by"))}
 
     for ch in channels:
         rec = ch["recipient"]
@@ -423,7 +286,7 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
             ds = ch.get("dataset") or {}
             a = aggregates.setdefault((rec["id"], ds.get("id")), {
                 "recipient_id": rec["id"], "recipient": rec.get("name") or rec["id"],
-                "role": rec.get("role"), "role_label": _role(rec.get("role")),
+                "role": rec.get("role"), "role_label": role_words(rec.get("role")),
                 "dataset": ds.get("id"), "dataset_name": ds.get("name") or ds.get("id"),
                 "purposes": [], "bases": [], "agreements": [],
                 "min_cell_size": ds.get("min_cell_size"), "suppressed": ds.get("suppressed"),
@@ -437,7 +300,7 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
         if ch.get("subjects_only"):
             c = case.setdefault(rec["id"], {
                 "id": rec["id"], "name": rec.get("name") or rec["id"], "role": rec.get("role"),
-                "role_label": _role(rec.get("role")), "bases": [], "elements": [],
+                "role_label": role_words(rec.get("role")), "bases": [], "elements": [],
                 "disclosures": 0})
             _add(c["bases"], basis_info(ch.get("legal_basis")))
             c["elements"] = sorted(set(c["elements"]) | set(ch.get("elements") or []))
@@ -446,7 +309,7 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
             continue
         r = recipients.setdefault(rec["id"], {
             "id": rec["id"], "name": rec.get("name") or rec["id"], "role": rec.get("role"),
-            "role_label": _role(rec.get("role")), "access": None, "elements": [],
+            "role_label": role_words(rec.get("role")), "access": None, "elements": [],
             "element_count": 0, "purposes": [], "bases": [], "agreements": [],
             "populations": [], "sources": [], "datasets": [], "channels": []})
         access = "identifiable" if ch.get("granularity") == "student" else "deidentified"
@@ -481,50 +344,3 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
     }
 
 
-def _agreement_text(ag: dict) -> str:
-    kind = f"{ag['kind']}, " if ag.get("kind") else ""
-    return f"{ag['id']} ({kind}{ag.get('valid_from') or 'open'}..{ag.get('valid_to') or 'open'})"
-
-
-def inventory_csv(inv: dict[str, Any]) -> str:
-    """The inventory as CSV: one row per recipient (:data:`INVENTORY_CSV_COLUMNS`); ``section``
-    is ``recipient``, ``aggregate`` or ``case_by_case``. Lists are joined by '; '."""
-    rows = []
-    for r in inv["recipients"]:
-        rows.append({
-            "section": "recipient", "recipient_id": r["id"], "recipient": r["name"],
-            "role": r["role"], "access": r["access"], "element_count": r["element_count"],
-            "elements": r["elements"], "purposes": r["purposes"],
-            "legal_bases": [b["label"] for b in r["bases"]],
-            "citations": [b["citation"] for b in r["bases"]],
-            "agreements": [a["id"] for a in r["agreements"]],
-            "agreement_dates": [_agreement_text(a) for a in r["agreements"]],
-            "population": r["populations"], "datasets": r["datasets"]})
-    for a in inv["aggregates"]:
-        rows.append({
-            "section": "aggregate", "recipient_id": a["recipient_id"],
-            "recipient": a["recipient"], "role": a["role"], "access": "aggregate",
-            "element_count": 0, "purposes": a["purposes"],
-            "legal_bases": [b["label"] for b in a["bases"]],
-            "citations": [b["citation"] for b in a["bases"]],
-            "agreements": [x["id"] for x in a["agreements"]],
-            "agreement_dates": [_agreement_text(x) for x in a["agreements"]],
-            "datasets": [a["dataset"]], "min_cell_size": a["min_cell_size"],
-            "suppressed": a["suppressed"]})
-    for c in inv["case_by_case"]:
-        rows.append({
-            "section": "case_by_case", "recipient_id": c["id"], "recipient": c["name"],
-            "role": c["role"], "access": "identifiable", "element_count": c["element_count"],
-            "elements": c["elements"], "legal_bases": [b["label"] for b in c["bases"]],
-            "citations": [b["citation"] for b in c["bases"]]})
-    return render_csv(rows, INVENTORY_CSV_COLUMNS)
-
-
-def inventory_markdown(inv: dict[str, Any]) -> str:
-    """The inventory as Markdown (``templates/inventory.md.j2``)."""
-    return render_template("inventory.md.j2", inv=inv)
-
-
-def inventory_html(inv: dict[str, Any]) -> str:
-    """The inventory as one self-contained HTML page (``templates/inventory.html.j2``)."""
-    return render_template("inventory.html.j2", inv=inv)

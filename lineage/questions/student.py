@@ -16,11 +16,12 @@ from typing import Any
 from lineage.sources.dictionary import _canonical_element
 from lineage.core.errors import NotFoundError, UsageError
 from lineage.rules.classes import ClassCache, population_context
-from lineage.core.pseudonym import Pseudonymizer, verify_key
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.graph.keys import verify_key
 from lineage.rules.evaluator import Lineage, StudentContext
 from lineage.graph.store import Store
 from lineage.core.vocabulary import ORGANISATION_ROLES, Access, Scope
-from lineage.core.windows import Window, to_date
+from lineage.core.windows import Window, iso
 
 
 @dataclass
@@ -159,10 +160,7 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
     chains: list[list[dict]] = []
 
     def back(did: str, lvl: Access, tail: list[dict], seen: frozenset) -> None:
-        reach = lin.reach.get(did, {}).get(lvl)
-        if reach is None:
-            return
-        for s in reach.steps:
+        for s in lin.steps(did, lvl):
             step = s.as_dict(did, lvl)
             if s.source and (s.source, s.level) not in seen:
                 back(s.source, s.level, [step] + tail, seen | {(did, lvl)})
@@ -173,20 +171,15 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
         if e.actor_id == actor_id and e.level is level:
             back(e.dataset, level, [e.as_dict()], frozenset())
     if not exp.could:
-        for a in lin.ctx.accesses:
+        for a in lin.access_events(cut=False):
             if a["actor"] == actor_id:
                 chains.append([{"kind": "access_log", "via": a.get("action") or "read",
                                 "from": a.get("dataset"), "to": actor_id,
                                 "elements": exp.elements, "legal_basis": None, "agreement": None,
-                                "first_date": _iso(a.get("at")), "last_date": _iso(a.get("at")),
+                                "first_date": iso(a.get("at")), "last_date": iso(a.get("at")),
                                 "access": level.value, "note": "no grant or flow covers this access"}])
     return {"student": sl.key, "actor_id": actor_id, "access": level.value,
             "accessed": exp.accessed, "chains": chains}
-
-
-def _iso(d: Any) -> str | None:
-    """A date from the driver, Python or a string, as ISO text (``None`` stays ``None``)."""
-    return None if d is None else to_date(d).isoformat()
 
 
 def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
@@ -207,7 +200,7 @@ def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | No
     ids = {r["id"] for r in rows}
     for r in rows:
         # keep only the flows inside the neighbourhood, dates as ISO
-        r["inflows"] = [{**f, "valid_from": _iso(f["valid_from"]), "valid_to": _iso(f["valid_to"])}
+        r["inflows"] = [{**f, "valid_from": iso(f["valid_from"]), "valid_to": iso(f["valid_to"])}
                         for f in r["inflows"]
                         if direction == "upstream" or f["source"] in ids or r["depth"] == 0]
         if direction == "downstream" and r["depth"] == 0:
@@ -274,14 +267,14 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
             e = exp[0]
             if (Window.of(e.first_date, e.last_date) & window).empty:
                 return None
-            return {"elements": e.elements, "first_date": _iso(e.first_date),
-                    "last_date": _iso(e.last_date),
+            return {"elements": e.elements, "first_date": iso(e.first_date),
+                    "last_date": iso(e.last_date),
                     "datasets": [x for x in e.datasets if x in targets]}
         held, elements = lin.held(dataset)
         if not held.intersect(window):
             return None
-        return {"elements": sorted(elements), "first_date": _iso(held.first),
-                "last_date": _iso(held.last), "datasets": [dataset]}
+        return {"elements": sorted(elements), "first_date": iso(held.first),
+                "last_date": iso(held.last), "datasets": [dataset]}
 
     if not person and method == "classes":
         # population only (a vendor, a dataset): the rules run once per class of students

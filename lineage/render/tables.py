@@ -28,13 +28,27 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-FORMATS = ("table", "json", "csv")
+#: The one vocabulary of output formats, by output. Listings (every ``--format`` of a command
+#: that prints rows) are ``table``/``json``/``csv``; documents add ``md``/``html``/``pdf``; the
+#: picture's format is its file's suffix. A new format is added here, then rendered where its
+#: output is made (``render/tables.py`` for listings, ``render/documents.py`` for documents).
+OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
+    "listing": ("table", "json", "csv"),
+    "report": ("md", "html", "pdf", "json"),
+    "inventory": ("md", "html", "csv", "json"),
+    "picture": (".svg", ".html", ".png"),
+}
+FORMATS = OUTPUT_FORMATS["listing"]
+REPORT_FORMATS = OUTPUT_FORMATS["report"]
+INVENTORY_FORMATS = OUTPUT_FORMATS["inventory"]
+PICTURE_SUFFIXES = OUTPUT_FORMATS["picture"]
 
 
-def format_option(choices: Sequence[str] = FORMATS, default: str = "table"):
-    """The shared ``--format`` click option."""
+def format_option(choices: Sequence[str] = FORMATS, default: str = "table",
+                  help: str = "Output format."):  # noqa: A002 (click's name)
+    """The one ``--format`` click option of every command (choices from :data:`OUTPUT_FORMATS`)."""
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
-                        show_default=True, help="Output format.")
+                        show_default=True, help=help)
 
 
 def cell(value: Any) -> str:

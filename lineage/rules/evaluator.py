@@ -44,7 +44,7 @@ from lineage.core.vocabulary import (
     Retention,
     Scope,
 )
-from lineage.core.windows import ALWAYS, Window, WindowSet, to_date
+from lineage.core.windows import ALWAYS, Window, WindowSet, iso, to_date
 
 #: Minimum cell size used when an aggregate does not state its own (the most common state "n").
 DEFAULT_MIN_CELL_SIZE = 10
@@ -60,10 +60,6 @@ SMALL_CELL = "small cell"
 
 def _w(obj: dict | None, a: str = "valid_from", b: str = "valid_to") -> Window:
     return Window.of((obj or {}).get(a), (obj or {}).get(b))
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 def _last(end: date, as_of: date | None) -> date | None:
@@ -105,8 +101,8 @@ class Step:
         = open), plus ``threat`` for an emergency and ``note`` for a small cell."""
         out = {"kind": self.kind, "via": self.via, "from": self.source, "to": to,
                "elements": sorted(self.elements), "legal_basis": self.legal_basis,
-               "agreement": self.agreement, "first_date": _iso(self.window.first),
-               "last_date": _iso(_last(self.window.end, self.as_of)), "access": level.value}
+               "agreement": self.agreement, "first_date": iso(self.window.first),
+               "last_date": iso(_last(self.window.end, self.as_of)), "access": level.value}
         if self.threat:
             out["threat"] = self.threat
         if self.purpose and self.purpose.startswith(SMALL_CELL):
@@ -175,14 +171,20 @@ class Entry:
     grant: dict | None = None
     as_of: date | None = None
 
+    def inflow_bases(self) -> tuple[list[str], list[str]]:
+        """The legal bases and agreements (each sorted) of the steps into the dataset."""
+        steps = self.reach.steps
+        return (sorted({s.legal_basis for s in steps if s.legal_basis}),
+                sorted({s.agreement for s in steps if s.agreement}))
+
     def as_dict(self) -> dict[str, Any]:
         """The last step of a path: ``kind`` ``holds`` or ``grant`` (see :meth:`Step.as_dict`)."""
         g = self.grant or {}
         out = {"kind": "grant" if self.grant else "holds",
                "via": g.get("id", "holder"), "from": self.dataset, "to": self.actor_id,
                "elements": sorted(self.elements), "legal_basis": g.get("legal_basis"),
-               "agreement": g.get("agreement"), "first_date": _iso(self.windows.first),
-               "last_date": _iso(_last(self.windows.end, self.as_of)),
+               "agreement": g.get("agreement"), "first_date": iso(self.windows.first),
+               "last_date": iso(_last(self.windows.end, self.as_of)),
                "access": self.level.value}
         if self.grant:
             out["scope"] = g.get("scope")
@@ -777,10 +779,7 @@ class Lineage:
 
         # access logs (rule 10)
         accessed: dict[str, list[dict]] = {}
-        for a in self.ctx.accesses:
-            at = to_date(a.get("at"))
-            if self.as_of and at and at > self.as_of:
-                continue
+        for a in self.access_events():
             accessed.setdefault(a["actor"], []).append(a)
 
         out: list[ActorExposure] = []
@@ -850,6 +849,62 @@ class Lineage:
                                       sorted(s.elements), s.legal_basis, s.agreement, s.purpose,
                                       s.threat, redisclosure, s.via))
         out.sort(key=lambda x: (x.date or date.min, x.actor_id))
+        return out
+
+    # -- public views (the only way other modules read an evaluation) -------------------------
+    def datasets(self) -> dict[str, dict]:
+        """Every dataset row of the subgraph evaluated, by id (read-only use)."""
+        return self.ds
+
+    def dataset(self, dataset_id: str) -> dict | None:
+        """One dataset row of the subgraph, or ``None`` when it is not in it."""
+        return self.ds.get(dataset_id)
+
+    def reached(self) -> dict[str, list[Access]]:
+        """Datasets the student's information reaches -> the classes it reaches them in
+        (strongest first; rules 1-6)."""
+        return {did: sorted(levels, key=lambda lv: -lv.rank) for did, levels in self.reach.items()}
+
+    def steps(self, dataset_id: str, level: Access | None = None) -> list[Step]:
+        """The steps that bring the student's information into ``dataset_id`` (in ``level``, or
+        in every class when ``None``); [] when it never reaches the dataset."""
+        levels = self.reach.get(dataset_id, {})
+        if level is not None:
+            reach = levels.get(level)
+            return list(reach.steps) if reach is not None else []
+        return [s for reach in levels.values() for s in reach.steps]
+
+    def access_events(self, *, cut: bool = True) -> list[dict]:
+        """The access-log events of the student (rows ``{actor, dataset, at, action,
+        elements}``); with ``cut``, only those on or before ``as_of`` (rule 9, rule 10)."""
+        if not cut or not self.as_of:
+            return list(self.ctx.accesses)
+        out = []
+        for a in self.ctx.accesses:
+            at = to_date(a.get("at"))
+            if at and at > self.as_of:
+                continue
+            out.append(a)
+        return out
+
+    def purposes(self, holder_ids: set[str], grantees: set[str]) -> dict[str, list[str]]:
+        """Purposes per actor, in first-seen order: those of the steps into the datasets an
+        actor in ``holder_ids`` holds, and of the grants to actors in ``grantees``."""
+        out: dict[str, list[str]] = {}
+
+        def add(aid: str, purpose: str | None) -> None:
+            if purpose and purpose not in out.setdefault(aid, []):
+                out[aid].append(purpose)
+        for did, levels in self.reach.items():
+            d = self.ds[did]
+            holder = (d.get("holder") or {}).get("id")
+            for reach in levels.values():
+                if holder in holder_ids:
+                    for s in reach.steps:
+                        add(holder, s.purpose)
+            for g in d.get("grants") or []:
+                if g.get("actor") in grantees:
+                    add(g["actor"], g.get("purpose"))
         return out
 
     def held(self, dataset_id: str) -> tuple[WindowSet, set[str]]:

@@ -424,7 +424,7 @@ def _plan(rng: Random, n: int, numeric: bool = False) -> tuple[list[_District], 
 _ISO_CACHE: dict[int, str] = {}
 
 
-def _iso(ordinal: int | None) -> str:
+def _day_text(ordinal: int | None) -> str:
     """ISO text of a day ordinal; ``None`` (open) gives the empty cell."""
     if ordinal is None:
         return ""
@@ -741,7 +741,7 @@ class _Generator:
         self._current_sections = [[self.section_id(school, y, k) for k in range(school.sections)]
                                   for y in range(len(_Y))]
         for y, (_label, ys, ye) in enumerate(_Y):
-            f, t = _iso(ys), _iso(ye)
+            f, t = _day_text(ys), _day_text(ye)
             for k in range(school.sections):
                 self.row(BulkKind.TEACHING, self._current_sections[y][k], school.id,
                          self.tid(self.section_teacher(school, y, k)), f, t)
@@ -800,7 +800,7 @@ class _Generator:
         write_roster = self.w[BulkKind.ROSTERS].writerow
         for (sc, start, end) in stints:
             school_x = self.schools[sc]
-            row(BulkKind.ENROLMENTS, sid, school_x.id, _iso(start), _iso(end))
+            row(BulkKind.ENROLMENTS, sid, school_x.id, _day_text(start), _day_text(end))
             k = school_x.sections
             t0, nt = school_x.teacher0, school_x.teachers
             ids = self._current_sections if sc == self._current_school else None
@@ -818,7 +818,7 @@ class _Generator:
                 else:
                     picks = list(range(k))
                 teachers = []
-                f, t = _iso(lo), _iso(hi)
+                f, t = _day_text(lo), _day_text(hi)
                 for p in picks:
                     sec = ids[y][p] if ids is not None else f"SEC-{school_x.id}-{label}-{p + 1}"
                     write_roster((sid, sec, f, t))
@@ -870,7 +870,7 @@ class _Generator:
 
     def _event(self, day: int, actor: str, sid: str, school: int) -> None:
         sis = f"{self.districts[self.schools[school].district].id}-sis"
-        self.row(BulkKind.ACCESS_LOG, _iso(day), actor, sid, sis, "read")
+        self.row(BulkKind.ACCESS_LOG, _day_text(day), actor, sid, sis, "read")
 
     # -- after every district: vendors, transfer flows ----------------------------------------
     def _finish(self) -> None:
