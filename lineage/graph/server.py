@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lineage.graph.cypher import query
+from lineage.graph.store import run_once
 from lineage.core.errors import ServerError
 from lineage.core.settings import PASSWORD_FILE
 
@@ -598,19 +598,7 @@ def _components(uri: str, auth: tuple[str, str] | None,
                 timeout: float) -> tuple[str | None, str | None]:
     """``(version, edition)`` from ``CALL dbms.components()`` at ``uri``; ``(None, None)`` when
     nothing answers. Lets :class:`neo4j.exceptions.AuthError` through (a wrong password)."""
-    import neo4j
-    from neo4j import exceptions as nex
-
-    t = max(timeout, 0.5)
-    try:
-        with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=t,
-                                        connection_acquisition_timeout=t,
-                                        max_transaction_retry_time=0) as driver:
-            records, _, _ = driver.execute_query(query("admin/components"), database_="neo4j")
-    except nex.AuthError:
-        raise
-    except (nex.Neo4jError, nex.DriverError, OSError, ValueError):
-        return None, None
+    records = run_once(uri, auth, "admin/components", database="neo4j", timeout=timeout)
     if not records:
         return None, None
     return records[0]["version"], records[0]["edition"]
@@ -637,22 +625,18 @@ def _upgrade_password(home: Path, uri: str, secret: str) -> bool:
     :class:`ServerError` when the default password is refused too (the password of
     ``HOME/password`` is not the server's).
     """
-    import neo4j
     from neo4j import exceptions as nex
 
     try:
-        with neo4j.GraphDatabase.driver(uri, auth=(USER, "neo4j"), connection_timeout=10,
-                                        connection_acquisition_timeout=10,
-                                        max_transaction_retry_time=0) as driver:
-            driver.execute_query(query("admin/set_initial_password"), old="neo4j", new=secret,
-                                 database_="system")
+        done = run_once(uri, (USER, "neo4j"), "admin/set_initial_password", database="system",
+                        timeout=10, old="neo4j", new=secret)
     except nex.AuthError:
         raise ServerError(
             f"the Neo4j server in {home} refuses the password in {home / PASSWORD_FILE}",
             hint=f"restore the file from a backup, or stop the server ('lineage db stop') and "
             f"delete {home / 'data'} to start from an empty graph with a new password",
         ) from None
-    except (nex.Neo4jError, nex.DriverError, OSError):
+    if done is None:
         return False
     return True
 

@@ -63,6 +63,47 @@ def _translate(uri: str, tx_timeout: float | None = None):
         raise DatabaseError(f"driver error: {redact_uri(str(exc))}") from None
 
 
+def probe(settings: Neo4jSettings) -> None:
+    """Fail fast with :class:`DatabaseUnavailable` when nothing answers at ``settings.uri``
+    (``lineage db status``, the tests' set-up).
+
+    One connection attempt, no retries (the store's managed transactions retry for ~15 s).
+    Other failures (authentication, ...) are left for the store to report.
+    """
+    try:
+        with GraphDatabase.driver(settings.uri, auth=settings.auth(),
+                                  **settings.driver_config()) as driver:
+            driver.verify_connectivity()
+    except (nex.ServiceUnavailable, nex.SessionExpired, nex.ConnectionAcquisitionTimeoutError,
+            OSError) as exc:
+        raise DatabaseUnavailable(settings.uri, type(exc).__name__) from None
+    except ValueError as exc:
+        raise DatabaseUnavailable(settings.uri, f"invalid URI: {exc}") from None
+    except (nex.Neo4jError, nex.DriverError):
+        return
+
+
+def run_once(uri: str, auth: tuple[str, str] | None, name: str, *, database: str,
+             timeout: float, **params: Any) -> list[dict[str, Any]] | None:
+    """Run ``cypher/<name>.cypher`` once at ``uri`` for the local server's launcher: no retry,
+    each wait bounded by ``timeout`` seconds (at least 0.5). Returns the rows as dicts, or
+    ``None`` when nothing answers (network, driver, server or URI error). Lets
+    :class:`neo4j.exceptions.AuthError` through: what a refused password means is the
+    caller's to say."""
+    t = max(timeout, 0.5)
+    try:
+        with GraphDatabase.driver(uri, auth=auth, connection_timeout=t,
+                                  connection_acquisition_timeout=t,
+                                  max_transaction_retry_time=0) as driver:
+            records, _, _ = driver.execute_query(query(name), parameters_=params,
+                                                 database_=database)
+    except nex.AuthError:
+        raise
+    except (nex.Neo4jError, nex.DriverError, OSError, ValueError):
+        return None
+    return [r.data() for r in records]
+
+
 class Store:
     """Owns one driver. Shape of results: lists of plain ``dict`` rows (``record.data()``).
 
