@@ -1,4 +1,4 @@
-"""``lineage check``: audit the whole graph against the policy rules (:mod:`lineage.policy`)."""
+"""``lineage check``: audit the whole graph against the policy rules (:mod:`lineage.questions.audit`)."""
 
 from __future__ import annotations
 

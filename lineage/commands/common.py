@@ -32,7 +32,7 @@ ISO_DATE = IsoDate()
 
 class IdParam(click.ParamType):
     """A click parameter type for actor and dataset IDs: normalised like every ID the product
-    reads (Unicode NFC, surrounding white space removed; :func:`lineage.pseudonym.normalise_id`)."""
+    reads (Unicode NFC, surrounding white space removed; :func:`lineage.core.pseudonym.normalise_id`)."""
 
     name = "ID"
 

@@ -2,7 +2,7 @@
 (reset).
 
 ``start``/``stop`` manage the server of ``--home`` (``LINEAGE_HOME``, default ``./.lineage``), see
-:mod:`lineage.server`. ``status`` also checks the database the other commands use (``--uri`` /
+:mod:`lineage.graph.server`. ``status`` also checks the database the other commands use (``--uri`` /
 ``NEO4J_URI``), which may be a remote server, a cluster or Aura. ``reset`` empties that database.
 ``password`` prints the local server's password (for Neo4j Browser): the one command that shows a
 secret on purpose. URIs are always shown without credentials.

@@ -23,6 +23,7 @@ RenderError           6     an output (PDF, picture) could not be produced
 from __future__ import annotations
 
 import re
+from typing import Any
 from dataclasses import dataclass
 
 #: ``scheme://userinfo@``: the credentials part of any URI in a text.
@@ -154,3 +155,12 @@ class RenderError(LineageError):
     """An output (PDF, picture) could not be produced, e.g. a missing system library. Exit 6."""
 
     exit_code = 6
+
+
+def pydantic_errors(exc: Any) -> list[tuple[str, str]]:
+    """The errors of a pydantic ``ValidationError`` as ``(where, message)``: ``where`` the path
+    parts joined by '.' ("" for the whole value), ``message`` pydantic's text without its
+    ``"Value error, "`` prefix (a validator's own message reads as written). The one place the
+    package formats pydantic errors; callers add the file, row or setting name."""
+    return [(".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "))
+            for e in exc.errors()]

@@ -8,7 +8,7 @@ Dates are ISO dates (``YYYY-MM-DD``); every window ``[valid_from, valid_to]`` is
 The inventory file format (YAML or JSON) is exactly :class:`Inventory`; ``lineage schema``
 prints its JSON Schema. Bulk student data (teaching assignments, enrolments, rosters, guardians,
 dataset members, flow subjects, access logs) is CSV, described by :class:`BulkFile` and parsed by
-:mod:`lineage.inventory`.
+:mod:`lineage.sources.inventory`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from lineage.core.vocabulary import (
-    ELEMENT_CATEGORY, NDPA_CATEGORIES, AgreementKind, FlowKind, Granularity, LegalBasis,
+    NDPA_CATEGORIES, AgreementKind, FlowKind, Granularity, LegalBasis,
     Operation, Retention, Role, Scope, parse_basis,
 )
 
@@ -278,8 +278,3 @@ class Inventory(Base):
     grants: list[Grant] = Field(default_factory=list, description="access grants")
     sections: list[Section] = Field(default_factory=list, description="class sections")
     bulk: list[BulkFile] = Field(default_factory=list, description="bulk CSV files")
-
-
-def known_element(name: str, extra: dict[str, str]) -> bool:
-    """True if ``name`` is an NDPA catalogue element or defined in ``extra`` (name -> category)."""
-    return name in ELEMENT_CATEGORY or name in extra

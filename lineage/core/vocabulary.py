@@ -28,7 +28,7 @@ class Label(str, Enum):
 
 
 class Rel(str, Enum):
-    """Relationship types of the graph (see docs/model.md)."""
+    """Relationship types of the graph: every type the Cypher in ``cypher/`` creates or matches."""
 
     PART_OF = "PART_OF"            # (Actor)->(Actor) organisation hierarchy
     HOLDS = "HOLDS"                # (Actor)->(Dataset)
@@ -42,6 +42,7 @@ class Rel(str, Enum):
     NAMES = "NAMES"                # (Agreement)->(Actor) recipients named
     GRANTED_TO = "GRANTED_TO"      # (Grant)->(Actor)
     ON = "ON"                      # (Grant)->(Dataset)
+    SCOPED_ON = "SCOPED_ON"        # (Grant)->(Dataset) a grant to one person (roster, own child)
     ALLOWS = "ALLOWS"              # (Grant)->(Element)
     ENROLLED_AT = "ENROLLED_AT"    # (Student)->(Actor school/district) {valid_from, valid_to}
     IN_SECTION = "IN_SECTION"      # (Student)->(Section) {valid_from, valid_to}
@@ -181,11 +182,6 @@ class LegalBasis(str, Enum):
     def citation(self) -> str:
         """The rule's source, e.g. 'FERPA §99.31(a)(1)'."""
         return LEGAL_BASES[self][1]
-
-    @property
-    def exempt_from_record(self) -> bool:
-        """True when FERPA §99.32(d) exempts the disclosure from the record of disclosures."""
-        return self in RECORD_EXEMPT
 
 
 LEGAL_BASES: dict[LegalBasis, tuple[str, str]] = {

@@ -29,7 +29,7 @@ elsewhere gets no CORS allowance; the JVM runs with umask 077 and only the envir
 it needs (:data:`SERVER_ENV`), never ``LINEAGE_PSEUDONYM_KEY`` or ``NEO4J_PASSWORD``.
 
 POSIX only (process groups, ``/proc`` or ``ps``). Every failure raises
-:class:`lineage.errors.ServerError` with one clear message (and the tail of the relevant log).
+:class:`lineage.core.errors.ServerError` with one clear message (and the tail of the relevant log).
 """
 
 from __future__ import annotations
@@ -107,11 +107,6 @@ class ServerInfo:
         return f"bolt://127.0.0.1:{self.bolt_port}"
 
     @property
-    def http_url(self) -> str:
-        """``http://127.0.0.1:<http_port>/``: the HTTP discovery endpoint."""
-        return f"http://127.0.0.1:{self.http_port}/"
-
-    @property
     def browser_url(self) -> str:
         """``http://127.0.0.1:<http_port>/browser/``: Neo4j Browser (user ``neo4j``, the password
         of ``lineage db password``)."""
@@ -121,12 +116,6 @@ class ServerInfo:
     def password_file(self) -> Path:
         """``HOME/password``: the ``neo4j`` user's password (mode 0600)."""
         return self.home / PASSWORD_FILE
-
-    @property
-    def log_file(self) -> Path:
-        """``HOME/logs/neo4j.log``: the server's own log."""
-        return self.home / "logs" / "neo4j.log"
-
 
 # --------------------------------------------------------------------------- public API
 
@@ -257,7 +246,7 @@ def password(home: Path) -> str | None:
     server was never started there (no ``HOME/password``) or the file cannot be read.
 
     This is the one place the secret is read for display (``lineage db password``); the CLI and
-    the tests read it through :meth:`lineage.settings.Neo4jSettings.auth`.
+    the tests read it through :meth:`lineage.core.settings.Neo4jSettings.auth`.
     """
     try:
         text = password_file(home).read_text(encoding="ascii").strip()
@@ -542,7 +531,7 @@ def _write_conf(home: Path, bolt_port: int, http_port: int, pagecache: str) -> P
     conf = home / "conf" / "neo4j.conf"
     conf.parent.mkdir(parents=True, exist_ok=True)
     text = f"""\
-# Written by lineage.server on every `lineage db start`: edits here are overwritten.
+# Written by lineage.graph.server on every `lineage db start`: edits here are overwritten.
 # LOOPBACK ONLY, AUTH ON: user neo4j, password in {home / PASSWORD_FILE} (`lineage db password`).
 server.default_listen_address=127.0.0.1
 server.default_advertised_address=127.0.0.1

@@ -4,13 +4,13 @@
 (``database_``), routes reads as reads (``routing_=READ``: works against a single server, a
 cluster or Aura by URI alone), retries transient errors through managed transactions
 (``execute_query`` / ``execute_read`` / ``execute_write``) and maps every driver error to the
-library's own (:class:`~lineage.errors.DatabaseUnavailable`, :class:`~lineage.errors.DatabaseError`).
+library's own (:class:`~lineage.core.errors.DatabaseUnavailable`, :class:`~lineage.core.errors.DatabaseError`).
 Close it with a ``with`` block; it never relies on ``__del__``.
 
 No wait is unbounded: connecting, acquiring a connection and retrying are bounded by
-``NEO4J_TIMEOUT`` (:meth:`~lineage.settings.Neo4jSettings.driver_config`), every transaction
+``NEO4J_TIMEOUT`` (:meth:`~lineage.core.settings.Neo4jSettings.driver_config`), every transaction
 carries ``NEO4J_TRANSACTION_TIMEOUT``, and a server that stops answering mid-query is noticed by
-the receive timeout it announced; each ends as :class:`~lineage.errors.DatabaseUnavailable`
+the receive timeout it announced; each ends as :class:`~lineage.core.errors.DatabaseUnavailable`
 (exit 3) naming the URI with any credentials redacted.
 """
 

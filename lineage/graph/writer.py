@@ -1,21 +1,21 @@
 """Writing validated inventories into the graph: schema first, then batched ``UNWIND`` writes.
 
-:func:`load` validates **everything** first (:func:`lineage.inventory.validate`, including every
+:func:`load` validates **everything** first (:func:`lineage.sources.inventory.validate`, including every
 bulk CSV row and references to what the graph already holds) and writes only when there is no
 problem. Writes are idempotent (``MERGE`` on IDs; relationships with a window are keyed by the
 window's start), so loading the same files twice leaves the same graph. Student IDs are hashed
-(:class:`lineage.pseudonym.Pseudonymizer`) before they leave this module.
+(:class:`lineage.core.pseudonym.Pseudonymizer`) before they leave this module.
 
 Before anything is written (:func:`prepare`, then :func:`load`):
 
 * the key: the graph's key check value must be that of the key in use
-  (:func:`lineage.pseudonym.verify_key`); the first load records it;
+  (:func:`lineage.core.pseudonym.verify_key`); the first load records it;
 * the definitions: a load that would change what an earlier load defined (an actor's name or
   role, a dataset's holder or elements, an agreement's recipients, a flow's source or dates, a
   grant...) lists every change (:func:`definition_changes`) and writes only with ``update``;
 * the files: every bulk file must still hold the bytes validated (SHA-256). While a file is
   written its bytes are hashed again; a file that changed is an
-  :class:`~lineage.errors.IncompleteLoadError` before its last batches are written.
+  :class:`~lineage.core.errors.IncompleteLoadError` before its last batches are written.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ from lineage.sources.inventory import (
     LOOKUP_CHUNK, BulkRow, Catalog, FileStamp, InventorySource, bulk_in_order, file_stamp,
     iter_bulk_rows, read_inventory, validate,
 )
-from lineage.core.models import BulkKind, Inventory
+from lineage.core.models import Inventory
+from lineage.sources.bulk import BULK
 from lineage.rules.evaluator import possible_elements
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.graph.keys import claim_key, verify_key
 from lineage.graph.store import Store
-from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Role, Scope
+from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Scope
 
 
 @dataclass
@@ -144,22 +145,6 @@ def partitioned(rows: Iterable[dict], key: Callable[[dict], str | int], size: in
     for p, buf in enumerate(buffers):
         if buf:
             yield p, buf
-
-
-def _partition_key(kind: BulkKind, section_school: dict[str, str], size: int
-                   ) -> Callable[[dict], str | int]:
-    """How the rows of a bulk kind are spread over concurrent writers so that two writers rarely
-    lock the same node: by school (teaching; rosters through the section's school), by org
-    (enrolments), by dataset, flow or actor; guardians in consecutive blocks (siblings, who share
-    guardians, are adjacent)."""
-    if kind is BulkKind.ROSTERS:
-        return lambda r: section_school.get(r["section"], r["section"])
-    if kind is BulkKind.GUARDIANS:
-        counter = iter(range(1 << 62))
-        return lambda r: next(counter) // size
-    return {BulkKind.TEACHING: lambda r: r["school"], BulkKind.ENROLMENTS: lambda r: r["org"],
-            BulkKind.MEMBERS: lambda r: r["dataset"], BulkKind.SUBJECTS: lambda r: r["flow"],
-            BulkKind.ACCESS_LOG: lambda r: r["actor"]}[kind]
 
 
 def existing_lookup(store: Store) -> Callable[[dict[str, set[str]]], dict[str, set[str]]]:
@@ -309,7 +294,7 @@ def prepare(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer,
     """Everything checked before a load writes: the key (:func:`verify_key`), every source and
     bulk row (:func:`validate`, against the graph) and the changes to earlier definitions.
 
-    Returns ``(catalog, changes)``. Raises :class:`~lineage.errors.ConfigurationError` for
+    Returns ``(catalog, changes)``. Raises :class:`~lineage.core.errors.ConfigurationError` for
     another key, :class:`InputError` for bad input, and :class:`InputError` listing the changes
     when there are any and ``update`` is false. Writes nothing.
     """
@@ -430,34 +415,17 @@ def inventory_rows(inv: Inventory, pseudo: Pseudonymizer) -> dict[str, list[dict
     return out
 
 
-_BULK_STATEMENT = {
-    BulkKind.ENROLMENTS: "ingest/enrolments", BulkKind.ROSTERS: "ingest/rosters",
-    BulkKind.GUARDIANS: "ingest/guardians", BulkKind.MEMBERS: "ingest/members",
-    BulkKind.SUBJECTS: "ingest/subjects", BulkKind.ACCESS_LOG: "ingest/access_log",
-    BulkKind.TEACHING: "ingest/teaching",
-}
-
-#: Extra parameters of some bulk statements: the role of actors they create.
-_BULK_EXTRA: dict[BulkKind, dict[str, str]] = {
-    BulkKind.TEACHING: {"role": Role.TEACHER.value},
-    BulkKind.GUARDIANS: {"role": Role.PARENT.value},
-}
-
-
 def bulk_param(row: BulkRow, pseudo: Pseudonymizer) -> dict:
-    """One bulk row as ingest parameters: the student ID replaced by its pseudonym."""
+    """One bulk row as the parameters of its statement (:class:`~lineage.sources.bulk.BulkSpec`):
+    the student ID replaced by its pseudonym, defaults filled in, the idempotency key ``k``."""
+    spec = BULK[row.kind]
     v = dict(row.values)
     if "student_id" in v:
         v["student"] = pseudo(v.pop("student_id"))
-    if row.kind is BulkKind.ACCESS_LOG:
-        v.setdefault("action", "read")
-        v["action"] = v.get("action") or "read"
-        v.setdefault("elements", [])
-        v["k"] = _k(v["at"], v["dataset"], v["action"])
-    elif row.kind is not BulkKind.SUBJECTS:
-        v.setdefault("valid_from", None)
-        v.setdefault("valid_to", None)
-        v["k"] = _k(v["valid_from"])
+    for c, d in spec.defaults.items():
+        v[c] = v.get(c) or (list(d) if isinstance(d, tuple) else d)
+    if spec.key:
+        v["k"] = _k(*(v[c] for c in spec.key))
     return v
 
 
@@ -484,11 +452,11 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
     ``update``: apply changes to earlier definitions (listed in ``summary.changes``) instead of
     refusing them. ``demo``: the first load marks the graph as made by ``lineage demo``.
 
-    Raises :class:`~lineage.errors.InputError` (nothing written) when any source has a problem,
+    Raises :class:`~lineage.core.errors.InputError` (nothing written) when any source has a problem,
     changes an earlier definition without ``update``, or a bulk file changed since it was
-    validated; :class:`~lineage.errors.ConfigurationError` for another pseudonym key;
-    :class:`~lineage.errors.IncompleteLoadError` when a bulk file changes while it is written;
-    :class:`~lineage.errors.DatabaseUnavailable` / :class:`~lineage.errors.DatabaseError` from the store.
+    validated; :class:`~lineage.core.errors.ConfigurationError` for another pseudonym key;
+    :class:`~lineage.core.errors.IncompleteLoadError` when a bulk file changes while it is written;
+    :class:`~lineage.core.errors.DatabaseUnavailable` / :class:`~lineage.core.errors.DatabaseError` from the store.
     """
     catalog, changes = prepare(store, sources, pseudo, update=update)
     stamps = _verify_files(catalog)
@@ -543,10 +511,11 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
                     raise _changed_while_loading(name)
 
             t0 = time.perf_counter()
-            key = _partition_key(b.kind, catalog.section_school, batch_size)
+            spec = BULK[b.kind]
+            key = spec.partition_key(catalog.section_school, batch_size)
             counters = store.write_partitioned(
-                _BULK_STATEMENT[b.kind], prefetch(partitioned(rows(), key, batch_size, writers)),
-                writers=writers, **_BULK_EXTRA.get(b.kind, {}))
+                spec.statement, prefetch(partitioned(rows(), key, batch_size, writers)),
+                writers=writers, **spec.extra_params)
             summary.add(b.kind.value, int(prog.tasks[task].completed), counters,
                         time.perf_counter() - t0)
     summary.warnings.extend(cell_element_warnings(store))  # docs/rules.md rule 5

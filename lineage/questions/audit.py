@@ -71,8 +71,8 @@ flow or grant (only among the rules being run, so ``--rule X`` shows everything 
 * ``sensitive-to-vendor`` takes the sensitive elements out of ``vendor-elements``; the latter
   reports the remaining elements outside the agreement, if any.
 
-Errors: :class:`~lineage.errors.UsageError` for an unknown rule ID; the store's
-:class:`~lineage.errors.DatabaseUnavailable` / :class:`~lineage.errors.DatabaseError`.
+Errors: :class:`~lineage.core.errors.UsageError` for an unknown rule ID; the store's
+:class:`~lineage.core.errors.DatabaseUnavailable` / :class:`~lineage.core.errors.DatabaseError`.
 """
 
 from __future__ import annotations
@@ -155,11 +155,6 @@ class Rule:
     source: str
     build: Callable[[Store, _Context], list[Finding]]
     suppresses: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def query(self) -> str:
-        """The query file name, e.g. ``queries/policy_small_cell``."""
-        return "queries/policy_" + self.id.replace("-", "_")
 
 
 # --- helpers -----------------------------------------------------------------------------------

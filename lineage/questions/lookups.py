@@ -76,7 +76,7 @@ def list_lookups(store, *, student_key: str | None = None, who: str | None = Non
     """Look-up records, newest first: of one student (by pseudonym), one ``who``, and/or from
     ``since`` (a day, inclusive, from 00:00 UTC). At most ``limit`` rows (1..100000).
 
-    Raises :class:`~lineage.errors.UsageError` for a bad ``limit``.
+    Raises :class:`~lineage.core.errors.UsageError` for a bad ``limit``.
     """
     if not 1 <= limit <= 100_000:
         raise UsageError("limit must be between 1 and 100000")

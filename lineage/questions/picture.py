@@ -23,7 +23,7 @@ def student_paths(store, pseudo, student_id: str, *, as_of: date | None = None) 
     steps -- starts, flows between datasets (with the student's own windows), and the edges
     into each actor (``holds`` with the bases/agreements of the flows into the dataset,
     ``grant`` only when its scope includes the student, ``access_log``). Raises
-    :class:`~lineage.errors.NotFoundError` for an unknown student.
+    :class:`~lineage.core.errors.NotFoundError` for an unknown student.
     """
 
     sl = student_lineage(store, pseudo, student_id, as_of)

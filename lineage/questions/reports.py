@@ -20,8 +20,8 @@ WeasyPrint):
   dates; aggregate recipients separately; one-off disclosures about individual students
   (transfers, emergencies) only as recipient, basis and elements. No student-level content.
 
-Errors: :class:`~lineage.errors.NotFoundError` for an unknown student;
-:class:`~lineage.errors.RenderError` when a PDF cannot be produced (WeasyPrint or its system
+Errors: :class:`~lineage.core.errors.NotFoundError` for an unknown student;
+:class:`~lineage.core.errors.RenderError` when a PDF cannot be produced (WeasyPrint or its system
 libraries missing) or a template fails; the store's database errors.
 """
 
@@ -177,11 +177,11 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     "days", "rule"}, "exposure": {"student", "as_of", "actors": [...]},
     "record": {"student", "as_of", "disclosures": [...]}, "officials": [...], "not_pii": [...],
     "agreements": [...]}``: ``exposure.actors`` and ``record.disclosures`` have the shapes of
-    :func:`lineage.answers.exposure` / :func:`lineage.answers.record_of_disclosures`, with names,
+    :func:`lineage.questions.student.exposure` / :func:`lineage.questions.student.record_of_disclosures`, with names,
     basis labels and citations added; ``officials`` are the identifiable actors not in the
     record (school officials, service providers, parents, the holders themselves, and accesses
     seen only in logs) with ``why``; ``not_pii`` the de-identified and aggregate recipients.
-    Dates are ISO strings. Raises :class:`~lineage.errors.NotFoundError` for an unknown student.
+    Dates are ISO strings. Raises :class:`~lineage.core.errors.NotFoundError` for an unknown student.
     """
     from lineage.questions.student import student_lineage
 

@@ -1,8 +1,8 @@
 """The product's questions, answered against the graph (library entry points of the CLI).
 
-Each function takes an open :class:`~lineage.store.Store` and returns plain data (dicts and
+Each function takes an open :class:`~lineage.graph.store.Store` and returns plain data (dicts and
 lists in the documented JSON shapes). Student IDs are the district's IDs as typed: they are
-hashed here with the :class:`~lineage.pseudonym.Pseudonymizer` and never echoed in errors.
+hashed here with the :class:`~lineage.core.pseudonym.Pseudonymizer` and never echoed in errors.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
     """Fetch one student's context and dataset subgraph, and evaluate the rules.
 
     Raises :class:`NotFoundError` ("no student with that ID", never the ID itself);
-    :class:`~lineage.errors.ConfigurationError` when the key is not the graph's.
+    :class:`~lineage.core.errors.ConfigurationError` when the key is not the graph's.
     """
     verify_key(store, pseudo)
     key = pseudo(student_id)
@@ -60,7 +60,7 @@ def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str]
     ``within``: keep only these datasets (``None``: all).
 
     Returns ``(datasets, actors)``: dataset id -> dataset row (holder, inflows, grants; the shape
-    :class:`~lineage.semantics.Lineage` reads) and actor id -> ``{id, name, role}``.
+    :class:`~lineage.rules.evaluator.Lineage` reads) and actor id -> ``{id, name, role}``.
     """
     if not starts:
         datasets: dict[str, dict] = {}
@@ -87,7 +87,7 @@ def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -
 def element_name(store: Store, typed: str) -> str:
     """The data element a user typed, as the graph names it: the same name with case and
     runs of white space ignored, as an inventory's elements are matched on import
-    (``lineage.dictionary``); the NDPA catalogue and the elements inventories defined count.
+    (``lineage.sources.dictionary``); the NDPA catalogue and the elements inventories defined count.
 
     Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names.
     """
@@ -218,15 +218,16 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     "datasets": [...]}`` one student at a time (never building the whole list), for notices
     under breach laws such as Illinois SOPPA. Exactly one of ``actor`` / ``dataset``.
     ``method`` ``"classes"`` (default) evaluates the rules once per class of students with the
-    same population facts up to the order of their dates (:mod:`lineage.impact`) unless the
+    same population facts up to the order of their dates (:mod:`lineage.rules.classes`) unless the
     actor is a teacher or guardian; ``"per_student"`` evaluates each student (same answer,
     slower; kept for tests and comparison). Students come in no particular order.
-    Raises :class:`NotFoundError` for an unknown actor or dataset.
+    Raises :class:`NotFoundError` for an unknown actor or dataset, :class:`UsageError` for
+    both or neither of ``actor`` / ``dataset`` or another ``method``.
     """
     if (actor is None) == (dataset is None):
-        raise ValueError("give exactly one of actor or dataset")
+        raise UsageError("give exactly one of actor or dataset")
     if method not in ("classes", "per_student"):
-        raise ValueError(f"method must be 'classes' or 'per_student', not {method!r}")
+        raise UsageError(f"method must be 'classes' or 'per_student', not {method!r}")
     people: list[str] = []
     person = False
     broad: set[str] = set()
@@ -278,7 +279,7 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
 
     if not person and method == "classes":
         # population only (a vendor, a dataset): the rules run once per class of students
-        # (lineage.impact); the answer is the same as one student at a time
+        # (lineage.rules.classes); the answer is the same as one student at a time
         chains = {c[0]: c for c in store.read(
             "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
         classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)), ds, (since, until))

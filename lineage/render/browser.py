@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from lineage.core.errors import RenderError, UsageError
+from lineage.core.errors import RenderError
 
 
 # -- Neo4j Browser ---------------------------------------------------------------------------------
@@ -29,7 +29,7 @@ def param_command(student_key: str) -> str:
 
 def _check_key(student_key: str) -> str:
     if not student_key or not all(c in "0123456789abcdef" for c in student_key):
-        raise UsageError("internal: a student key is a lowercase hex pseudonym")
+        raise RenderError("internal: a student key is a lowercase hex pseudonym")
     return student_key
 
 
@@ -41,7 +41,7 @@ def browser_query_text(student_key: str | None = None) -> str:
     the parameter written in as ``WITH '<key>' AS student_key`` on the first line, because
     Browser draws a graph only for a single statement (a ``:param ...;`` + query script shows
     summaries only) and does not keep parameters across page loads. The key must be a hex
-    pseudonym (:class:`UsageError` otherwise), so nothing but hex digits is written in.
+    pseudonym (:class:`RenderError` otherwise: an internal error, exit 6), so nothing but hex digits is written in.
     """
     from lineage.graph.cypher import query
 
@@ -53,7 +53,7 @@ def browser_query_text(student_key: str | None = None) -> str:
         return "// One student's lineage (cypher/queries/browse_exposure.cypher)\n" + body
     key = _check_key(student_key)
     if body.count("$student_key") != 1:
-        raise UsageError("internal: browse_exposure.cypher must read $student_key exactly once")
+        raise RenderError("internal: browse_exposure.cypher must read $student_key exactly once")
     return (f"// lineage browse: cypher/queries/browse_exposure.cypher with {param_command(key)}"
             f" written in\nWITH '{key}' AS student_key\n"
             + body.replace("$student_key", "student_key"))
@@ -69,10 +69,10 @@ def browse_url(editor_text: str, *, base: str, bolt_uri: str | None = None,
     ``bolt_uri`` pre-fills the connection (``dbms=``, the server the lineage commands use);
     ``no_auth`` preselects "No authentication" (else the user name is pre-filled). Browser
     decodes the whole URL before reading ``arg``, so the text must not contain ``&`` or ``#``:
-    raises :class:`UsageError` if it does.
+    raises :class:`RenderError` (internal, exit 6) if it does.
     """
     if "&" in editor_text or "#" in editor_text:
-        raise UsageError("internal: a Browser editor text must not contain '&' or '#'")
+        raise RenderError("internal: a Browser editor text must not contain '&' or '#'")
     params = []
     if bolt_uri:
         parts = urlsplit(bolt_uri)
@@ -84,7 +84,7 @@ def browse_url(editor_text: str, *, base: str, bolt_uri: str | None = None,
         params.append("db=" + quote(database, safe=""))
     params.append("preselectAuthMethod=" + ("NO_AUTH" if no_auth else "NATIVE"))
     if cmd not in ("edit", "play", "param", "params"):
-        raise UsageError(f"internal: Browser has no URL command {cmd!r}")
+        raise RenderError(f"internal: Browser has no URL command {cmd!r}")
     params.append(f"cmd={cmd}")
     params.append("arg=" + quote(editor_text, safe=""))
     sep = "&" if "?" in base else "?"

@@ -9,12 +9,12 @@ package ``graphviz``): no network, no CDN, no JavaScript.
 
 Data shapes (plain dicts, as the rest of the library):
 
-* ``exposure_data`` -- what :func:`lineage.answers.exposure` returns:
+* ``exposure_data`` -- what :func:`lineage.questions.student.exposure` returns:
   ``{"student", "as_of", "actors": [{"actor_id", "actor_name", "role", "access", "elements",
   "first_date", "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}]}``.
 * ``path_data`` (optional, exact hops) -- what :func:`student_paths` returns:
   ``{"student", "as_of", "datasets": {id: {"id", "name", "granularity", "holder", "access"}},
-  "steps": [step, ...]}`` where a step has the shape of :func:`lineage.answers.explain_path`'s
+  "steps": [step, ...]}`` where a step has the shape of :func:`lineage.questions.student.explain_path`'s
   steps: ``{"kind", "via", "from", "to", "elements", "legal_basis", "agreement", "first_date",
   "last_date", "access"}`` plus, by kind, ``legal_bases``/``agreements`` (``holds``), ``scope``
   (``grant``), ``threat``, ``note`` (small cells) and ``covered`` (``access_log``). Kinds:
@@ -27,8 +27,8 @@ Without ``path_data`` the hops between datasets are drawn from each actor's ``da
 taken as one chain (root first): exact when every actor got the data along one chain, which is
 the usual case; pass ``path_data`` for branching lineages (an actor fed by two chains).
 
-Errors: :class:`~lineage.errors.RenderError` when ``dot`` is missing or fails, or the output
-cannot be written; :class:`~lineage.errors.UsageError` for an output name that is not
+Errors: :class:`~lineage.core.errors.RenderError` when ``dot`` is missing or fails, or the output
+cannot be written; :class:`~lineage.core.errors.UsageError` for an output name that is not
 ``.svg``, ``.html`` or ``.png``.
 """
 

@@ -2,8 +2,8 @@
 
 A breach of a vendor or dataset that reaches a whole district (or state) asks the same
 question of thousands of students whose contexts differ only in their dates. The rules of
-:mod:`lineage.semantics` only ever **compare** dates (``<``, ``<=``, ``==``, and "the day
-after" when adjacent windows merge; see :mod:`lineage.windows`) and copy them into results.
+:mod:`lineage.rules.evaluator` only ever **compare** dates (``<``, ``<=``, ``==``, and "the day
+after" when adjacent windows merge; see :mod:`lineage.core.windows`) and copy them into results.
 So two students whose contexts have the same structure (orgs, datasets, flows, cells) and whose
 dates sit in the same *order* relative to every date constant of the subgraph (and to each
 other, each give or take one day) get isomorphic answers: the same elements and datasets, and
@@ -15,7 +15,7 @@ suite checks both on synthetic states); only the number of rule evaluations chan
 
 Population contexts come from ``cypher/queries/impact_population.cypher`` grouped by identical
 enrolments/memberships/flows/cells, without the derived parts; :func:`population_context`
-rebuilds the row :meth:`lineage.semantics.StudentContext.from_row` reads (organisation chains
+rebuilds the row :meth:`lineage.rules.evaluator.StudentContext.from_row` reads (organisation chains
 and coverage derived from the subgraph), as ``exposure_context.cypher`` would return it.
 """
 

@@ -33,7 +33,7 @@ Shape of the sheet (rules, in the order they are applied):
   is one problem per distinct mark, naming its column(s) and rows (not one per cell). A row
   with nothing marked shared is a problem too (refusing it is conservative: skipping it would
   hide a recipient), unless its only marks were unknown ones (already reported).
-* FERPA EXCEPTION is read with :func:`lineage.vocabulary.parse_basis` (case and surrounding
+* FERPA EXCEPTION is read with :func:`lineage.core.vocabulary.parse_basis` (case and surrounding
   spaces ignored). An alias that needs a warning (``Study`` -> ``studies``) is accepted with a
   warning naming the row; an unknown exception (``Scool Official``) is a problem.
 
@@ -62,7 +62,7 @@ REQ'D, FEDERAL / STATE / LOCAL and NOTES have no field in the model and are not 
 :attr:`DictionaryImport.category` for reports.
 
 Errors: every problem of the sheet and of the mapping files is collected and raised at once as
-one :class:`~lineage.errors.InputError` (nothing is returned, so nothing is written). No other
+one :class:`~lineage.core.errors.InputError` (nothing is returned, so nothing is written). No other
 exception type escapes :func:`import_dictionary`, whatever the bytes of the file.
 """
 
@@ -82,7 +82,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lineage.core.errors import InputError, Problem
+from lineage.core.errors import InputError, Problem, pydantic_errors
 from lineage.sources.inventory import TOO_DEEP, load_yaml, open_regular
 from lineage.core.models import Actor, Coverage, Dataset, ElementDef, Flow, Inventory
 from lineage.core.vocabulary import (
@@ -509,7 +509,7 @@ def load_mapping(paths: Iterable[Path] = (), *, extra_keys: Iterable[str] = ()) 
 
     or CSV (``.csv``) with a header ``column,element`` and an optional ``category`` column
     (a row with a category defines its element). An element must be an NDPA catalogue element
-    (:data:`lineage.vocabulary.ELEMENT_CATEGORY`, case ignored) or be defined with an NDPA
+    (:data:`lineage.core.vocabulary.ELEMENT_CATEGORY`, case ignored) or be defined with an NDPA
     category in a mapping file. An empty element (YAML ``null``, blank CSV cell) means "not an
     element column: ignore it" (reported as a warning on import).
 
@@ -934,10 +934,10 @@ def import_dictionary(path: Path, district_id: str, *, district_name: str | None
         inventory = Inventory(name=f"Metadata dictionary of {label} ({path.name})",
                               elements=extra, actors=actors, datasets=datasets, flows=out_flows)
     except ValidationError as exc:
-        raise InputError([Problem(f, None, ".".join(str(p) for p in err["loc"]) or None,
-                                  f"{err['msg']} (an id built from the sheet or --district is "
+        raise InputError([Problem(f, None, loc or None,
+                                  f"{msg} (an id built from the sheet or --district is "
                                   "not valid; shorten or simplify it)")
-                          for err in exc.errors()]) from None
+                          for loc, msg in pydantic_errors(exc)]) from None
 
     columns = {header[i]: e for i, e in element_cols.items() if e is not None}
     return DictionaryImport(inventory=inventory, warnings=warnings, recipients=recipients,

@@ -13,7 +13,7 @@ Rules that keep bad input a clear refusal (issue 11):
 * Each bulk file is hashed (SHA-256) as it is validated (:class:`FileStamp` in
   :attr:`Catalog.files`); the loader refuses to write a file that changed since.
 * IDs read from bulk files are normalised like typed IDs (Unicode NFC, surrounding white space
-  removed: :func:`lineage.pseudonym.normalise_id`).
+  removed: :func:`lineage.core.pseudonym.normalise_id`).
 * A value read from a row of a file that holds student IDs (every bulk kind but ``teaching``) is
   never echoed in a message: the problem names the row and the column instead. A student ID
   that is also the ID of an actor, teacher or guardian of the load (swapped or shifted columns)
@@ -29,11 +29,12 @@ from __future__ import annotations
 import csv
 import errno
 import hashlib
+import itertools
 import io
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -42,53 +43,11 @@ from typing import Any, BinaryIO
 import yaml
 from pydantic import ValidationError
 
-from lineage.core.errors import InputError, Problem
+from lineage.core.errors import InputError, Problem, pydantic_errors
 from lineage.core.models import BulkFile, BulkKind, Inventory
 from lineage.core.pseudonym import normalise_id
 from lineage.core.vocabulary import ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
-
-#: Required columns of each bulk kind (a header row is required; extra columns are ignored).
-BULK_COLUMNS: dict[BulkKind, tuple[str, ...]] = {
-    BulkKind.ENROLMENTS: ("student_id", "org"),
-    BulkKind.ROSTERS: ("student_id", "section"),
-    BulkKind.GUARDIANS: ("guardian", "student_id"),
-    BulkKind.MEMBERS: ("dataset", "student_id"),
-    BulkKind.SUBJECTS: ("flow", "student_id"),
-    BulkKind.ACCESS_LOG: ("at", "actor", "student_id", "dataset"),
-    BulkKind.TEACHING: ("section", "school", "teacher"),
-}
-
-#: Optional columns read when present.
-BULK_OPTIONAL: dict[BulkKind, tuple[str, ...]] = {
-    BulkKind.ENROLMENTS: ("valid_from", "valid_to"),
-    BulkKind.ROSTERS: ("valid_from", "valid_to"),
-    BulkKind.GUARDIANS: ("valid_from", "valid_to"),
-    BulkKind.MEMBERS: ("valid_from", "valid_to"),
-    BulkKind.SUBJECTS: (),
-    BulkKind.ACCESS_LOG: ("action", "elements"),
-    BulkKind.TEACHING: ("valid_from", "valid_to"),
-}
-
-#: Bulk kinds whose rows hold student IDs: no value read from them is ever echoed in a message.
-STUDENT_BEARING: frozenset[BulkKind] = frozenset(
-    k for k, cols in BULK_COLUMNS.items() if "student_id" in cols)
-
-#: Columns of bulk files that hold actor IDs created by the load (person columns).
-PERSON_COLUMNS: dict[BulkKind, str] = {BulkKind.TEACHING: "teacher", BulkKind.GUARDIANS: "guardian"}
-
-#: Roles a teacher / guardian named in a bulk file may have when an inventory defines it.
-PERSON_ROLES: dict[BulkKind, set[Role]] = {
-    BulkKind.TEACHING: {Role.TEACHER},
-    BulkKind.GUARDIANS: {Role.PARENT, Role.ELIGIBLE_STUDENT},
-}
-
-#: Order in which bulk files are validated and written: files that create actors and sections
-#: (teaching, guardians) come before the rows that refer to them.
-BULK_ORDER: tuple[BulkKind, ...] = (
-    BulkKind.TEACHING, BulkKind.GUARDIANS, BulkKind.ENROLMENTS, BulkKind.ROSTERS,
-    BulkKind.MEMBERS, BulkKind.SUBJECTS, BulkKind.ACCESS_LOG,
-)
-
+from lineage.sources.bulk import BULK, BULK_ORDER
 
 def bulk_in_order(sources: list[InventorySource]) -> list[tuple[InventorySource, BulkFile]]:
     """Every bulk file of the sources as ``(source, file)``, in :data:`BULK_ORDER` (stable)."""
@@ -294,8 +253,7 @@ def read_inventory(path: Path) -> InventorySource:
         raise InputError([Problem(origin, None, None, TOO_DEEP)]) from None
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
+        for err, (_, msg) in zip(exc.errors(), pydantic_errors(exc)):
             problems.append(Problem(origin, None, _loc(data, err["loc"]) or None, msg))
         raise InputError(problems, hint="'lineage schema' prints the format as JSON Schema") from None
     if not any((inv.elements, inv.actors, inv.datasets, inv.agreements, inv.flows, inv.grants,
@@ -333,16 +291,14 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
 
     Checks that the path is a regular file, the header (required columns), dates and their
     order. References (orgs, sections, datasets...) are checked by :func:`validate`. ID values
-    are normalised (:func:`~lineage.pseudonym.normalise_id`). Problems in a file that holds
-    student IDs (:data:`STUDENT_BEARING`) never quote a cell. When ``stamps`` is given and the
-    file was read to its end, ``stamps[path]`` is set to the :class:`FileStamp` of exactly the
+    are normalised (:func:`~lineage.core.pseudonym.normalise_id`). Problems in a file that holds
+    student IDs (:attr:`~lineage.sources.bulk.BulkSpec.student_bearing`) never quote a cell.
+    The rows are checked by :func:`rows_from`'s rules. When ``stamps`` is given and the file
+    was read to its end, ``stamps[path]`` is set to the :class:`FileStamp` of exactly the
     bytes read. Never raises for bad content.
     """
     path = source.base_dir / bulk.path
     name = str(path)
-    required = BULK_COLUMNS[bulk.kind]
-    optional = BULK_OPTIONAL[bulk.kind]
-    echo = bulk.kind not in STUDENT_BEARING
     try:
         raw = open_regular(path)
     except OSError as exc:
@@ -361,51 +317,11 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
             yield Problem(name, 1, None, f"cannot read the CSV header: {exc}")
             return
         reader.fieldnames = header
-        missing = [c for c in required if c not in header]
-        if missing:
-            yield Problem(name, 1, None, f"missing column(s) {', '.join(missing)}; a "
-                          f"{bulk.kind.value} file needs {', '.join(required + optional)}")
-            return
-        cols = [c for c in required + optional if c in header]
         try:
-            for raw_row in reader:
-                line = reader.line_num
-                if raw_row is None or all(not (v or "").strip() for v in raw_row.values()
-                                          if isinstance(v, str)):
-                    continue
-                values: dict[str, Any] = {}
-                bad = False
-                for c in cols:
-                    v = raw_row.get(c)
-                    v = v.strip() if isinstance(v, str) else ""
-                    if c in _DATE_COLUMNS:
-                        try:
-                            values[c] = parse_date(v)
-                        except ValueError as exc:
-                            yield Problem(name, line, c, str(exc) if echo
-                                          else "not an ISO date (YYYY-MM-DD); the value is not "
-                                          "shown (the file holds student IDs)")
-                            bad = True
-                            continue
-                        if c == "at" and values[c] is None:
-                            yield Problem(name, line, c, "empty; the date of the access is required")
-                            bad = True
-                    elif c == "elements":
-                        values[c] = [e.strip() for e in v.split(";") if e.strip()]
-                    else:
-                        if c in required and not v:
-                            yield Problem(name, line, c, "empty; a value is required")
-                            bad = True
-                        values[c] = normalise_id(v)
-                if bad:
-                    continue
-                vf, vt = values.get("valid_from"), values.get("valid_to")
-                if vf and vt and vt < vf:
-                    yield Problem(name, line, "valid_to",
-                                  f"dates out of order: valid_to {vt} is before valid_from {vf}"
-                                  if echo else "dates out of order: valid_to is before valid_from")
-                    continue
-                yield BulkRow(bulk.kind, line, values)
+            ok = yield from _check_rows(bulk.kind, ((reader.line_num, r) for r in reader),
+                                        name, header)
+            if not ok:
+                return
         except (csv.Error, UnicodeDecodeError) as exc:
             yield Problem(name, reader.line_num, None, f"not a readable CSV: {exc}")
             return
@@ -413,6 +329,74 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
             while buffered.read(1 << 16):
                 pass
             stamps[name] = FileStamp(hashing.sha.hexdigest(), hashing.size, mtime_ns)
+
+
+def rows_from(kind: BulkKind, rows: Iterable[dict[str, Any]], origin: str
+              ) -> Iterator[BulkRow | Problem]:
+    """Check bulk rows of ``kind`` from any source: dicts of text values keyed by column (as a
+    CSV reader or a format adapter gives them). Yields a :class:`BulkRow` per valid row and a
+    :class:`Problem` per bad one, exactly as for a file (:func:`iter_bulk_rows`), the first
+    row's keys standing for the header and rows numbered from 2 as in a CSV with a header
+    line. ``origin`` names the source in problems. Never raises for bad content."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return
+    numbered = ((i, r) for i, r in enumerate(itertools.chain([first], it), start=2))
+    yield from _check_rows(kind, numbered, origin, [str(h).strip() for h in first])
+
+
+def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], name: str,
+                header: list[str]) -> Generator[BulkRow | Problem, None, bool]:
+    """The checks of :func:`iter_bulk_rows` and :func:`rows_from` on ``(line, row)`` pairs;
+    returns False when the header lacks a required column (then no row is read)."""
+    spec = BULK[kind]
+    required, optional = spec.required, spec.optional
+    echo = not spec.student_bearing
+    missing = [c for c in required if c not in header]
+    if missing:
+        yield Problem(name, 1, None, f"missing column(s) {', '.join(missing)}; a "
+                      f"{kind.value} file needs {', '.join(required + optional)}")
+        return False
+    cols = [c for c in required + optional if c in header]
+    for line, raw_row in numbered:
+        if raw_row is None or all(not (v or "").strip() for v in raw_row.values()
+                                  if isinstance(v, str)):
+            continue
+        values: dict[str, Any] = {}
+        bad = False
+        for c in cols:
+            v = raw_row.get(c)
+            v = v.strip() if isinstance(v, str) else ""
+            if c in _DATE_COLUMNS:
+                try:
+                    values[c] = parse_date(v)
+                except ValueError as exc:
+                    yield Problem(name, line, c, str(exc) if echo
+                                  else "not an ISO date (YYYY-MM-DD); the value is not "
+                                  "shown (the file holds student IDs)")
+                    bad = True
+                    continue
+                if c == "at" and values[c] is None:
+                    yield Problem(name, line, c, "empty; the date of the access is required")
+                    bad = True
+            elif c == "elements":
+                values[c] = [e.strip() for e in v.split(";") if e.strip()]
+            else:
+                if c in required and not v:
+                    yield Problem(name, line, c, "empty; a value is required")
+                    bad = True
+                values[c] = normalise_id(v)
+        if bad:
+            continue
+        vf, vt = values.get("valid_from"), values.get("valid_to")
+        if vf and vt and vt < vf:
+            yield Problem(name, line, "valid_to",
+                          f"dates out of order: valid_to {vt} is before valid_from {vf}"
+                          if echo else "dates out of order: valid_to is before valid_from")
+            continue
+        yield BulkRow(kind, line, values)
+    return True
 
 
 @dataclass
@@ -642,7 +626,8 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     # bulk CSVs, streamed
     for src, b in bulk_in_order(sources):
         name = str(src.base_dir / b.path)
-        echo = b.kind not in STUDENT_BEARING
+        spec = BULK[b.kind]
+        echo = not spec.student_bearing
         n_rows = n_problems = 0
         for item in iter_bulk_rows(src, b, cat.files):
             if isinstance(item, Problem):
@@ -653,32 +638,26 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                 continue
             n_rows += 1
             v, line = item.values, item.line
-            if b.kind in PERSON_COLUMNS:
-                column = PERSON_COLUMNS[b.kind]
-                person(v[column], PERSON_ROLES[b.kind], name, line, column, echo)
+            if spec.person_column:
+                column = spec.person_column
+                person(v[column], set(spec.person_roles), name, line, column, echo)
             sid = v.get("student_id")
             if sid is not None and (sid in cat.actors or sid in cat.people):
                 note(conflicts, name, line, "student_id")
-            if b.kind is BulkKind.ENROLMENTS:
-                ref("actors", v["org"], name, line, "org", orgs, echo=echo)
-            elif b.kind is BulkKind.ROSTERS:
-                ref("sections", v["section"], name, line, "section", echo=echo)
-            elif b.kind is BulkKind.TEACHING:
-                ref("actors", v["school"], name, line, "school", orgs, echo=echo)
+            for r in spec.refs:
+                if r.orgs:
+                    ref(r.kind, v[r.column], name, line, r.column, orgs, echo=echo)
+                else:
+                    ref(r.kind, v[r.column], name, line, r.column, echo=echo)
+            if "elements" in spec.columns:
+                elements(v.get("elements") or [], name, "elements", echo=echo)
+            if b.kind is BulkKind.TEACHING:  # teaching rows define sections
                 first = cat.section_school.setdefault(v["section"], v["school"])
                 if first != v["school"]:
                     problems.append(Problem(name, line, "school", (
                         f"section {v['section']!r} is already at school {first!r}: a section "
                         "belongs to one school; give the other one its own section id")))
                 cat.sections.add(v["section"])
-            elif b.kind is BulkKind.MEMBERS:
-                ref("datasets", v["dataset"], name, line, "dataset", echo=echo)
-            elif b.kind is BulkKind.SUBJECTS:
-                ref("flows", v["flow"], name, line, "flow", echo=echo)
-            elif b.kind is BulkKind.ACCESS_LOG:
-                ref("actors", v["actor"], name, line, "actor", echo=echo)
-                ref("datasets", v["dataset"], name, line, "dataset", echo=echo)
-                elements(v.get("elements") or [], name, "elements", echo=echo)
         if len(problems) >= MAX_PROBLEMS:
             break
         if n_rows == 0 and n_problems == 0:

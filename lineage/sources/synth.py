@@ -2,7 +2,7 @@
 
 ``lineage synth`` (and :func:`generate`) writes, into one output directory:
 
-- ``inventory.yaml`` -- an :class:`lineage.models.Inventory`: the state, its districts, schools,
+- ``inventory.yaml`` -- an :class:`lineage.core.models.Inventory`: the state, its districts, schools,
   vendors, researchers; the datasets, agreements, flows and grants (per district SIS: one role
   grant for every teacher's roster and one for every guardian's parent portal); and a ``bulk:``
   list naming the CSVs below (paths relative to the YAML). Small: ~2 MB for a million students.
@@ -58,6 +58,7 @@ from lineage.core.errors import UsageError
 from lineage.core.models import (
     Actor, Agreement, BulkFile, BulkKind, Coverage, Dataset, Flow, Grant, Inventory,
 )
+from lineage.sources.bulk import BULK
 from lineage.core.vocabulary import (
     AgreementKind, FlowKind, Granularity, LegalBasis, Operation, Retention, Role, Scope,
 )
@@ -89,15 +90,12 @@ NUMERIC_DISTRICT_BASE = 255_000
 
 #: Output file names (relative to the output directory).
 INVENTORY_FILE = "inventory.yaml"
+#: The bulk files written, ``kind -> (file name, header)`` from :data:`lineage.sources.bulk.BULK`,
+#: in the order the generated inventory lists them.
 CSV_FILES: dict[BulkKind, tuple[str, tuple[str, ...]]] = {
-    BulkKind.ENROLMENTS: ("enrolments.csv", ("student_id", "org", "valid_from", "valid_to")),
-    BulkKind.ROSTERS: ("rosters.csv", ("student_id", "section", "valid_from", "valid_to")),
-    BulkKind.GUARDIANS: ("guardians.csv", ("guardian", "student_id", "valid_from", "valid_to")),
-    BulkKind.MEMBERS: ("members.csv", ("dataset", "student_id", "valid_from", "valid_to")),
-    BulkKind.SUBJECTS: ("subjects.csv", ("flow", "student_id")),
-    BulkKind.ACCESS_LOG: ("access_log.csv", ("at", "actor", "student_id", "dataset", "action")),
-    BulkKind.TEACHING: ("teaching.csv", ("section", "school", "teacher", "valid_from", "valid_to")),
-}
+    k: (BULK[k].synth_file, BULK[k].synth_columns)
+    for k in (BulkKind.ENROLMENTS, BulkKind.ROSTERS, BulkKind.GUARDIANS, BulkKind.MEMBERS,
+              BulkKind.SUBJECTS, BulkKind.ACCESS_LOG, BulkKind.TEACHING)}
 
 
 @dataclass(frozen=True)
@@ -468,14 +466,14 @@ def generate(out: Path | str, students: int = 10_000, seed: int = 1, *,
     ``fmt``: ``native`` (the above), or ``oneroster`` / ``edfi``: the same state with its
     districts, schools, sections, teaching, enrolments, rosters and guardians written as
     OneRoster 1.2 CSV (``out/oneroster/``) or Ed-Fi DS 5 XML (``out/edfi/``) and the rest in
-    ``out/inventory.yaml`` and its CSVs (:func:`lineage.synth_formats.convert`). Ed-Fi needs
+    ``out/inventory.yaml`` and its CSVs (:func:`lineage.sources.synth_formats.convert`). Ed-Fi needs
     numeric organisation ids, so with ``edfi`` district ``d`` is ``255000 + d`` and its
     schools ``<district>001``, ``<district>002``, ... (ids derived from them, such as
     ``<district>-sis``, follow); the random stream, hence every student, date and row, is the
     same in every format.
 
     Returns a :class:`SynthSummary` (counts of items and CSV rows, wall seconds).
-    Raises :class:`lineage.errors.UsageError` when ``students`` < 1, when ``out`` is a file, is
+    Raises :class:`lineage.core.errors.UsageError` when ``students`` < 1, when ``out`` is a file, is
     not empty (without ``force``) or cannot be created or written, or ``fmt`` is unknown.
     """
     from lineage.sources.synth_formats import FORMATS, convert

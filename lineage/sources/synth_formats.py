@@ -1,7 +1,7 @@
 """The synthetic state written as OneRoster 1.2 or Ed-Fi DS 5 (``lineage synth --format``).
 
 :func:`convert` turns a native synthetic state (``inventory.yaml`` + bulk CSVs, as
-:func:`lineage.synth.generate` writes it) into another format: what that format carries (the
+:func:`lineage.sources.synth.generate` writes it) into another format: what that format carries (the
 districts and schools, sections, teaching, school enrolments, rosters, guardians) goes into its
 files; everything else (vendors, the state, research, agreements, flows, grants, dataset
 members, flow subjects, access logs) stays in a smaller ``inventory.yaml`` with its CSVs.
@@ -16,7 +16,7 @@ gives, with people's ids following the formats' rule (``staff:``/``parent:`` pre
   enrolments with their dates; teachers and guardians), ``enrollments.csv`` (dates left empty
   when they equal the class's terms, as exports do).
 * **Ed-Fi DS 5 XML** (``edfi/``): ``InterchangeEducationOrganization.xml`` (LEAs and schools:
-  their ids must be numbers, see :func:`lineage.synth.generate`),
+  their ids must be numbers, see :func:`lineage.sources.synth.generate`),
   ``InterchangeStudentEnrollment.xml``, ``InterchangeStaffAssociation.xml``,
   ``InterchangeStudentContact.xml``. Sections are named by ``sectionIdentifier`` = the native
   section id, ``localCourseCode`` ``SYN``, session ``<year>-<year> Year Round``.

@@ -1,8 +1,8 @@
 """The web workspace's one seam onto the library.
 
 Every page and API endpoint of :mod:`lineage.web` reaches the library through this module, and
-only through it: the answers (:mod:`lineage.answers`), the documents (:mod:`lineage.reports`),
-the audit (:mod:`lineage.policy`), the look-up records (:mod:`lineage.lookups`), the store and
+only through it: the answers (:mod:`lineage.questions.student`), the documents (:mod:`lineage.questions.reports`),
+the audit (:mod:`lineage.questions.audit`), the look-up records (:mod:`lineage.questions.lookups`), the store and
 the errors. When the library moves, only the imports here change.
 
 Functions take an open :class:`Store` and plain values, and return the same plain data (dicts
@@ -77,7 +77,7 @@ def pseudonymizer(settings: LineageSettings) -> Pseudonymizer:
 
 def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: date | None = None,
              element: str | None = None) -> dict[str, Any]:
-    """``lineage exposure --format json``: see :func:`lineage.answers.exposure`."""
+    """``lineage exposure --format json``: see :func:`lineage.questions.student.exposure`."""
     return answers.exposure(store, pseudo, student_id, as_of=as_of, element=element)
 
 
@@ -89,7 +89,7 @@ def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, 
 
 def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id: str, *,
                  as_of: date | None = None) -> dict[str, Any]:
-    """``lineage path --format json``: see :func:`lineage.answers.explain_path`."""
+    """``lineage path --format json``: see :func:`lineage.questions.student.explain_path`."""
     return answers.explain_path(store, pseudo, student_id, actor_id, as_of=as_of)
 
 
@@ -101,9 +101,9 @@ def student_key(pseudo: Pseudonymizer, student_id: str) -> str:
 def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
                    as_of: date | None = None, received_on: date | None = None,
                    include_lookups: bool = False) -> dict[str, Any]:
-    """``lineage report --format json`` (:func:`lineage.reports.student_report`); with
+    """``lineage report --format json`` (:func:`lineage.questions.reports.student_report`); with
     ``include_lookups`` (``--include-lookups``) also ``"lookups"``: who in the district looked
-    at the records, and when (:func:`lineage.lookups.for_report`)."""
+    at the records, and when (:func:`lineage.questions.lookups.for_report`)."""
     data = reports.student_report(store, pseudo, student_id, as_of=as_of,
                                   received_on=received_on)
     if include_lookups:
@@ -173,7 +173,7 @@ def record_csv(record: dict[str, Any]) -> str:
 
 def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
            since: date | None = None, until: date | None = None) -> Iterator[dict[str, Any]]:
-    """Stream the breach-impact rows (:func:`lineage.answers.impact`): one dict per affected
+    """Stream the breach-impact rows (:func:`lineage.questions.student.impact`): one dict per affected
     student ``{student (pseudonym), elements, first_date, last_date, datasets}``; window
     inclusive. Raises :class:`UsageError` unless exactly one of ``actor``/``dataset`` is given
     or when ``until`` is before ``since``; :class:`NotFoundError` for an unknown target.
@@ -235,7 +235,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
-    """One CSV cell as text (:func:`lineage.output.cell`), with a leading ``'`` when it starts
+    """One CSV cell as text (:func:`lineage.render.tables.cell`), with a leading ``'`` when it starts
     with ``= + - @``, a tab or a carriage return, so a spreadsheet shows it as text."""
     text = cell(value)
     return "'" + text if text.startswith(FORMULA_START) else text
@@ -250,7 +250,7 @@ def safe_row(row: dict[str, Any], columns: list[str]) -> list[str]:
 
 def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
                   ) -> dict[str, Any]:
-    """``lineage upstream|downstream --format json``: :func:`lineage.answers.neighbourhood`."""
+    """``lineage upstream|downstream --format json``: :func:`lineage.questions.student.neighbourhood`."""
     return answers.neighbourhood(store, dataset_id, direction, depth)
 
 
@@ -280,7 +280,7 @@ def id_kinds(store: Store, ids: Iterable[str]) -> dict[str, str]:
 
 
 def inventory(store: Store) -> dict[str, Any]:
-    """``lineage inventory --format json``: :func:`lineage.reports.data_inventory`."""
+    """``lineage inventory --format json``: :func:`lineage.questions.reports.data_inventory`."""
     return reports.data_inventory(store)
 
 
@@ -314,20 +314,20 @@ def sources(store: Store, limit: int = 50) -> dict[str, Any]:
 
 def record_lookup(store: Store, who: str, what: str, student_key: str | None = None,
                   detail: str | None = None, *, channel: str, who_kind: str) -> None:
-    """Record a look-up (append-only): :func:`lineage.lookups.record_lookup`."""
+    """Record a look-up (append-only): :func:`lineage.questions.lookups.record_lookup`."""
     lookups.record_lookup(store, who, what, student_key, detail, channel=channel,
                           who_kind=who_kind)
 
 
 def impact_detail(actor: str | None, dataset: str | None, since: date | None,
                   until: date | None, fmt: str) -> str:
-    """The ``detail`` text of an impact look-up (:func:`lineage.lookups.impact_detail`)."""
+    """The ``detail`` text of an impact look-up (:func:`lineage.questions.lookups.impact_detail`)."""
     return lookups.impact_detail(actor, dataset, since, until, fmt)
 
 
 def list_lookups(store: Store, *, student_key: str | None = None, who: str | None = None,
                  since: date | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    """Look-up records, newest first: :func:`lineage.lookups.list_lookups`."""
+    """Look-up records, newest first: :func:`lineage.questions.lookups.list_lookups`."""
     return lookups.list_lookups(store, student_key=student_key, who=who, since=since,
                                 limit=limit)
 
