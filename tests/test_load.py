@@ -400,7 +400,7 @@ def _big_enrolments(folder: Path, n: int = 3000) -> Path:
 
 def test_file_changed_after_validation_nothing_written(store, env, tmp_path, monkeypatch):
     """Item 13: a bulk file changed between validation and writing: refused, nothing written."""
-    import lineage.ingest as ingest
+    import lineage.graph.writer as ingest
 
     store.reset()
     folder = _copy_riverside(tmp_path)
@@ -421,7 +421,7 @@ def test_file_changed_after_validation_nothing_written(store, env, tmp_path, mon
 
 def test_file_changed_while_writing_fails_loudly(store, env, tmp_path, monkeypatch):
     """Item 13: a change that happens while a file is written: exit 2, 'incomplete'."""
-    import lineage.ingest as ingest
+    import lineage.graph.writer as ingest
 
     store.reset()
     folder = _copy_riverside(tmp_path)

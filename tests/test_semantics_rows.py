@@ -1,4 +1,4 @@
-"""The evaluator (``lineage.semantics.Lineage``) on hand-built rows, without a database: the
+"""The evaluator (``lineage.rules.evaluator.Lineage``) on hand-built rows, without a database: the
 rows have the shapes ``exposure_context.cypher`` and ``lineage_subgraph.cypher`` return."""
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -100,9 +103,10 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
                 click.echo(f"would update: {c}")
             click.echo("valid: nothing written (--check-only)")
             return
-        summary = do_load(store, sources, pseudo,
-                          batch_size=batch_size or app.lineage.batch_size, progress=progress,
-                          writers=writers or app.lineage.writers, update=update)
+        with progress_bar(progress) as report:
+            summary = do_load(store, sources, pseudo,
+                              batch_size=batch_size or app.lineage.batch_size, progress=report,
+                              writers=writers or app.lineage.writers, update=update)
     shown = {str(w) for src in sources for w in src.warnings}
     for w in summary.warnings:
         if w not in shown:
@@ -127,3 +131,25 @@ def schema():
 
 
 COMMANDS = [load, schema]
+
+
+@contextmanager
+def progress_bar(shown: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar (on standard error, gone when done) fed by the writer's progress
+    callback ``(label, rows_done, rows_expected)``; ``None`` when not ``shown``."""
+    if not shown:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), transient=True)
+    tasks: dict[str, Any] = {}
+
+    def report(label: str, done: int, total: int) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done)
+
+    with bar:
+        yield report

@@ -32,7 +32,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lineage.core.errors import IncompleteLoadError, InputError, Problem
 from lineage.sources.inventory import (
@@ -443,14 +442,16 @@ def read_sources(paths: list[Path]) -> list[InventorySource]:
 
 
 def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
-         batch_size: int = 20000, progress: bool = False, writers: int = 2,
-         update: bool = False, demo: bool = False) -> LoadSummary:
+         batch_size: int = 20000, progress: Callable[[str, int, int], None] | None = None,
+         writers: int = 2, update: bool = False, demo: bool = False) -> LoadSummary:
     """Check all sources (:func:`prepare`), then write them. Returns a :class:`LoadSummary`.
 
     Bulk rows go in batches of ``batch_size`` rows over ``writers`` concurrent sessions
     (partitioned so that they rarely touch the same nodes; 1 = one session, in file order).
     ``update``: apply changes to earlier definitions (listed in ``summary.changes``) instead of
     refusing them. ``demo``: the first load marks the graph as made by ``lineage demo``.
+    ``progress``: called as ``progress(label, rows_done, rows_expected)`` when each bulk file
+    starts and after each row it reads (the library draws nothing itself).
 
     Raises :class:`~lineage.core.errors.InputError` (nothing written) when any source has a problem,
     changes an earlier definition without ``update``, or a bulk file changed since it was
@@ -482,42 +483,45 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
             summary.add(kind, len(rows), counters, time.perf_counter() - t0)
 
     bulk = bulk_in_order(sources)  # actors and sections before the rows that refer to them
-    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), transient=True, disable=not progress)
-    with prog:
-        for src, b in bulk:
-            path = src.base_dir / b.path
-            name = str(path)
-            stamp = stamps.get(name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                raise _changed_while_loading(name) from None
-            if stamp is None or (st.st_size, st.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
+    for src, b in bulk:
+        path = src.base_dir / b.path
+        name = str(path)
+        stamp = stamps.get(name)
+        try:
+            st = os.stat(path)
+        except OSError:
+            raise _changed_while_loading(name) from None
+        if stamp is None or (st.st_size, st.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
+            raise _changed_while_loading(name)
+        total = _count_lines(path) if progress else 0
+        label = f"{b.kind.value} ({path.name})"
+        if progress:
+            progress(label, 0, total)
+        done = [0]
+
+        def rows(src=src, b=b, name=name, stamp=stamp, label=label, total=total,
+                 done=done) -> Iterator[dict]:
+            read: dict[str, FileStamp] = {}
+            for item in iter_bulk_rows(src, b, read):
+                if isinstance(item, BulkRow):
+                    done[0] += 1
+                    if progress:
+                        progress(label, done[0], total)
+                    yield bulk_param(item, pseudo)
+            # the whole file was read: its bytes must be the ones validated, before the
+            # last batches (the partitions' remainders) are handed to the writers
+            got = read.get(name)
+            if got is None or got.sha256 != stamp.sha256:
                 raise _changed_while_loading(name)
-            total = _count_lines(path)
-            task = prog.add_task(f"{b.kind.value} ({path.name})", total=total)
 
-            def rows(src=src, b=b, task=task, name=name, stamp=stamp) -> Iterator[dict]:
-                read: dict[str, FileStamp] = {}
-                for item in iter_bulk_rows(src, b, read):
-                    if isinstance(item, BulkRow):
-                        prog.advance(task)
-                        yield bulk_param(item, pseudo)
-                # the whole file was read: its bytes must be the ones validated, before the
-                # last batches (the partitions' remainders) are handed to the writers
-                got = read.get(name)
-                if got is None or got.sha256 != stamp.sha256:
-                    raise _changed_while_loading(name)
-
-            t0 = time.perf_counter()
-            spec = BULK[b.kind]
-            key = spec.partition_key(catalog.section_school, batch_size)
-            counters = store.write_partitioned(
-                spec.statement, prefetch(partitioned(rows(), key, batch_size, writers)),
-                writers=writers, **spec.extra_params)
-            summary.add(b.kind.value, int(prog.tasks[task].completed), counters,
-                        time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        spec = BULK[b.kind]
+        key = spec.partition_key(catalog.section_school, batch_size)
+        counters = store.write_partitioned(
+            spec.statement, prefetch(partitioned(rows(), key, batch_size, writers)),
+            writers=writers, **spec.extra_params)
+        summary.add(b.kind.value, done[0], counters,
+                    time.perf_counter() - t0)
     summary.warnings.extend(cell_element_warnings(store))  # docs/rules.md rule 5
     return summary
 
