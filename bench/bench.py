@@ -30,19 +30,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lineage.questions import student as answers  # noqa: E402
-from lineage.questions import audit as policy  # noqa: E402
-from lineage.graph.writer import (  # noqa: E402
-    _batched, bulk_param, load, partitioned, prefetch, read_sources,
-)
-from lineage.sources.bulk import BULK  # noqa: E402
-from lineage.sources.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
 from lineage.core.models import BulkKind  # noqa: E402
 from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
 from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
-from lineage.graph.store import Store  # noqa: E402
-from lineage.sources.synth import generate  # noqa: E402
 from lineage.core.vocabulary import Role  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
+from lineage.graph.writer import (  # noqa: E402
+    _batched,
+    bulk_param,
+    load,
+    partitioned,
+    prefetch,
+    read_sources,
+)
+from lineage.questions import audit as policy  # noqa: E402
+from lineage.questions import datasets  # noqa: E402
+from lineage.questions import student as answers  # noqa: E402
+from lineage.sources.bulk import BULK  # noqa: E402
+from lineage.sources.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
+from lineage.sources.synth import generate  # noqa: E402
 
 BULK_KINDS = ("teaching", "guardians", "enrolments", "rosters", "members", "subjects",
               "access_log")
@@ -243,10 +249,10 @@ def main() -> int:
                  {"actor": tg["widest_vendor"]}, ("classes",))):
             for m in methods:
                 t = time.perf_counter()
-                k = sum(1 for _ in answers.impact(store, method=m, **kw))
+                k = sum(1 for _ in datasets.impact(store, method=m, **kw))
                 cold = time.perf_counter() - t   # first run: query plans not cached yet
                 t = time.perf_counter()
-                k = sum(1 for _ in answers.impact(store, method=m, **kw))
+                k = sum(1 for _ in datasets.impact(store, method=m, **kw))
                 dt = time.perf_counter() - t
                 res["impact"].append((label, kw, m, k, dt, cold))
                 log(f"[impact] {label} {kw} {m}: {k:,} students in {dt:.2f} s -> "

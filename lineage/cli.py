@@ -11,12 +11,15 @@ import sys
 from dataclasses import dataclass, field
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 
-from pydantic import ValidationError
-
 from lineage.core.errors import (
-    ConfigurationError, InputError, LineageError, pydantic_errors, redact_uri,
+    ConfigurationError,
+    InputError,
+    LineageError,
+    pydantic_errors,
+    redact_uri,
 )
 from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
 

@@ -23,9 +23,9 @@ import pytest
 
 os.environ.setdefault("LINEAGE_PSEUDONYM_KEY", "test-key-not-secret-synthetic-data-only")
 
-from lineage.graph import server  # noqa: E402
 from lineage.core.errors import DatabaseUnavailable, LineageError  # noqa: E402
 from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
+from lineage.graph import server  # noqa: E402
 from lineage.graph.store import Store, probe  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from lineage.questions import student as answers
 from lineage.cli import main
+from lineage.questions import datasets as answers
 from tests.helpers import PSEUDO, S2, S4A
 
 DOWNSTREAM_RSD_SIS_DEPTH_1 = [

@@ -14,11 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage.sources.dictionary import (
-    DEFAULT_COLUMN_MAPPING, column_key, guess_role, import_dictionary, slug,
-)
 from lineage.core.errors import InputError
 from lineage.core.vocabulary import ELEMENT_CATEGORY, FlowKind, LegalBasis, Role
+from lineage.sources.dictionary import (
+    DEFAULT_COLUMN_MAPPING,
+    column_key,
+    guess_role,
+    import_dictionary,
+    slug,
+)
 from tests.helpers import CEDAR_COUNTS, CEDAR_VALLEY
 
 CASE = CEDAR_VALLEY

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lineage.core.windows import Window
 from lineage.rules.classes import (
     ClassCache,
     _translate,
@@ -16,7 +17,6 @@ from lineage.rules.classes import (
     population_context,
 )
 from lineage.rules.evaluator import Lineage, StudentContext
-from lineage.core.windows import Window
 
 D = date.fromisoformat
 

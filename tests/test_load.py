@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from lineage.cli import main
 from lineage.core.errors import InputError
-from lineage.graph.writer import load, read_sources
-from lineage.sources.inventory import iter_bulk_rows, read_inventory
 from lineage.core.models import BulkFile, BulkKind
+from lineage.graph.writer import load, read_sources
 from lineage.sources.dictionary import slug
+from lineage.sources.inventory import iter_bulk_rows, read_inventory
 from tests.helpers import CEDAR_COUNTS, PSEUDO, RIVERSIDE, ROOT, load_riverside
+
 
 def graph_fingerprint(store) -> tuple:
     c = store.counts()

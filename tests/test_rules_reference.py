@@ -23,10 +23,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage.questions import student as answers
-from lineage.questions import audit as policy
 from lineage.core.errors import NotFoundError
 from lineage.graph.writer import load, read_sources
+from lineage.questions import audit as policy
+from lineage.questions import student as answers
 from tests.helpers import PSEUDO
 from tests.reference_rules import Reference
 

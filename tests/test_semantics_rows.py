@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from lineage.rules.evaluator import Lineage, StudentContext, possible_elements
 from lineage.core.vocabulary import Access
 from lineage.core.windows import Window, WindowSet
+from lineage.rules.evaluator import Lineage, StudentContext, possible_elements
 
 D = date.fromisoformat
 

@@ -24,10 +24,10 @@ import neo4j
 import pytest
 from click.testing import CliRunner
 
-from lineage.graph import server
 from lineage.cli import main
 from lineage.core.errors import DatabaseUnavailable, ServerError, redact_uri
 from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
+from lineage.graph import server
 from lineage.graph.store import Store
 
 

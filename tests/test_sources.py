@@ -18,7 +18,12 @@ from hypothesis import strategies as st
 from lineage.core.errors import InputError, Problem
 from lineage.core.models import BulkKind
 from lineage.sources.common import (
-    compose_key, is_key, native_row, parse_date, person_key, read_header,
+    compose_key,
+    is_key,
+    native_row,
+    parse_date,
+    person_key,
+    read_header,
 )
 from lineage.sources.edfi import read_edfi
 from lineage.sources.oneroster import FIELDS, read_oneroster

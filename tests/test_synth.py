@@ -13,8 +13,14 @@ from click.testing import CliRunner
 
 from lineage.core.errors import UsageError
 from lineage.core.models import Inventory
-from lineage.sources.synth import CSV_FILES, INVENTORY_FILE, YEARS, generate, validate_output
 from lineage.core.vocabulary import ELEMENT_CATEGORY, Granularity, Role, Scope
+from lineage.sources.synth import (
+    CSV_FILES,
+    INVENTORY_FILE,
+    YEARS,
+    generate,
+    validate_output,
+)
 
 N, SEED = 2000, 7
 OUTPUT_FILES = sorted([INVENTORY_FILE] + [name for name, _ in CSV_FILES.values()])

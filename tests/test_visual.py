@@ -26,12 +26,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageStat
 
-from lineage.questions import picture
-from lineage.render import browser, documents, dot
 from lineage.cli import main
 from lineage.core.errors import RenderError, UsageError
 from lineage.core.settings import LineageSettings
 from lineage.core.vocabulary import Label, Rel
+from lineage.questions import picture
+from lineage.render import browser, documents, dot
 from tests.helpers import PSEUDO, load_riverside
 
 ROOT = Path(__file__).resolve().parent.parent

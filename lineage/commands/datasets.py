@@ -13,8 +13,16 @@ import click
 from lineage.commands.common import ID, ISO_DATE, check_key_if_set, check_window
 from lineage.core.errors import LineageError, RenderError, UsageError
 from lineage.questions.lookups import impact_detail, os_user, record_lookup
-from lineage.render.tables import (atomic_file, cell, csv_cell, csv_row, csv_writer, format_option,
-                            incomplete_line, render_rows)
+from lineage.render.tables import (
+    atomic_file,
+    cell,
+    csv_cell,
+    csv_row,
+    csv_writer,
+    format_option,
+    incomplete_line,
+    render_rows,
+)
 
 NEIGHBOUR_COLUMNS = ["depth", "id", "granularity", "holder", "holder_role", "via"]
 IMPACT_COLUMNS = ["student", "elements", "first_date", "last_date", "datasets"]
@@ -38,10 +46,10 @@ def _neighbour_command(direction: str):
     @format_option()
     @click.pass_context
     def cmd(ctx, dataset, depth, fmt):
-        from lineage.questions import student as answers
+        from lineage.questions import datasets as questions
 
         with ctx.find_root().obj.store() as store:
-            data = answers.neighbourhood(store, dataset, direction, depth)
+            data = questions.neighbourhood(store, dataset, direction, depth)
         click.echo(render_rows(_rows(data), NEIGHBOUR_COLUMNS, fmt, json_data=data,
                                title=f"{direction.capitalize()} of {dataset}"), nl=False)
 
@@ -73,7 +81,7 @@ def impact(ctx, actor, dataset, since, until, out, fmt):
     '# INCOMPLETE: stopped after N students; <reason>' and the command exits non-zero (3 for a
     lost database) with the error on standard error; with --out, FILE is not written.
     """
-    from lineage.questions import student as answers
+    from lineage.questions import datasets as questions
 
     if (actor is None) == (dataset is None):
         raise UsageError("give exactly one of --actor ID or --dataset ID")
@@ -85,8 +93,8 @@ def impact(ctx, actor, dataset, since, until, out, fmt):
             try:
                 with ctx.find_root().obj.store() as store:
                     check_key_if_set(ctx, store)
-                    rows = answers.impact(store, actor=actor, dataset=dataset, since=since,
-                                          until=until)
+                    rows = questions.impact(store, actor=actor, dataset=dataset, since=since,
+                                            until=until)
                     _write_impact(fh, rows, fmt, (actor, dataset, since, until), per_element,
                                   written)
                     record_lookup(store, os_user(), "impact", None,

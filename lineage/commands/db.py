@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import click
 
+from lineage.core.errors import NotFoundError, UsageError
 from lineage.graph import server
 from lineage.graph.store import probe
-from lineage.core.errors import NotFoundError, UsageError
 
 
 def _home_option(f):

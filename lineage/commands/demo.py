@@ -40,15 +40,15 @@ def demo(ctx, student, violations, no_server):
     Uses the fixed demo pseudonym key (synthetic data only) unless LINEAGE_PSEUDONYM_KEY is set.
     Writes only into an empty database or one an earlier demo made (never into other data).
     """
-    from lineage.questions import student as answers
     from lineage.commands.exposure import EXPOSURE_COLUMNS
-    from lineage.graph.writer import load, read_sources
-    from lineage.render.tables import render_rows
     from lineage.core.errors import UsageError
     from lineage.core.pseudonym import Pseudonymizer
-    from lineage.graph.keys import key_state
     from lineage.core.resources import seeds_dir
+    from lineage.graph.keys import key_state
     from lineage.graph.store import Store
+    from lineage.graph.writer import load, read_sources
+    from lineage.questions import student as answers
+    from lineage.render.tables import render_rows
 
     app = ctx.find_root().obj
     key = app.lineage.pseudonym_key.get_secret_value() if app.lineage.pseudonym_key else None

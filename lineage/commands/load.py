@@ -14,7 +14,6 @@ from lineage.commands.common import pseudonymizer
 from lineage.core.errors import InputError, Problem
 
 
-
 @click.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dictionary", "dictionaries", multiple=True, type=click.Path(path_type=Path),
@@ -52,9 +51,9 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     load that would change what an earlier load defined lists the changes and needs --update.
     The pseudonym key must be the one the graph was first loaded with.
     """
-    from lineage.sources.dictionary import COVERAGE_NOTE, import_dictionary
     from lineage.graph.writer import load as do_load
     from lineage.graph.writer import prepare, read_sources
+    from lineage.sources.dictionary import COVERAGE_NOTE, import_dictionary
     from lineage.sources.inventory import InventorySource
 
     app = ctx.find_root().obj
@@ -140,7 +139,13 @@ def progress_bar(shown: bool) -> Iterator[Callable[[str, int, int], None] | None
     if not shown:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), transient=True)

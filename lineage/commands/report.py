@@ -8,6 +8,7 @@ from lineage.commands.common import ISO_DATE, out_option, pseudonymizer, write_o
 from lineage.questions.lookups import for_report, os_user, record_lookup
 from lineage.render.tables import REPORT_FORMATS, format_option
 
+
 @click.command("report")
 @click.argument("student_id")
 @format_option(REPORT_FORMATS, default="md", help="md, html, pdf (needs WeasyPrint) or json.")

@@ -23,8 +23,8 @@ RenderError           6     an output (PDF, picture) could not be produced
 from __future__ import annotations
 
 import re
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 #: ``scheme://userinfo@``: the credentials part of any URI in a text.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/'\"<>]*@")

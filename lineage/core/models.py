@@ -17,11 +17,26 @@ from datetime import date
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from lineage.core.vocabulary import (
-    NDPA_CATEGORIES, AgreementKind, FlowKind, Granularity, LegalBasis,
-    Operation, Retention, Role, Scope, parse_basis,
+    NDPA_CATEGORIES,
+    AgreementKind,
+    FlowKind,
+    Granularity,
+    LegalBasis,
+    Operation,
+    Retention,
+    Role,
+    Scope,
+    parse_basis,
 )
 
 #: An identifier: letters, digits and ``. _ - : /``; 1-128 characters; no spaces.

@@ -48,9 +48,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lineage.graph.store import run_once
 from lineage.core.errors import ServerError
 from lineage.core.settings import PASSWORD_FILE
+from lineage.graph.store import run_once
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 #: neo4j-admin's entry point (``neo4j-admin dbms set-initial-password``), in neo4j-command-line.

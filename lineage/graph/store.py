@@ -26,9 +26,9 @@ import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j import exceptions as nex
 
-from lineage.graph.cypher import query, statements
 from lineage.core.errors import DatabaseError, DatabaseUnavailable, redact_uri
 from lineage.core.settings import Neo4jSettings
+from lineage.graph.cypher import query, statements
 
 #: Server error codes of a transaction that ran longer than its timeout.
 _TIMED_OUT = ("Neo.ClientError.Transaction.TransactionTimedOut",

@@ -25,26 +25,32 @@ import queue
 import threading
 import time
 import zlib
-
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-
 from lineage.core.errors import IncompleteLoadError, InputError, Problem
-from lineage.sources.inventory import (
-    LOOKUP_CHUNK, BulkRow, Catalog, FileStamp, InventorySource, bulk_in_order, file_stamp,
-    iter_bulk_rows, read_inventory, validate,
-)
 from lineage.core.models import Inventory
-from lineage.sources.bulk import BULK
-from lineage.rules.evaluator import possible_elements
 from lineage.core.pseudonym import Pseudonymizer
+from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Scope
 from lineage.graph.keys import claim_key, verify_key
 from lineage.graph.store import Store
-from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Scope
+from lineage.rules.evaluator import possible_elements
+from lineage.sources.bulk import BULK
+from lineage.sources.inventory import (
+    LOOKUP_CHUNK,
+    BulkRow,
+    Catalog,
+    FileStamp,
+    InventorySource,
+    bulk_in_order,
+    file_stamp,
+    iter_bulk_rows,
+    read_inventory,
+    validate,
+)
 
 
 @dataclass

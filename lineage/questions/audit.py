@@ -83,8 +83,6 @@ from enum import Enum
 from typing import Any
 
 from lineage.core.errors import UsageError
-from lineage.rules.evaluator import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
-from lineage.graph.store import Store
 from lineage.core.vocabulary import (
     ORGANISATION_ROLES,
     RESEARCH_BASES,
@@ -93,6 +91,8 @@ from lineage.core.vocabulary import (
     Scope,
 )
 from lineage.core.windows import iso
+from lineage.graph.store import Store
+from lineage.rules.evaluator import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
 
 
 class Severity(str, Enum):

@@ -10,7 +10,6 @@ from lineage.core.windows import iso, to_date
 from lineage.questions.student import student_lineage
 
 
-
 def _dataset_info(d: dict, access: str | None) -> dict:
     return {"id": d.get("id"), "name": d.get("name"), "granularity": d.get("granularity"),
             "holder": (d.get("holder") or {}).get("id"), "access": access}

@@ -33,9 +33,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from lineage.core.pseudonym import Pseudonymizer
-from lineage.graph.store import Store
 from lineage.core.vocabulary import RECORD_EXEMPT, Access, LegalBasis, Role
 from lineage.core.windows import iso
+from lineage.graph.store import Store
 
 #: Days a district has to let a parent inspect and review the records, FERPA §99.10(b).
 INSPECTION_DAYS = 45

@@ -18,8 +18,16 @@ from lineage.core.pseudonym import Pseudonymizer
 from lineage.graph.store import Store
 from lineage.questions.reports import ACCESS_LABELS, role_words
 from lineage.render.dot import (
-    CLASS_STYLE, access_style, basis_words, class_label, date_span, default_title, esc, lineage_dot,
-    lineage_svg, run_dot,
+    CLASS_STYLE,
+    access_style,
+    basis_words,
+    class_label,
+    date_span,
+    default_title,
+    esc,
+    lineage_dot,
+    lineage_svg,
+    run_dot,
 )
 from lineage.render.tables import PICTURE_SUFFIXES, cell, render_csv
 

@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Protocol, get_args
 
 from lineage.core.errors import Problem
-from lineage.sources.bulk import BULK
-from lineage.sources.inventory import parse_date as parse_iso_date
 from lineage.core.models import Actor, BulkKind, Inventory, Key
 from lineage.core.vocabulary import Role
+from lineage.sources.bulk import BULK
+from lineage.sources.inventory import parse_date as parse_iso_date
 
 #: The columns of each native bulk kind, in the native CSV's order (required, then optional).
 NATIVE_COLUMNS: dict[BulkKind, tuple[str, ...]] = {k: s.columns for k, s in BULK.items()}

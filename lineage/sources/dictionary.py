@@ -83,12 +83,18 @@ import yaml
 from pydantic import ValidationError
 
 from lineage.core.errors import InputError, Problem, pydantic_errors
-from lineage.sources.inventory import TOO_DEEP, load_yaml, open_regular
 from lineage.core.models import Actor, Coverage, Dataset, ElementDef, Flow, Inventory
 from lineage.core.vocabulary import (
-    ELEMENT_CATEGORY, NDPA_CATEGORIES, FlowKind, Granularity, LegalBasis, Operation, Role,
+    ELEMENT_CATEGORY,
+    NDPA_CATEGORIES,
+    FlowKind,
+    Granularity,
+    LegalBasis,
+    Operation,
+    Role,
     parse_basis,
 )
+from lineage.sources.inventory import TOO_DEEP, load_yaml, open_regular
 
 #: Shown by outputs of an imported sheet: why every student of the district is covered.
 COVERAGE_NOTE = ("The metadata dictionary has no rosters: every student of the district is "

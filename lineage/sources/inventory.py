@@ -29,8 +29,8 @@ from __future__ import annotations
 import csv
 import errno
 import hashlib
-import itertools
 import io
+import itertools
 import json
 import os
 import stat
@@ -48,6 +48,7 @@ from lineage.core.models import BulkFile, BulkKind, Inventory
 from lineage.core.pseudonym import normalise_id
 from lineage.core.vocabulary import ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
 from lineage.sources.bulk import BULK, BULK_ORDER
+
 
 def bulk_in_order(sources: list[InventorySource]) -> list[tuple[InventorySource, BulkFile]]:
     """Every bulk file of the sources as ``(source, file)``, in :data:`BULK_ORDER` (stable)."""

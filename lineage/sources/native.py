@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import IO
 
 from lineage.core.errors import InputError, Problem
-from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_inventory
 from lineage.core.models import BulkFile, BulkKind
 from lineage.sources.common import NATIVE_COLUMNS, ParsedSource
+from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_inventory
 
 
 @contextmanager

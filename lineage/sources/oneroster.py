@@ -67,8 +67,18 @@ from pathlib import Path
 from lineage.core.errors import InputError, Problem
 from lineage.core.models import BulkKind, Inventory, Section
 from lineage.sources.common import (
-    PARENT_PREFIX, STAFF_PREFIX, Header, OrgRecord, RowItem, UsDates, is_key, native_row,
-    organisation_actors, parse_date, person_key, read_header,
+    PARENT_PREFIX,
+    STAFF_PREFIX,
+    Header,
+    OrgRecord,
+    RowItem,
+    UsDates,
+    is_key,
+    native_row,
+    organisation_actors,
+    parse_date,
+    person_key,
+    read_header,
 )
 
 # --- the IMS field names ------------------------------------------------------------------

@@ -76,11 +76,25 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lineage.sources.dictionary import ColumnMapping, column_key, load_mapping
 from lineage.core.errors import InputError, Problem, pydantic_errors
-from lineage.core.models import Dataset, ElementDef, ElementName, Flow, Inventory, Key, coerce_basis
+from lineage.core.models import (
+    Dataset,
+    ElementDef,
+    ElementName,
+    Flow,
+    Inventory,
+    Key,
+    coerce_basis,
+)
+from lineage.core.vocabulary import (
+    ELEMENT_CATEGORY,
+    FlowKind,
+    Granularity,
+    LegalBasis,
+    Operation,
+)
 from lineage.sources.common import RowItem, compose_key, is_key
-from lineage.core.vocabulary import ELEMENT_CATEGORY, FlowKind, Granularity, LegalBasis, Operation
+from lineage.sources.dictionary import ColumnMapping, column_key, load_mapping
 
 # --- the events (OpenLineage 2-0-x) -------------------------------------------------------
 

@@ -56,12 +56,27 @@ from pydantic import BaseModel
 
 from lineage.core.errors import UsageError
 from lineage.core.models import (
-    Actor, Agreement, BulkFile, BulkKind, Coverage, Dataset, Flow, Grant, Inventory,
+    Actor,
+    Agreement,
+    BulkFile,
+    BulkKind,
+    Coverage,
+    Dataset,
+    Flow,
+    Grant,
+    Inventory,
+)
+from lineage.core.vocabulary import (
+    AgreementKind,
+    FlowKind,
+    Granularity,
+    LegalBasis,
+    Operation,
+    Retention,
+    Role,
+    Scope,
 )
 from lineage.sources.bulk import BULK
-from lineage.core.vocabulary import (
-    AgreementKind, FlowKind, Granularity, LegalBasis, Operation, Retention, Role, Scope,
-)
 
 # --- the shape ---------------------------------------------------------------------------
 

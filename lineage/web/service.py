@@ -23,16 +23,24 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lineage.questions import student as answers
-from lineage.questions import lookups
-from lineage.questions import audit as policy
-from lineage.questions import reports
-from lineage.core.errors import (ConfigurationError, DatabaseError, DatabaseUnavailable, InputError,
-                            LineageError, NotFoundError, RenderError, UsageError)
-from lineage.render.tables import cell
+from lineage.core.errors import (
+    ConfigurationError,
+    DatabaseError,
+    DatabaseUnavailable,
+    InputError,
+    LineageError,
+    NotFoundError,
+    RenderError,
+    UsageError,
+)
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.settings import LineageSettings, Neo4jSettings
 from lineage.graph.store import Store
+from lineage.questions import audit as policy
+from lineage.questions import datasets, lookups, reports
+from lineage.questions import student as answers
+from lineage.render import documents
+from lineage.render.tables import cell
 
 __all__ = [
     "ConfigurationError", "DatabaseError", "DatabaseUnavailable", "InputError", "LineageError",
@@ -114,7 +122,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
 def report_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any]
                    ) -> tuple[str | None, str | None]:
     """The report's lineage picture: ``(inline SVG, None)`` or ``(None, why not)``."""
-    return reports.student_picture(store, pseudo, report)
+    return documents.student_picture(store, pseudo, report)
 
 
 def report_document(report: dict[str, Any], fmt: str, picture: str | None = None,
@@ -123,12 +131,12 @@ def report_document(report: dict[str, Any], fmt: str, picture: str | None = None
     ``pdf`` (WeasyPrint) or ``json``. Raises :class:`RenderError` (PDF) or :class:`UsageError`.
     """
     if fmt == "md":
-        return reports.report_markdown(report).encode("utf-8"), "text/markdown; charset=utf-8"
+        return documents.report_markdown(report).encode("utf-8"), "text/markdown; charset=utf-8"
     if fmt == "html":
-        return (reports.report_html(report, picture, note).encode("utf-8"),
+        return (documents.report_html(report, picture, note).encode("utf-8"),
                 "text/html; charset=utf-8")
     if fmt == "pdf":
-        return reports.report_pdf(report, picture, note), "application/pdf"
+        return documents.report_pdf(report, picture, note), "application/pdf"
     if fmt == "json":
         return (json.dumps(report, indent=2, default=cell, ensure_ascii=False).encode("utf-8")
                 + b"\n", "application/json")
@@ -138,12 +146,12 @@ def report_document(report: dict[str, Any], fmt: str, picture: str | None = None
 def report_body(report: dict[str, Any], picture: str | None, note: str | None) -> str:
     """The inner ``<body>`` of the report's HTML (``lineage/templates/report.html.j2``), to show
     inside a workspace page; its style sheet is :func:`template_css` of ``report.html.j2``."""
-    return _body(reports.report_html(report, picture, note))
+    return _body(documents.report_html(report, picture, note))
 
 
 def inventory_body(inv: dict[str, Any]) -> str:
     """The inner ``<body>`` of the public inventory's HTML (``inventory.html.j2``)."""
-    return _body(reports.inventory_html(inv))
+    return _body(documents.inventory_html(inv))
 
 
 def _body(html: str) -> str:
@@ -154,7 +162,7 @@ def _body(html: str) -> str:
 def template_css(name: str) -> str:
     """The ``<style>`` of a report template (``report.html.j2``, ``inventory.html.j2``), served as
     a style sheet so workspace pages need no inline style (a strict Content-Security-Policy)."""
-    text = (Path(reports.TEMPLATES_DIR) / name).read_text(encoding="utf-8")
+    text = (Path(documents.TEMPLATES_DIR) / name).read_text(encoding="utf-8")
     m = re.search(r"<style>(.*?)</style>", text, flags=re.S)
     return m.group(1).strip() + "\n" if m else ""
 
@@ -182,7 +190,7 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         raise UsageError("give exactly one of actor or dataset")
     if since and until and until < since:
         raise UsageError(f"until {until} is before since {since}")
-    return answers.impact(store, actor=actor, dataset=dataset, since=since, until=until)
+    return datasets.impact(store, actor=actor, dataset=dataset, since=since, until=until)
 
 
 def impact_counts(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -251,7 +259,7 @@ def safe_row(row: dict[str, Any], columns: list[str]) -> list[str]:
 def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
                   ) -> dict[str, Any]:
     """``lineage upstream|downstream --format json``: :func:`lineage.questions.student.neighbourhood`."""
-    return answers.neighbourhood(store, dataset_id, direction, depth)
+    return datasets.neighbourhood(store, dataset_id, direction, depth)
 
 
 def audit(store: Store, rules: list[str] | None = None, *, min_cell_size: int | None = None,
@@ -289,7 +297,7 @@ def inventory_csv(inv: dict[str, Any]) -> str:
     spreadsheet-safe cells (:func:`safe_cell`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    for row in csv.reader(io.StringIO(reports.inventory_csv(inv))):
+    for row in csv.reader(io.StringIO(documents.inventory_csv(inv))):
         w.writerow([safe_cell(c) for c in row])
     return buf.getvalue()
 
