@@ -84,7 +84,7 @@ def list_lookups(store, *, student_key: str | None = None, who: str | None = Non
     rows = store.read("web/lookups_list", student=student_key, who=who, since=start,
                       limit=limit)
     for r in rows:
-        r["at"] = _utc_text(r["at"])
+        r["at"] = utc_text(r["at"])
     return rows
 
 
@@ -97,7 +97,7 @@ def for_report(store, student_key: str) -> list[dict[str, Any]]:
             for r in reversed(rows)]
 
 
-def _utc_text(value: Any) -> str | None:
+def utc_text(value: Any) -> str | None:
     """A driver or Python date-time as ISO text, seconds precision, UTC (``Z``)."""
     if value is None:
         return None

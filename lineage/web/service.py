@@ -315,7 +315,7 @@ def sources(store: Store, limit: int = 50) -> dict[str, Any]:
     row = store.read("web/load_counts")[0]
     last = row.pop("openlineage_last_received")
     runs = store.read("web/openlineage_runs", limit=limit)
-    return {"counts": row, "openlineage_last_received": lookups._iso(last), "runs": runs}
+    return {"counts": row, "openlineage_last_received": lookups.utc_text(last), "runs": runs}
 
 
 # --- look-up records -----------------------------------------------------------------------------
@@ -390,4 +390,4 @@ def command(store: Store, name: str, /, **params: Any) -> dict[str, int]:
 
 def iso(value: Any) -> str | None:
     """A driver or Python date-time as ISO text (UTC, seconds), ``None`` stays ``None``."""
-    return lookups._iso(value)
+    return lookups.utc_text(value)
