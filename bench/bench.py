@@ -30,18 +30,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lineage import answers, policy  # noqa: E402
-from lineage.ingest import (  # noqa: E402
-    _BULK_EXTRA, _BULK_STATEMENT, _batched, _partition_key, bulk_param, load, partitioned,
-    prefetch, read_sources,
+from lineage.core.models import BulkKind  # noqa: E402
+from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
+from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
+from lineage.core.vocabulary import Role  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
+from lineage.graph.writer import (  # noqa: E402
+    _batched,
+    bulk_param,
+    load,
+    partitioned,
+    prefetch,
+    read_sources,
 )
-from lineage.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
-from lineage.models import BulkKind  # noqa: E402
-from lineage.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
-from lineage.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
-from lineage.store import Store  # noqa: E402
-from lineage.synth import generate  # noqa: E402
-from lineage.vocabulary import Role  # noqa: E402
+from lineage.questions import audit as policy  # noqa: E402
+from lineage.questions import datasets  # noqa: E402
+from lineage.questions import student as answers  # noqa: E402
+from lineage.sources.bulk import BULK  # noqa: E402
+from lineage.sources.inventory import BulkRow, bulk_in_order, iter_bulk_rows  # noqa: E402
+from lineage.sources.synth import generate  # noqa: E402
 
 BULK_KINDS = ("teaching", "guardians", "enrolments", "rosters", "members", "subjects",
               "access_log")
@@ -90,7 +97,7 @@ def machine_facts(conf: Path | None) -> dict[str, str]:
 
 
 def kind_rows(sources, kind: str, pseudo: Pseudonymizer):
-    """Rows of one bulk kind, built exactly as ingest.load builds them (streamed)."""
+    """Rows of one bulk kind, built exactly as graph.writer.load builds them (streamed)."""
     for src, b in bulk_in_order(sources):
         if b.kind.value != kind:
             continue
@@ -111,7 +118,7 @@ def bare(store: Store, sources, kind: str, pseudo: Pseudonymizer, batch: int, wr
             n += 1
             yield r
 
-    key = _partition_key(BulkKind(kind), section_school, batch)
+    key = BULK[BulkKind(kind)].partition_key(section_school, batch)
     t = time.perf_counter()
     store.write_partitioned("bench/bare_create",
                             prefetch(partitioned(counted(), key, batch, writers)), writers=writers)
@@ -203,10 +210,10 @@ def main() -> int:
         if not args.skip_update:
             for k in ("enrolments", "rosters"):
                 t = time.perf_counter()
-                store.write_batches(_BULK_STATEMENT[BulkKind(k)],
+                store.write_batches(BULK[BulkKind(k)].statement,
                                     prefetch(_batched(kind_rows(sources, k, pseudo),
                                                       args.batch_size)),
-                                    **_BULK_EXTRA.get(BulkKind(k), {}))
+                                    **BULK[BulkKind(k)].extra_params)
                 dt = time.perf_counter() - t
                 cnt = items[k]
                 res["update"][k] = (cnt, dt)
@@ -242,10 +249,10 @@ def main() -> int:
                  {"actor": tg["widest_vendor"]}, ("classes",))):
             for m in methods:
                 t = time.perf_counter()
-                k = sum(1 for _ in answers.impact(store, method=m, **kw))
+                k = sum(1 for _ in datasets.impact(store, method=m, **kw))
                 cold = time.perf_counter() - t   # first run: query plans not cached yet
                 t = time.perf_counter()
-                k = sum(1 for _ in answers.impact(store, method=m, **kw))
+                k = sum(1 for _ in datasets.impact(store, method=m, **kw))
                 dt = time.perf_counter() - t
                 res["impact"].append((label, kw, m, k, dt, cold))
                 log(f"[impact] {label} {kw} {m}: {k:,} students in {dt:.2f} s -> "

@@ -37,12 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from lineage import answers  # noqa: E402
-from lineage.ingest import load, read_sources  # noqa: E402
-from lineage.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
-from lineage.settings import Neo4jSettings  # noqa: E402
-from lineage.store import Store  # noqa: E402
-from lineage.synth import generate  # noqa: E402
+from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer  # noqa: E402
+from lineage.core.settings import Neo4jSettings  # noqa: E402
+from lineage.graph.store import Store  # noqa: E402
+from lineage.graph.writer import load, read_sources  # noqa: E402
+from lineage.questions import student as answers  # noqa: E402
+from lineage.sources.synth import generate  # noqa: E402
 from lineage.web import accounts, service  # noqa: E402
 
 

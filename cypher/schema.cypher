@@ -1,6 +1,6 @@
 // Purpose: constraints and indexes of the lineage graph. Idempotent (IF NOT EXISTS).
 // Parameters: none.
-// Returns: nothing. Run statement by statement by lineage.store.Store.run_schema().
+// Returns: nothing. Run statement by statement by lineage.graph.store.Store.run_schema().
 CREATE CONSTRAINT student_key IF NOT EXISTS FOR (n:Student) REQUIRE n.key IS UNIQUE;
 CREATE CONSTRAINT element_name IF NOT EXISTS FOR (n:Element) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT actor_id IF NOT EXISTS FOR (n:Actor) REQUIRE n.id IS UNIQUE;

@@ -2,7 +2,7 @@
 
 Commands live in :mod:`lineage.commands` (one module per group of commands); this module only
 builds the group, holds the shared connection options and maps the library's errors to exit
-codes and messages, once (see :mod:`lineage.errors`). A user mistake never shows a traceback.
+codes and messages, once (see :mod:`lineage.core.errors`). A user mistake never shows a traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +11,17 @@ import sys
 from dataclasses import dataclass, field
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 
-from pydantic import ValidationError
-
-from lineage.errors import ConfigurationError, InputError, LineageError, redact_uri
-from lineage.settings import LineageSettings, Neo4jSettings, with_local_password
+from lineage.core.errors import (
+    ConfigurationError,
+    InputError,
+    LineageError,
+    pydantic_errors,
+    redact_uri,
+)
+from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -29,8 +34,8 @@ class AppContext:
     lineage: LineageSettings = field(default_factory=LineageSettings)
 
     def store(self):
-        """Open the :class:`lineage.store.Store` (use as a context manager)."""
-        from lineage.store import Store
+        """Open the :class:`lineage.graph.store.Store` (use as a context manager)."""
+        from lineage.graph.store import Store
 
         return Store(self.neo4j)
 
@@ -87,8 +92,8 @@ def _settings(cls, prefix: str, **overrides):
     try:
         return cls(**overrides)
     except ValidationError as exc:
-        bad = "; ".join(f"{prefix}{'_'.join(str(x) for x in e['loc']).upper()}: "
-                        f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        bad = "; ".join(f"{prefix}{where.replace('.', '_').upper()}: {msg}"
+                        for where, msg in pydantic_errors(exc))
         raise ConfigurationError(f"bad setting: {bad}",
                                  hint="fix the environment variable (or the matching option)"
                                  ) from None

@@ -19,15 +19,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import neo4j
 import pytest
 
 os.environ.setdefault("LINEAGE_PSEUDONYM_KEY", "test-key-not-secret-synthetic-data-only")
 
-from lineage import server  # noqa: E402
-from lineage.errors import LineageError  # noqa: E402
-from lineage.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
-from lineage.store import Store  # noqa: E402
+from lineage.core.errors import DatabaseUnavailable, LineageError  # noqa: E402
+from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password  # noqa: E402
+from lineage.graph import server  # noqa: E402
+from lineage.graph.store import Store, probe  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,14 +37,9 @@ def _reachable(settings: Neo4jSettings) -> str | None:
     One quick connection attempt first (the store's managed transactions retry for ~15 s).
     """
     try:
-        with neo4j.GraphDatabase.driver(settings.uri, auth=settings.auth(),
-                                        connection_timeout=5.0,
-                                        connection_acquisition_timeout=10.0) as driver:
-            driver.verify_connectivity()
-    except (neo4j.exceptions.ServiceUnavailable, OSError) as exc:
-        return f"database unreachable at {settings.uri} ({type(exc).__name__})"
-    except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, ValueError):
-        pass  # let the store report it properly below
+        probe(settings)
+    except DatabaseUnavailable as exc:
+        return exc.message
     try:
         with Store(settings) as store:
             store.verify()

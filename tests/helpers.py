@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lineage.ingest import load, read_sources
-from lineage.pseudonym import Pseudonymizer
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.graph.writer import load, read_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 RIVERSIDE = ROOT / "seeds" / "riverside"

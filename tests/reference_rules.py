@@ -1,6 +1,6 @@
 """A literal, slow reference implementation of ``docs/rules.md``, for tests only.
 
-It shares no code with ``lineage.semantics``: it reads the inventory as the plain mapping an
+It shares no code with ``lineage.rules.evaluator``: it reads the inventory as the plain mapping an
 inventory file holds (what the test wrote to YAML) and the bulk rows as the test wrote them to
 CSV, and walks the calendar **one day at a time**, applying each rule of the page literally to
 that day. It is meant to be obviously right, not fast: use it on small graphs only.

@@ -15,9 +15,9 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from lineage import policy
 from lineage.cli import main
-from lineage.ingest import load, read_sources
+from lineage.graph.writer import load, read_sources
+from lineage.questions import audit as policy
 from tests.helpers import PSEUDO, load_riverside
 
 #: (rule, subject) of each violation, exactly.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lineage.cypher import all_files, statements
-from lineage.resources import cypher_dir
+from lineage.core.resources import cypher_dir
+from lineage.graph.cypher import all_files, statements
 
 FILES = [p for p in all_files()]
 NAMES = [str(p.relative_to(cypher_dir()).with_suffix("")) for p in FILES]

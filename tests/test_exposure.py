@@ -9,10 +9,22 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from lineage import answers
 from lineage.cli import main
+from lineage.questions import datasets
+from lineage.questions import student as answers
 from tests.helpers import (
-    PSEUDO, RIVERSIDE, S1A, S1C, S1D, S1E, S2, S3A, S4A, S4C, S5, S6,
+    PSEUDO,
+    RIVERSIDE,
+    S1A,
+    S1C,
+    S1D,
+    S1E,
+    S2,
+    S3A,
+    S4A,
+    S4C,
+    S5,
+    S6,
 )
 
 SIS = set()  # filled from the seed below
@@ -102,7 +114,7 @@ class TestClean:
         assert by == {"state-doe": S3A, "univ-reading-lab": S4A, "hill-sd": S5, "county-ems": S6}
 
     def test_routeco_impact_2024(self, clean):
-        rows = list(answers.impact(clean, actor="routeco", since=date(2024, 1, 1),
+        rows = list(datasets.impact(clean, actor="routeco", since=date(2024, 1, 1),
                                    until=date(2024, 12, 31)))
         expected = set()
         with (RIVERSIDE / "enrolments.csv").open() as fh:
@@ -116,8 +128,8 @@ class TestClean:
         assert all(set(r["elements"]) == S2 for r in rows)
 
     def test_impact_dataset_matches_actor(self, clean):
-        a = {r["student"] for r in answers.impact(clean, actor="routeco")}
-        d = {r["student"] for r in answers.impact(clean, dataset="routeco-routes")}
+        a = {r["student"] for r in datasets.impact(clean, actor="routeco")}
+        d = {r["student"] for r in datasets.impact(clean, dataset="routeco-routes")}
         assert a == d
 
     def test_path_univ_reading_lab(self, clean):

@@ -8,15 +8,15 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage.impact import (
+from lineage.core.windows import Window
+from lineage.rules.classes import (
     ClassCache,
     _translate,
     class_key,
     coverage_index,
     population_context,
 )
-from lineage.semantics import Lineage, StudentContext
-from lineage.windows import Window
+from lineage.rules.evaluator import Lineage, StudentContext
 
 D = date.fromisoformat
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from lineage.cli import main
-from lineage.reports import INVENTORY_CSV_COLUMNS
+from lineage.render.documents import INVENTORY_CSV_COLUMNS
 from tests.helpers import CEDAR_COUNTS, CEDAR_VALLEY, PSEUDO, load_riverside
 
 CEDAR = CEDAR_VALLEY

@@ -14,12 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lineage.cli import main
-from lineage.errors import InputError
-from lineage.ingest import load, read_sources
-from lineage.inventory import iter_bulk_rows, read_inventory
-from lineage.models import BulkFile, BulkKind
-from lineage.dictionary import slug
+from lineage.core.errors import InputError
+from lineage.core.models import BulkFile, BulkKind
+from lineage.graph.writer import load, read_sources
+from lineage.sources.dictionary import slug
+from lineage.sources.inventory import iter_bulk_rows, read_inventory
 from tests.helpers import CEDAR_COUNTS, PSEUDO, RIVERSIDE, ROOT, load_riverside
+
 
 def graph_fingerprint(store) -> tuple:
     c = store.counts()
@@ -69,7 +70,7 @@ def test_cedar_valley_every_student_identifiable_to_all_recipients(store, env, t
     (tmp_path / "students.yaml").write_text(yaml.safe_dump(doc))
     r = CliRunner().invoke(main, ["load", str(tmp_path / "students.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 0, r.output
-    from lineage import answers
+    from lineage.questions import student as answers
 
     expected = {slug(name): n for name, n in CEDAR_COUNTS.items()}
     for sid in ("CV-1", "CV-2"):
@@ -223,7 +224,7 @@ def test_ids_match_in_any_unicode_form_and_spacing(store, env, tmp_path):
     """Item 3: IDs are NFC-normalised and stripped before hashing / matching."""
     import unicodedata
 
-    from lineage.pseudonym import Pseudonymizer
+    from lineage.core.pseudonym import Pseudonymizer
 
     nfc, nfd = "RSD-Ü17", unicodedata.normalize("NFD", "RSD-Ü17")
     assert nfc != nfd
@@ -250,7 +251,7 @@ def test_ids_match_in_any_unicode_form_and_spacing(store, env, tmp_path):
 
 def test_short_pseudonym_key_refused_without_printing_it(store, env):
     """Item 8: keys shorter than 32 bytes are refused (exit 2), naming the variable only."""
-    from lineage.pseudonym import DEMO_KEY, MIN_KEY_BYTES
+    from lineage.core.pseudonym import DEMO_KEY, MIN_KEY_BYTES
     from tests.helpers import TEST_KEY
 
     assert MIN_KEY_BYTES == 32
@@ -400,7 +401,7 @@ def _big_enrolments(folder: Path, n: int = 3000) -> Path:
 
 def test_file_changed_after_validation_nothing_written(store, env, tmp_path, monkeypatch):
     """Item 13: a bulk file changed between validation and writing: refused, nothing written."""
-    import lineage.ingest as ingest
+    import lineage.graph.writer as ingest
 
     store.reset()
     folder = _copy_riverside(tmp_path)
@@ -421,7 +422,7 @@ def test_file_changed_after_validation_nothing_written(store, env, tmp_path, mon
 
 def test_file_changed_while_writing_fails_loudly(store, env, tmp_path, monkeypatch):
     """Item 13: a change that happens while a file is written: exit 2, 'incomplete'."""
-    import lineage.ingest as ingest
+    import lineage.graph.writer as ingest
 
     store.reset()
     folder = _copy_riverside(tmp_path)
@@ -521,7 +522,7 @@ def test_normalise_id_property(text, pad, form):
     """Item 3: one form per ID: NFC, stripped; idempotent; NFC and NFD forms hash alike."""
     import unicodedata
 
-    from lineage.pseudonym import normalise_id
+    from lineage.core.pseudonym import normalise_id
 
     n = normalise_id(text)
     assert normalise_id(n) == n

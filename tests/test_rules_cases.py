@@ -14,10 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lineage import answers, policy
 from lineage.cli import main
-from lineage.ingest import load, read_sources
-from lineage.reports import student_report
+from lineage.graph.writer import load, read_sources
+from lineage.questions import audit as policy
+from lineage.questions import student as answers
+from lineage.questions.reports import student_report
 from tests.helpers import PSEUDO
 from tests.reference_rules import Reference
 from tests.test_rules_reference import CSV_COLUMNS, write_and_load

@@ -3,7 +3,7 @@ on random small inventories loaded into the real database.
 
 Each example is a complete inventory (5-20 students; every granularity, retention, scope, flow
 kind; listed students, members_only samples, small cells, agreements, role grants, access
-logs) written as YAML and CSV files and loaded by ``lineage.ingest.load``. For every student,
+logs) written as YAML and CSV files and loaded by ``lineage.graph.writer.load``. For every student,
 ``lineage exposure`` (ever, and as of one date) must equal the reference's answer, and
 ``lineage check``'s unexplained-members findings the reference's count.
 
@@ -23,9 +23,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage import answers, policy
-from lineage.errors import NotFoundError
-from lineage.ingest import load, read_sources
+from lineage.core.errors import NotFoundError
+from lineage.graph.writer import load, read_sources
+from lineage.questions import audit as policy
+from lineage.questions import student as answers
 from tests.helpers import PSEUDO
 from tests.reference_rules import Reference
 

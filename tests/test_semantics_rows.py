@@ -1,13 +1,13 @@
-"""The evaluator (``lineage.semantics.Lineage``) on hand-built rows, without a database: the
+"""The evaluator (``lineage.rules.evaluator.Lineage``) on hand-built rows, without a database: the
 rows have the shapes ``exposure_context.cypher`` and ``lineage_subgraph.cypher`` return."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from lineage.semantics import Lineage, StudentContext, possible_elements
-from lineage.vocabulary import Access
-from lineage.windows import Window, WindowSet
+from lineage.core.vocabulary import Access
+from lineage.core.windows import Window, WindowSet
+from lineage.rules.evaluator import Lineage, StudentContext, possible_elements
 
 D = date.fromisoformat
 

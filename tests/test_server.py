@@ -24,11 +24,11 @@ import neo4j
 import pytest
 from click.testing import CliRunner
 
-from lineage import server
 from lineage.cli import main
-from lineage.errors import DatabaseUnavailable, ServerError, redact_uri
-from lineage.settings import LineageSettings, Neo4jSettings, with_local_password
-from lineage.store import Store
+from lineage.core.errors import DatabaseUnavailable, ServerError, redact_uri
+from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
+from lineage.graph import server
+from lineage.graph.store import Store
 
 
 def _free_ports(n: int = 2) -> list[int]:

@@ -15,10 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage.errors import InputError, Problem
-from lineage.models import BulkKind
+from lineage.core.errors import InputError, Problem
+from lineage.core.models import BulkKind
 from lineage.sources.common import (
-    compose_key, is_key, native_row, parse_date, person_key, read_header,
+    compose_key,
+    is_key,
+    native_row,
+    parse_date,
+    person_key,
+    read_header,
 )
 from lineage.sources.edfi import read_edfi
 from lineage.sources.oneroster import FIELDS, read_oneroster

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from lineage import answers
-from lineage.errors import InputError
-from lineage.impact import coverage_index, population_context
-from lineage.ingest import load, read_sources
-from lineage.pseudonym import Pseudonymizer
-from lineage.synth import GUARDIAN_ELEMENTS, TEACHER_ELEMENTS, generate
-from lineage.vocabulary import ORGANISATION_ROLES
+from lineage.core.errors import InputError
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.core.vocabulary import ORGANISATION_ROLES
+from lineage.graph.writer import load, read_sources
+from lineage.questions import datasets
+from lineage.questions import student as answers
+from lineage.rules.classes import coverage_index, population_context
+from lineage.sources.synth import GUARDIAN_ELEMENTS, TEACHER_ELEMENTS, generate
 
 KEY = Pseudonymizer("test-state-key-synthetic-data-only")
 N, SEED = 10_600, 7     # two districts, so transfers happen
@@ -105,8 +106,8 @@ def test_transferred_student_teachers_are_scoped_to_their_district(state):
 ])
 def test_impact_by_classes_equals_per_student(state, target):
     _, store, _ = state
-    by_class = sorted(answers.impact(store, **target), key=lambda r: r["student"])
-    per_student = sorted(answers.impact(store, method="per_student", **target),
+    by_class = sorted(datasets.impact(store, **target), key=lambda r: r["student"])
+    per_student = sorted(datasets.impact(store, method="per_student", **target),
                          key=lambda r: r["student"])
     assert by_class == per_student
     if "slds-research-deid" not in target.values():
@@ -116,7 +117,7 @@ def test_impact_by_classes_equals_per_student(state, target):
 def test_population_context_matches_exposure_context(state):
     """The impact path derives chains and coverage in Python: same facts as the query."""
     _, store, _ = state
-    up = sorted({r["id"] for r in answers.neighbourhood(store, "state-slds", "upstream")["datasets"]})
+    up = sorted({r["id"] for r in datasets.neighbourhood(store, "state-slds", "upstream")["datasets"]})
     ds, _ = answers.subgraph(store, up, [], [])
     ds = {k: v for k, v in ds.items() if k in up}
     chains = {c[0]: c for c in store.read(

@@ -11,10 +11,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from lineage.errors import UsageError
-from lineage.models import Inventory
-from lineage.synth import CSV_FILES, INVENTORY_FILE, YEARS, generate, validate_output
-from lineage.vocabulary import ELEMENT_CATEGORY, Granularity, Role, Scope
+from lineage.core.errors import UsageError
+from lineage.core.models import Inventory
+from lineage.core.vocabulary import ELEMENT_CATEGORY, Granularity, Role, Scope
+from lineage.sources.synth import (
+    CSV_FILES,
+    INVENTORY_FILE,
+    YEARS,
+    generate,
+    validate_output,
+)
 
 N, SEED = 2000, 7
 OUTPUT_FILES = sorted([INVENTORY_FILE] + [name for name, _ in CSV_FILES.values()])

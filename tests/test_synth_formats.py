@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lineage import answers
 from lineage.cli import main
-from lineage.ingest import load, read_sources
-from lineage.models import BulkKind
+from lineage.core.models import BulkKind
+from lineage.graph.writer import load, read_sources
+from lineage.questions import datasets
+from lineage.questions import student as answers
 from lineage.sources import open_format_sources
 from lineage.sources.edfi import read_edfi
 from lineage.sources.oneroster import read_oneroster
@@ -160,7 +161,7 @@ def test_native_oneroster_and_edfi_give_identical_answers(store, states):
         vendor = store.read_text("MATCH (f:Flow) WHERE f.id STARTS WITH 'DISC-' AND f.id "
                                  "CONTAINS '--vendor-' RETURN f.id AS id ORDER BY id LIMIT 1"
                                  )[0]["id"].split("--", 1)[1]
-        rows = list(answers.impact(store, actor=vendor))
+        rows = list(datasets.impact(store, actor=vendor))
         impact = (len(rows), Counter(e for r in rows for e in r["elements"]))
         results[fmt] = (exposures, vendor, impact)
     native, vendor, impact = results["native"]

@@ -26,11 +26,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageStat
 
-from lineage import visual
 from lineage.cli import main
-from lineage.errors import RenderError, UsageError
-from lineage.settings import LineageSettings
-from lineage.vocabulary import Label, Rel
+from lineage.core.errors import RenderError, UsageError
+from lineage.core.settings import LineageSettings
+from lineage.core.vocabulary import Label, Rel
+from lineage.questions import picture
+from lineage.render import browser, documents, dot
 from tests.helpers import PSEUDO, load_riverside
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,7 +134,7 @@ def test_graph_html_renders_in_chromium(outputs, chromium_bin, tmp_path):
     student = svg[svg.index('<g id="student"'):]
     assert "RSD-1001" in student[:student.index("</g>")]
     # classes are coloured: identifiable, de-identified and aggregate fills are all used
-    for st in visual.CLASS_STYLE.values():
+    for st in dot.CLASS_STYLE.values():
         assert st["fill"].lower() in svg.lower()
 
     shot = tmp_path / "page.png"
@@ -160,11 +161,11 @@ def test_graph_svg_and_png(outputs):
 
 
 def test_lineage_svg_is_inline_and_exact(riverside):
-    data_paths = visual.student_paths(riverside, PSEUDO, "RSD-1001")
-    from lineage import answers
+    data_paths = picture.student_paths(riverside, PSEUDO, "RSD-1001")
+    from lineage.questions import student as answers
 
     exposure = answers.exposure(riverside, PSEUDO, "RSD-1001")
-    svg = visual.lineage_svg(exposure, title="t", path_data=data_paths)
+    svg = dot.lineage_svg(exposure, title="t", path_data=data_paths)
     assert svg.startswith("<svg") and "<?xml" not in svg and "<!DOCTYPE" not in svg
     # exact hops from the rules: the reading lab's chain and the student's own dates
     hops = {(s["from"], s["to"], s["via"]) for s in data_paths["steps"]}
@@ -179,7 +180,7 @@ def test_lineage_svg_is_inline_and_exact(riverside):
     assert data_paths["datasets"]["slds-research-deid"]["access"] == "deidentified"
     assert data_paths["datasets"]["edfacts-fs052"]["access"] == "aggregate"
     # without path_data the picture still has every actor (hops from the datasets chains)
-    src = visual.lineage_dot(exposure, title="fallback")
+    src = dot.lineage_dot(exposure, title="fallback")
     for a in exposure["actors"]:
         assert f'"actor:{a["actor_id"]}"' in src
 
@@ -198,9 +199,9 @@ def test_graph_as_of(riverside, env, tmp_path):
 
 
 def test_missing_dot_is_a_render_error(riverside, env, tmp_path, monkeypatch):
-    monkeypatch.setattr(visual, "DOT_BINARY", str(tmp_path / "no-such-dot"))
+    monkeypatch.setattr(dot, "DOT_BINARY", str(tmp_path / "no-such-dot"))
     with pytest.raises(RenderError) as exc:
-        visual.run_dot("digraph { a -> b }")
+        dot.run_dot("digraph { a -> b }")
     assert "graphviz" in (exc.value.hint or "").lower()
     r = run(env, "graph", "RSD-1001", "--out", str(tmp_path / "x.svg"))
     assert r.exit_code == 6
@@ -210,7 +211,7 @@ def test_missing_dot_is_a_render_error(riverside, env, tmp_path, monkeypatch):
 
 def test_bad_output_suffix(riverside, env, tmp_path):
     with pytest.raises(UsageError):
-        visual.render({"actors": []}, tmp_path / "x.pdf")
+        documents.render_picture({"actors": []}, tmp_path / "x.pdf")
     r = run(env, "graph", "RSD-1001", "--out", str(tmp_path / "x.jpg"))
     assert r.exit_code == 2
 
@@ -248,15 +249,14 @@ def test_browse_prints_a_browser_link(riverside, env, neo4j_settings):
     assert len(urls) == 1
     url = urls[0]
     assert "cmd=edit" in url and "RSD-1001" not in url and "RSD-1001" not in r.output
-    assert url.startswith(f"http://127.0.0.1:{LineageSettings().http_port}/browser/?") or \
-        "/browser/?" in url
+    assert url.startswith(f"http://127.0.0.1:{LineageSettings().http_port}/browser/?")
     scheme, hostport = neo4j_settings.uri.split("://", 1)
     signed_in = f"{neo4j_settings.user}@" if neo4j_settings.auth() else ""  # user, no password
     assert "dbms=" + quote(f"{scheme}://{signed_in}{hostport}", safe="") in url
     assert ("preselectAuthMethod=NATIVE" if signed_in else "preselectAuthMethod=NO_AUTH") in url
     assert f":param student_key => '{key}'" in r.output
     text = _browser_arg(url)
-    assert text == visual.browser_query_text(key)
+    assert text == browser.browser_query_text(key)
     assert f"WITH '{key}' AS student_key" in text
     rows = riverside.read_text(text)  # exactly what Browser will run
     assert len(rows) == len(riverside.read("queries/browse_exposure", student_key=key)) > 15
@@ -363,7 +363,7 @@ def test_guide_queries_run(riverside):
                        "elements": impact[0]["elements"]}]
     assert impact[0]["students"] > 200 and len(impact[0]["elements"]) == 6
     # the demo key's pseudonym quoted in the guide is right
-    from lineage.pseudonym import DEMO_KEY, Pseudonymizer
+    from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer
 
     assert Pseudonymizer(DEMO_KEY)("RSD-1001") in text
 
@@ -518,7 +518,7 @@ def test_neo4j_browser_shows_the_lineage(riverside, env, chromium_bin, tmp_path)
     url = next(line for line in r.output.splitlines() if line.startswith("http"))
     base = url.split("&cmd=")[0]
     grass = (BROWSER_DIR / "style.grass").read_text()
-    server, guide = visual.serve_guide(0)
+    server, guide = browser.serve_guide(0)
     tools = DevTools(chromium_bin)
     try:
         # 1. plain Browser, signed in (the password typed into its form); apply the style sheet

@@ -538,7 +538,7 @@ def test_lookups_are_recorded_from_web_api_and_cli(rs, env):
 
 
 def test_lookup_records_refuse_anything_but_a_pseudonym(rs):
-    from lineage.lookups import record_lookup
+    from lineage.questions.lookups import record_lookup
 
     with pytest.raises(ValueError, match="pseudonym"):
         record_lookup(rs.store, "someone", "exposure", "RSD-1001")
@@ -547,7 +547,7 @@ def test_lookup_records_refuse_anything_but_a_pseudonym(rs):
 
 
 def test_no_cypher_updates_or_deletes_lookups():
-    from lineage.resources import cypher_dir
+    from lineage.core.resources import cypher_dir
 
     for path in cypher_dir().rglob("*.cypher"):
         text = path.read_text()

@@ -11,10 +11,23 @@ import uuid
 import pytest
 import requests
 from openlineage.client import OpenLineageClient
-from openlineage.client.event_v2 import (DatasetEvent, InputDataset, Job, JobEvent,
-                                         OutputDataset, Run, RunEvent, RunState, StaticDataset)
+from openlineage.client.event_v2 import (
+    DatasetEvent,
+    InputDataset,
+    Job,
+    JobEvent,
+    OutputDataset,
+    Run,
+    RunEvent,
+    RunState,
+    StaticDataset,
+)
 from openlineage.client.serde import Serde
-from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
+from openlineage.client.transport.http import (
+    ApiKeyTokenProvider,
+    HttpConfig,
+    HttpTransport,
+)
 
 from tests.web_helpers import load_workspace, serving
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
-from lineage.settings import LineageSettings
+from lineage.core.settings import LineageSettings
 from lineage.web import accounts, service
 from lineage.web.app import WebConfig, create_app
 from tests.helpers import TEST_KEY, load_riverside

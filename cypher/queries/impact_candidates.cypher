@@ -1,7 +1,7 @@
 // Purpose: the students whose records could be in the given datasets (breach impact candidates):
 //   enrolled at an org a dataset covers (or a school below it), listed as members, listed as
 //   subjects of a flow into one of them, or reached through the given people's rosters or
-//   guardianship. Streamed; the lineage rules then decide (lineage.impact).
+//   guardianship. Streamed; the lineage rules then decide (lineage.rules.classes).
 // Parameters: $datasets: dataset ids (the breached datasets and everything upstream of them);
 //   $people: actor ids whose roster / own-child grants matter (the breached actor), may be [].
 // Returns: rows {key}: distinct student pseudonyms.

@@ -1,7 +1,7 @@
 // Purpose: breach impact at state scale. The students whose records could be in the given
 //   datasets (enrolled at an org a dataset covers or below it, listed as members, listed as
 //   subjects of a flow into one of them), GROUPED by identical population facts, so that few
-//   rows cross the wire and the rules run once per class of students (lineage.impact).
+//   rows cross the wire and the rules run once per class of students (lineage.rules.classes).
 // Parameters: $datasets: dataset ids (the breached datasets and everything upstream of them).
 // Returns: rows {enrolments: [[org id, valid_from, valid_to]], memberships: [[dataset id,
 //   valid_from, valid_to]], subject_flows: [flow id], cells: [{id, dataset, label, size,

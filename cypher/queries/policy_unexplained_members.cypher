@@ -4,7 +4,7 @@
 //   held, and the graph cannot show how that record got there (FERPA §99.32(a): the record of
 //   disclosures must name where data went). This query lists each such dataset with its
 //   members; the lineage rules decide, per member, whether an inflow delivers the record
-//   (lineage.policy).
+//   (lineage.questions.audit).
 // Parameters: none.
 // Returns: one row per members_only dataset with an inflow from another dataset:
 //   {dataset, holder, members: [student key]} (pseudonyms; never shown), sorted by dataset.

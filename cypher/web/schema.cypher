@@ -2,7 +2,7 @@
 //   records, OpenLineage events received). Idempotent (IF NOT EXISTS); run by `lineage serve`,
 //   `lineage users` and `lineage keys` before they write.
 // Parameters: none.
-// Returns: nothing. Run statement by statement by lineage.store.Store.run_schema("web/schema").
+// Returns: nothing. Run statement by statement by lineage.graph.store.Store.run_schema("web/schema").
 CREATE CONSTRAINT workspace_user_name IF NOT EXISTS FOR (n:WorkspaceUser) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.key_hash IS UNIQUE;

@@ -11,7 +11,7 @@ import importlib
 import click
 
 _MODULES = [
-    "db", "load", "demo", "exposure", "lineage_cmds", "report", "check",
+    "db", "load", "demo", "exposure", "datasets", "report", "check",
     "inventory", "visual", "synth", "serve", "web_admin",
 ]
 

@@ -1,10 +1,10 @@
-"""``lineage check``: audit the whole graph against the policy rules (:mod:`lineage.policy`)."""
+"""``lineage check``: audit the whole graph against the policy rules (:mod:`lineage.questions.audit`)."""
 
 from __future__ import annotations
 
 import click
 
-from lineage.output import format_option, render_csv, render_json, render_table
+from lineage.render.tables import format_option, render_csv, render_json, render_table
 
 FINDING_COLUMNS = ["severity", "rule", "subject", "message"]
 
@@ -30,7 +30,7 @@ def check(ctx, rules, min_cell_size, fail_on, list_rules, fmt):
     message. No student ID or key is ever printed. Exit 0 when nothing is at or above
     --fail-on (default medium), 1 otherwise.
     """
-    from lineage import policy
+    from lineage.questions import audit as policy
 
     if list_rules:
         rows = policy.rules_table()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 
-from lineage.errors import UsageError
-from lineage.pseudonym import Pseudonymizer, normalise_id, verify_key
+from lineage.core.errors import RenderError, UsageError
+from lineage.core.pseudonym import Pseudonymizer, normalise_id
+from lineage.graph.keys import verify_key
+from lineage.render.tables import atomic_file
 
 
 class IsoDate(click.ParamType):
@@ -29,7 +32,7 @@ ISO_DATE = IsoDate()
 
 class IdParam(click.ParamType):
     """A click parameter type for actor and dataset IDs: normalised like every ID the product
-    reads (Unicode NFC, surrounding white space removed; :func:`lineage.pseudonym.normalise_id`)."""
+    reads (Unicode NFC, surrounding white space removed; :func:`lineage.core.pseudonym.normalise_id`)."""
 
     name = "ID"
 
@@ -58,3 +61,31 @@ def check_window(since: date | None, until: date | None) -> None:
     """Raise UsageError when ``until`` is before ``since``."""
     if since and until and until < since:
         raise UsageError(f"--until {until} is before --since {since}")
+
+
+def out_option():
+    """The shared ``--out`` click option: a file to write (default: standard output)."""
+    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write to this file (default: standard output).")
+
+
+def write_output(text: str | bytes, out: Path | None) -> None:
+    """Write ``text`` to ``out`` (created or replaced whole: written under a temporary name,
+    then renamed, :func:`lineage.render.tables.atomic_file`), or to standard output.
+
+    Raises :class:`RenderError` when the file cannot be written.
+    """
+    if out is None:
+        if isinstance(text, bytes):
+            stream = click.get_binary_stream("stdout")
+            stream.write(text)
+            stream.flush()
+        else:
+            click.echo(text, nl=False)
+        return
+    try:
+        with atomic_file(out, binary=isinstance(text, bytes)) as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {out}", err=True)

@@ -2,7 +2,7 @@
 (reset).
 
 ``start``/``stop`` manage the server of ``--home`` (``LINEAGE_HOME``, default ``./.lineage``), see
-:mod:`lineage.server`. ``status`` also checks the database the other commands use (``--uri`` /
+:mod:`lineage.graph.server`. ``status`` also checks the database the other commands use (``--uri`` /
 ``NEO4J_URI``), which may be a remote server, a cluster or Aura. ``reset`` empties that database.
 ``password`` prints the local server's password (for Neo4j Browser): the one command that shows a
 secret on purpose. URIs are always shown without credentials.
@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from lineage import server
-from lineage.errors import DatabaseUnavailable, NotFoundError, UsageError
-from lineage.settings import Neo4jSettings
+from lineage.core.errors import NotFoundError, UsageError
+from lineage.graph import server
+from lineage.graph.store import probe
 
 
 def _home_option(f):
@@ -40,28 +40,6 @@ def _same_server(uri: str, info: server.ServerInfo) -> bool:
         return False
     return (parts.hostname in {"127.0.0.1", "localhost", "::1"} and port == info.bolt_port
             and parts.scheme in {"bolt", "neo4j"})
-
-
-def _probe(settings: Neo4jSettings) -> None:
-    """Fail fast with :class:`DatabaseUnavailable` when nothing answers at ``settings.uri``.
-
-    One connection attempt, no retries (the store's managed transactions retry for ~15 s).
-    Other failures (authentication, ...) are left for the store to report.
-    """
-    import neo4j
-    from neo4j import exceptions as nex
-
-    try:
-        with neo4j.GraphDatabase.driver(settings.uri, auth=settings.auth(),
-                                        **settings.driver_config()) as driver:
-            driver.verify_connectivity()
-    except (nex.ServiceUnavailable, nex.SessionExpired, nex.ConnectionAcquisitionTimeoutError,
-            OSError) as exc:
-        raise DatabaseUnavailable(settings.uri, type(exc).__name__) from None
-    except ValueError as exc:
-        raise DatabaseUnavailable(settings.uri, f"invalid URI: {exc}") from None
-    except (nex.Neo4jError, nex.DriverError):
-        return
 
 
 def _describe(info: server.ServerInfo) -> list[str]:
@@ -153,7 +131,7 @@ def status(app, home) -> None:
         if info.version and _same_server(app.neo4j.uri, info):
             click.echo(f"Database: {app.neo4j.display_uri} is this local server")
             return
-    _probe(app.neo4j)
+    probe(app.neo4j)
     with app.store() as store:
         comp = store.verify()
     click.echo(f"Database: {app.neo4j.display_uri} (database '{app.neo4j.database}') answers: "

@@ -7,15 +7,15 @@ import os
 import click
 from rich.console import Console
 
-from lineage.pseudonym import DEMO_KEY
+from lineage.core.pseudonym import DEMO_KEY
 
 console = Console(highlight=False)
 
 
 def _answers(settings) -> bool:
     """True when a Neo4j already answers at the configured URI (the demo then reuses it)."""
-    from lineage.errors import LineageError
-    from lineage.store import Store
+    from lineage.core.errors import LineageError
+    from lineage.graph.store import Store
 
     try:
         with Store(settings) as store:
@@ -40,14 +40,15 @@ def demo(ctx, student, violations, no_server):
     Uses the fixed demo pseudonym key (synthetic data only) unless LINEAGE_PSEUDONYM_KEY is set.
     Writes only into an empty database or one an earlier demo made (never into other data).
     """
-    from lineage import answers
     from lineage.commands.exposure import EXPOSURE_COLUMNS
-    from lineage.ingest import load, read_sources
-    from lineage.output import render_rows
-    from lineage.errors import UsageError
-    from lineage.pseudonym import Pseudonymizer, key_state
-    from lineage.resources import seeds_dir
-    from lineage.store import Store
+    from lineage.core.errors import UsageError
+    from lineage.core.pseudonym import Pseudonymizer
+    from lineage.core.resources import seeds_dir
+    from lineage.graph.keys import key_state
+    from lineage.graph.store import Store
+    from lineage.graph.writer import load, read_sources
+    from lineage.questions import student as answers
+    from lineage.render.tables import render_rows
 
     app = ctx.find_root().obj
     key = app.lineage.pseudonym_key.get_secret_value() if app.lineage.pseudonym_key else None
@@ -57,7 +58,7 @@ def demo(ctx, student, violations, no_server):
     pseudo = Pseudonymizer(key)
     uri_given = "NEO4J_URI" in os.environ or ctx.find_root().params.get("uri")
     if not no_server and not uri_given and not _answers(app.neo4j):
-        from lineage import server
+        from lineage.graph import server
 
         info = server.start(app.lineage.home, bolt_port=app.lineage.bolt_port,
                             http_port=app.lineage.http_port)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from lineage.commands.common import ID, ISO_DATE, pseudonymizer
-from lineage.lookups import os_user, record_lookup
-from lineage.output import format_option, render_json, render_rows, render_table
+from lineage.questions.lookups import os_user, record_lookup
+from lineage.render.tables import format_option, render_json, render_rows, render_table
 
 EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "last_date",
                     "legal_bases", "agreements", "datasets", "accessed", "could"]
@@ -31,7 +31,7 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
     and last dates, legal bases, agreements, the datasets it came through, and whether an access
     log shows it happened.
     """
-    from lineage import answers
+    from lineage.questions import student as answers
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
@@ -60,7 +60,7 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
 @click.pass_context
 def path(ctx, student_id, actor_id, as_of, fmt):
     """The chains of datasets, flows and grants that explain how ACTOR_ID got the data."""
-    from lineage import answers
+    from lineage.questions import student as answers
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:

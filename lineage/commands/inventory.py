@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from lineage.commands.report import write_output
-
-INVENTORY_FORMATS = ("md", "html", "csv", "json")
+from lineage.commands.common import out_option, write_output
+from lineage.render.tables import INVENTORY_FORMATS, format_option
 
 
 @click.command("inventory")
-@click.option("--format", "fmt", type=click.Choice(list(INVENTORY_FORMATS)), default="md",
-              show_default=True, help="md, html, csv (one row per recipient) or json.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (default: standard output).")
+@format_option(INVENTORY_FORMATS, default="md", help="md, html, csv (one row per recipient) or json.")
+@out_option()
 def inventory(fmt, out):
     """The public data inventory: every element collected (NDPA category, purpose) and every
     recipient with its elements, purposes, legal bases (with citations), agreements and their
@@ -25,8 +20,9 @@ def inventory(fmt, out):
     case_by_case (transfers and emergencies about individual students, shown without dates or
     reasons).
     """
-    from lineage import reports
-    from lineage.output import render_json
+    from lineage.questions import reports
+    from lineage.render import documents
+    from lineage.render.tables import render_json
 
     ctx = click.get_current_context()
     with ctx.find_root().obj.store() as store:
@@ -34,11 +30,11 @@ def inventory(fmt, out):
     if fmt == "json":
         write_output(render_json(data), out)
     elif fmt == "csv":
-        write_output(reports.inventory_csv(data), out)
+        write_output(documents.inventory_csv(data), out)
     elif fmt == "md":
-        write_output(reports.inventory_markdown(data), out)
+        write_output(documents.inventory_markdown(data), out)
     else:
-        write_output(reports.inventory_html(data), out)
+        write_output(documents.inventory_html(data), out)
 
 
 COMMANDS = [inventory]

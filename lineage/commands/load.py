@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from lineage.commands.common import pseudonymizer
-from lineage.errors import InputError, Problem
-
+from lineage.core.errors import InputError, Problem
 
 
 @click.command("load")
@@ -49,10 +51,10 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     load that would change what an earlier load defined lists the changes and needs --update.
     The pseudonym key must be the one the graph was first loaded with.
     """
-    from lineage.dictionary import COVERAGE_NOTE, import_dictionary
-    from lineage.ingest import load as do_load
-    from lineage.ingest import prepare, read_sources
-    from lineage.inventory import InventorySource
+    from lineage.graph.writer import load as do_load
+    from lineage.graph.writer import prepare, read_sources
+    from lineage.sources.dictionary import COVERAGE_NOTE, import_dictionary
+    from lineage.sources.inventory import InventorySource
 
     app = ctx.find_root().obj
     if not paths and not dictionaries and not onerosters and not edfis and not openlineages:
@@ -100,9 +102,10 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
                 click.echo(f"would update: {c}")
             click.echo("valid: nothing written (--check-only)")
             return
-        summary = do_load(store, sources, pseudo,
-                          batch_size=batch_size or app.lineage.batch_size, progress=progress,
-                          writers=writers or app.lineage.writers, update=update)
+        with progress_bar(progress) as report:
+            summary = do_load(store, sources, pseudo,
+                              batch_size=batch_size or app.lineage.batch_size, progress=report,
+                              writers=writers or app.lineage.writers, update=update)
     shown = {str(w) for src in sources for w in src.warnings}
     for w in summary.warnings:
         if w not in shown:
@@ -121,9 +124,37 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
 @click.command("schema")
 def schema():
     """Print the JSON Schema of the inventory file format (for editors)."""
-    from lineage.models import Inventory
+    from lineage.core.models import Inventory
 
     click.echo(json.dumps(Inventory.model_json_schema(), indent=2))
 
 
 COMMANDS = [load, schema]
+
+
+@contextmanager
+def progress_bar(shown: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar (on standard error, gone when done) fed by the writer's progress
+    callback ``(label, rows_done, rows_expected)``; ``None`` when not ``shown``."""
+    if not shown:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), transient=True)
+    tasks: dict[str, Any] = {}
+
+    def report(label: str, done: int, total: int) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done)
+
+    with bar:
+        yield report

@@ -1,48 +1,18 @@
-"""``lineage report``: the answer to a parent's inquiry, ready to send (:mod:`lineage.reports`)."""
+"""``lineage report``: the answer to a parent's inquiry, ready to send (:mod:`lineage.questions.reports`, :mod:`lineage.render.documents`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from lineage.commands.common import ISO_DATE, pseudonymizer
-from lineage.errors import RenderError
-from lineage.lookups import for_report, os_user, record_lookup
-
-REPORT_FORMATS = ("md", "html", "pdf", "json")
-
-
-def write_output(text: str | bytes, out: Path | None) -> None:
-    """Write ``text`` to ``out`` (created or replaced whole: written under a temporary name,
-    then renamed, :func:`lineage.output.atomic_file`), or to standard output.
-
-    Raises :class:`RenderError` when the file cannot be written.
-    """
-    from lineage.output import atomic_file
-
-    if out is None:
-        if isinstance(text, bytes):
-            stream = click.get_binary_stream("stdout")
-            stream.write(text)
-            stream.flush()
-        else:
-            click.echo(text, nl=False)
-        return
-    try:
-        with atomic_file(out, binary=isinstance(text, bytes)) as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {out}", err=True)
+from lineage.commands.common import ISO_DATE, out_option, pseudonymizer, write_output
+from lineage.questions.lookups import for_report, os_user, record_lookup
+from lineage.render.tables import REPORT_FORMATS, format_option
 
 
 @click.command("report")
 @click.argument("student_id")
-@click.option("--format", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="md",
-              show_default=True, help="md, html, pdf (needs WeasyPrint) or json.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (default: standard output).")
+@format_option(REPORT_FORMATS, default="md", help="md, html, pdf (needs WeasyPrint) or json.")
+@out_option()
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
 @click.option("--received", type=ISO_DATE,
               help="Date the inquiry was received (default today): the 45-day deadline of "
@@ -62,8 +32,9 @@ def report(ctx, student_id, fmt, out, as_of, received, include_lookups):
     HTML and PDF include a picture of the student's lineage. The student is shown only as the
     ID typed here.
     """
-    from lineage import reports
-    from lineage.output import render_json
+    from lineage.questions import reports
+    from lineage.render import documents
+    from lineage.render.tables import render_json
 
     pseudo = pseudonymizer(ctx)
     picture = note = None
@@ -74,15 +45,15 @@ def report(ctx, student_id, fmt, out, as_of, received, include_lookups):
             data["lookups"] = for_report(store, pseudo(student_id))
         record_lookup(store, os_user(), "report", pseudo(student_id), f"format={fmt}")
         if fmt in ("html", "pdf"):
-            picture, note = reports.student_picture(store, pseudo, data)
+            picture, note = documents.student_picture(store, pseudo, data)
     if fmt == "json":
         write_output(render_json(data), out)
     elif fmt == "md":
-        write_output(reports.report_markdown(data), out)
+        write_output(documents.report_markdown(data), out)
     elif fmt == "html":
-        write_output(reports.report_html(data, picture, note), out)
+        write_output(documents.report_html(data, picture, note), out)
     else:
-        write_output(reports.report_pdf(data, picture, note), out)
+        write_output(documents.report_pdf(data, picture, note), out)
 
 
 COMMANDS = [report]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lineage.errors import ConfigurationError, UsageError
+from lineage.core.errors import ConfigurationError, UsageError
 
 WEB_HINT = "install the web extra: pip install 'student-data-lineage[web]'"
 

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from lineage.synth import INVENTORY_FILE, SynthSummary, generate
+from lineage.sources.synth import INVENTORY_FILE, SynthSummary, generate
 
 
 @click.command("synth")

@@ -38,32 +38,32 @@ def browse(ctx, student_id, open_, browser_url, check, serve_guide, guide_port):
     (also printed); press Run (Ctrl+Enter). The raw ID never appears in the link. In Browser,
     drag cypher/browser/style.grass onto the window for the project's colours and captions.
     """
-    from lineage import visual
+    from lineage.render import browser
 
     app = ctx.find_root().obj
     pseudo = pseudonymizer(ctx)
     key = pseudo(student_id)
     if check:
-        from lineage.answers import student_lineage
+        from lineage.questions.student import student_lineage
 
         with app.store() as store:
             student_lineage(store, pseudo, student_id)  # NotFoundError for an unknown student
     settings = app.neo4j
     no_auth = settings.auth() is None  # the local server: its HOME/password
-    base = browser_url or visual.browser_base(app.lineage.http_port, settings.uri)
-    url = visual.browse_url(visual.browser_query_text(key), base=base, bolt_uri=settings.uri,
+    base = browser_url or browser.browser_base(app.lineage.http_port, settings.uri)
+    url = browser.browse_url(browser.browser_query_text(key), base=base, bolt_uri=settings.uri,
                             user=settings.user, no_auth=no_auth, database=settings.database)
     click.echo(f"student_key (pseudonym): {key}")
     click.echo(f"parameter for the guide and cypher/queries/browse_exposure.cypher:  "
-               f"{visual.param_command(key)}")
+               f"{browser.param_command(key)}")
     click.echo("Neo4j Browser link (the query is in the editor; press Run to draw the graph):")
     click.echo(url)
     if open_:
         webbrowser.open(url)
     if serve_guide:
-        server, guide = visual.serve_guide(guide_port)
+        server, guide = browser.serve_guide(guide_port)
         click.echo(f"guide served at {guide}; in Browser run:  :play {guide}")
-        click.echo("or open: " + visual.browse_url(guide, base=base, bolt_uri=settings.uri,
+        click.echo("or open: " + browser.browse_url(guide, base=base, bolt_uri=settings.uri,
                                                      user=settings.user, no_auth=no_auth,
                                                      database=settings.database, cmd="play"))
         click.echo("(Ctrl-C to stop)")
@@ -92,14 +92,16 @@ def graph(ctx, student_id, out, as_of, label, title):
     the flow or grant with its legal basis, agreement and dates. Needs Graphviz 'dot'
     (Debian: apt-get install -y graphviz).
     """
-    from lineage import answers, visual
+    from lineage.questions import student as answers
+    from lineage.questions.picture import student_paths
+    from lineage.render.documents import render_picture
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
         data = answers.exposure(store, pseudo, student_id, as_of=as_of)
-        paths = visual.student_paths(store, pseudo, student_id, as_of=as_of)
+        paths = student_paths(store, pseudo, student_id, as_of=as_of)
     shown = label if label is not None else student_id.strip()
-    path = visual.render(data, out, path_data=paths, title=title, student_label=shown)
+    path = render_picture(data, out, path_data=paths, title=title, student_label=shown)
     click.echo(f"wrote {path} ({len(data['actors'])} actors)")
 
 

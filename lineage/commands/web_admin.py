@@ -9,7 +9,7 @@ import click
 
 from lineage.commands.common import ISO_DATE, pseudonymizer
 from lineage.commands.serve import load_web
-from lineage.output import format_option, render_rows
+from lineage.render.tables import format_option, render_rows
 
 USER_ROLES = ("officer", "analyst", "viewer")
 KEY_ROLES = USER_ROLES + ("ingest",)
@@ -141,7 +141,7 @@ def lookups_cmd(ctx, student_id, who, since, limit, fmt):
     Students are listed by pseudonym. Records are append-only: only 'lineage db reset'
     removes them.
     """
-    from lineage import lookups
+    from lineage.questions import lookups
 
     key = pseudonymizer(ctx)(student_id) if student_id else None
     with ctx.find_root().obj.store() as store:

@@ -1,6 +1,6 @@
 """Input formats districts already have, read into the project's model.
 
-One module per format, each pure (files in; an :class:`~lineage.models.Inventory` and native
+One module per format, each pure (files in; an :class:`~lineage.core.models.Inventory` and native
 bulk rows out; no graph, no pseudonym key):
 
 * :mod:`lineage.sources.oneroster` -- OneRoster 1.1 / 1.2 CSV exports (folder or zip);

@@ -6,7 +6,7 @@ A format parser (:mod:`lineage.sources.oneroster`, :mod:`lineage.sources.edfi`,
 :class:`ParsedSource`, never touching the graph or the pseudonym key. Its bulk rows are plain
 dicts with exactly the columns of the native bulk kinds (:data:`NATIVE_COLUMNS`), values as the
 native CSV holds them: text, ISO dates (``YYYY-MM-DD``, ``""`` = open end) and **raw** student
-IDs in ``student_id`` (the loader hashes them, :mod:`lineage.pseudonym`).
+IDs in ``student_id`` (the loader hashes them, :mod:`lineage.core.pseudonym`).
 
 People other than students become actors, and their ids are person identifiers too. The rule
 (the same for every format): a teacher's actor id is ``staff:`` + the source's staff identifier,
@@ -21,27 +21,26 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Protocol, get_args
 
-from lineage.errors import Problem
-from lineage.inventory import BULK_COLUMNS, BULK_OPTIONAL
-from lineage.inventory import parse_date as parse_iso_date
-from lineage.models import Actor, BulkKind, Inventory, Key
-from lineage.vocabulary import Role
+from lineage.core.errors import Problem
+from lineage.core.models import Actor, BulkKind, Inventory, Key
+from lineage.core.vocabulary import Role
+from lineage.sources.bulk import BULK
+from lineage.sources.inventory import parse_date as parse_iso_date
 
 #: The columns of each native bulk kind, in the native CSV's order (required, then optional).
-NATIVE_COLUMNS: dict[BulkKind, tuple[str, ...]] = {
-    k: BULK_COLUMNS[k] + BULK_OPTIONAL[k] for k in BULK_COLUMNS}
+NATIVE_COLUMNS: dict[BulkKind, tuple[str, ...]] = {k: s.columns for k, s in BULK.items()}
 
 #: Prefixes of the actor ids of people (see the module docstring).
 STAFF_PREFIX = "staff:"
 PARENT_PREFIX = "parent:"
 
-#: The pattern and length of an identifier (:data:`lineage.models.Key`).
+#: The pattern and length of an identifier (:data:`lineage.core.models.Key`).
 _KEY_CONSTRAINTS = get_args(Key)[1]
 KEY_RE = re.compile(_KEY_CONSTRAINTS.pattern)
 KEY_MAX = _KEY_CONSTRAINTS.max_length
@@ -58,8 +57,8 @@ class ParsedSource(Protocol):
     line each for the load summary (counts, skipped rows).
 
     :meth:`rows` streams the bulk rows in one pass over the files: ``(BulkKind, dict)`` per
-    row, or a :class:`~lineage.errors.Problem` per bad row (problems of the whole input come
-    first). :meth:`inventory` is the :class:`~lineage.models.Inventory` (actors, sections,
+    row, or a :class:`~lineage.core.errors.Problem` per bad row (problems of the whole input come
+    first). :meth:`inventory` is the :class:`~lineage.core.models.Inventory` (actors, sections,
     datasets, flows...) without bulk files; it is complete once :meth:`rows` is exhausted
     (a format may learn sections from its rows).
     """
@@ -217,7 +216,7 @@ def read_header(cells: Iterable[str], fields: Iterable[str], required: Iterable[
 # --- identifiers ---------------------------------------------------------------------------
 
 def is_key(text: str) -> bool:
-    """True when ``text`` is a valid identifier (:data:`lineage.models.Key`)."""
+    """True when ``text`` is a valid identifier (:data:`lineage.core.models.Key`)."""
     return 0 < len(text) <= KEY_MAX and KEY_RE.match(text) is not None
 
 
@@ -280,7 +279,7 @@ def organisation_actors(districts: list[OrgRecord], schools: list[OrgRecord],
     * a school is ``part_of`` its parent district (renamed as above); a school whose parent is
       not a district of the export but an id in ``known_parents`` (an organisation of another
       type) or none joins ``district``; a parent id the export does not hold at all is kept as
-      it is (the graph may hold that district; :func:`lineage.inventory.validate` checks it).
+      it is (the graph may hold that district; :func:`lineage.sources.inventory.validate` checks it).
 
     Returns ``(actors, renamed, problems)``; ``renamed`` maps an export id to its actor id
     where they differ.

@@ -58,13 +58,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lineage.errors import InputError, Problem
-from lineage.inventory import parse_date
-from lineage.models import BulkKind, Inventory, Section
+from lineage.core.errors import InputError, Problem
+from lineage.core.models import BulkKind, Inventory, Section
 from lineage.sources.common import (
-    PARENT_PREFIX, STAFF_PREFIX, OrgRecord, RowItem, compose_key, is_key, native_row,
-    organisation_actors, person_key,
+    PARENT_PREFIX,
+    STAFF_PREFIX,
+    OrgRecord,
+    RowItem,
+    compose_key,
+    is_key,
+    native_row,
+    organisation_actors,
+    person_key,
 )
+from lineage.sources.inventory import parse_date
 
 #: XML record (local name) -> the JSON resource (API path) holding the same thing.
 RESOURCES: dict[str, str] = {

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from lineage.errors import InputError, Problem
+from lineage.core.errors import InputError, Problem
 
 
 class ExportFiles:

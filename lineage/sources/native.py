@@ -3,8 +3,8 @@ loader.
 
 :func:`native_source` writes the parsed inventory (JSON, the native inventory format) and its
 rows as native bulk CSVs into a private temporary folder (``mkdtemp``: mode 0700, removed on
-exit, whatever happens), and hands that to :func:`lineage.inventory.read_inventory`, so that
-:func:`lineage.inventory.validate` and :func:`lineage.ingest.load` see exactly what they see
+exit, whatever happens), and hands that to :func:`lineage.sources.inventory.read_inventory`, so that
+:func:`lineage.sources.inventory.validate` and :func:`lineage.graph.writer.load` see exactly what they see
 for native files. The CSVs hold raw student IDs for the few seconds the load runs, like the
 native files a district writes; nothing else touches the disk.
 
@@ -22,20 +22,20 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
-from lineage.errors import InputError, Problem
-from lineage.inventory import MAX_PROBLEMS, InventorySource, read_inventory
-from lineage.models import BulkFile, BulkKind
+from lineage.core.errors import InputError, Problem
+from lineage.core.models import BulkFile, BulkKind
 from lineage.sources.common import NATIVE_COLUMNS, ParsedSource
+from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_inventory
 
 
 @contextmanager
 def native_source(parsed: ParsedSource) -> Iterator[InventorySource]:
     """Stream ``parsed``'s rows into native files and yield them as an
-    :class:`~lineage.inventory.InventorySource` (origin: the user's input; warnings: the
+    :class:`~lineage.sources.inventory.InventorySource` (origin: the user's input; warnings: the
     parser's). The folder is deleted when the context ends.
 
     Raises :class:`InputError` with every problem the parser yields (at most
-    :data:`~lineage.inventory.MAX_PROBLEMS`), before anything is loaded.
+    :data:`~lineage.sources.inventory.MAX_PROBLEMS`), before anything is loaded.
     """
     tmp = Path(tempfile.mkdtemp(prefix="lineage-import-"))
     try:
@@ -82,7 +82,7 @@ def open_format_sources(oneroster: Iterable[Path] = (), edfi: Iterable[Path] = (
                         mappings: Iterable[Path] = ()
                         ) -> Iterator[tuple[list[InventorySource], list[str]]]:
     """Parse every ``--oneroster``, ``--edfi`` and ``--openlineage`` input and yield
-    ``(sources, notes)`` ready for :func:`lineage.ingest.load` (their temporary folders live
+    ``(sources, notes)`` ready for :func:`lineage.graph.writer.load` (their temporary folders live
     until the context ends). ``district``: ``--district`` (OneRoster, Ed-Fi); ``mappings``:
     ``--mapping`` files (OpenLineage).
 

@@ -64,11 +64,21 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lineage.errors import InputError, Problem
-from lineage.models import BulkKind, Inventory, Section
+from lineage.core.errors import InputError, Problem
+from lineage.core.models import BulkKind, Inventory, Section
 from lineage.sources.common import (
-    PARENT_PREFIX, STAFF_PREFIX, Header, OrgRecord, RowItem, UsDates, is_key, native_row,
-    organisation_actors, parse_date, person_key, read_header,
+    PARENT_PREFIX,
+    STAFF_PREFIX,
+    Header,
+    OrgRecord,
+    RowItem,
+    UsDates,
+    is_key,
+    native_row,
+    organisation_actors,
+    parse_date,
+    person_key,
+    read_header,
 )
 
 # --- the IMS field names ------------------------------------------------------------------

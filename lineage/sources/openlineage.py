@@ -28,7 +28,7 @@ The mapping file (YAML; several may be given, their ``datasets`` entries are tri
     elements: [{name: Locker number, category: Other}]
 
 ``columns`` and ``elements`` are the metadata-dictionary import's mapping
-(:func:`lineage.dictionary.load_mapping`: the same default mapping, the same file rules).
+(:func:`lineage.sources.dictionary.load_mapping`: the same default mapping, the same file rules).
 A field name is looked up as written and then as words (``birth_date``, ``birthDate`` ->
 "birth date"), with a nested field's full dotted name first and then its last part.
 
@@ -56,7 +56,7 @@ Rules:
 * Datasets that no mapping entry places are listed once each (warnings) with the entry to add;
   flows from or to them are not made.
 
-Errors: :class:`~lineage.errors.InputError` lists every bad event (row = line of a ``.jsonl``
+Errors: :class:`~lineage.core.errors.InputError` lists every bad event (row = line of a ``.jsonl``
 file, position in a ``.json`` array, or in the iterable) and every mapping problem at once.
 """
 
@@ -76,11 +76,25 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lineage.dictionary import ColumnMapping, column_key, load_mapping
-from lineage.errors import InputError, Problem
-from lineage.models import Dataset, ElementDef, ElementName, Flow, Inventory, Key, coerce_basis
+from lineage.core.errors import InputError, Problem, pydantic_errors
+from lineage.core.models import (
+    Dataset,
+    ElementDef,
+    ElementName,
+    Flow,
+    Inventory,
+    Key,
+    coerce_basis,
+)
+from lineage.core.vocabulary import (
+    ELEMENT_CATEGORY,
+    FlowKind,
+    Granularity,
+    LegalBasis,
+    Operation,
+)
 from lineage.sources.common import RowItem, compose_key, is_key
-from lineage.vocabulary import ELEMENT_CATEGORY, FlowKind, Granularity, LegalBasis, Operation
+from lineage.sources.dictionary import ColumnMapping, column_key, load_mapping
 
 # --- the events (OpenLineage 2-0-x) -------------------------------------------------------
 
@@ -312,10 +326,9 @@ def read_mapping(paths: Iterable[Path]) -> OpenLineageMapping:
             try:
                 rule = DatasetRule.model_validate(entry)
             except ValidationError as exc:
-                for err in exc.errors():
-                    loc = ".".join(str(p) for p in err["loc"])
+                for loc, msg in pydantic_errors(exc):
                     problems.append(Problem(str(path), None, f"{where}.{loc}" if loc else where,
-                                            err["msg"].removeprefix("Value error, ")))
+                                            msg))
                 continue
             if rule.existing and rule.dataset is None:
                 problems.append(Problem(str(path), None, f"{where}.dataset", (
@@ -379,10 +392,6 @@ def _schema_fields(fields: list[SchemaField], prefix: str = "") -> Iterator[str]
             yield name
 
 
-def _loc(err: dict) -> str:
-    return ".".join(str(p) for p in err["loc"])
-
-
 def inventory_from_events(events: Iterable[dict], mapping: OpenLineageMapping, *,
                           origin: str = "events") -> tuple[Inventory, list[Problem]]:
     """Datasets and flows from OpenLineage events (rules in the module docstring).
@@ -394,7 +403,7 @@ def inventory_from_events(events: Iterable[dict], mapping: OpenLineageMapping, *
     Returns ``(inventory, warnings)``: the inventory holds the datasets the mapping defines
     (``existing`` ones are only referred to), the flows, and the mapping-defined elements they
     use; it names actors and datasets it does not define, which
-    :func:`lineage.inventory.validate` checks against the other inputs and the graph.
+    :func:`lineage.sources.inventory.validate` checks against the other inputs and the graph.
     Raises :class:`InputError` listing every event that does not validate.
     """
     return _build(enumerate(events, 1), mapping, origin)
@@ -436,18 +445,18 @@ def _build(items: Iterable[tuple[int, Any]], mapping: OpenLineageMapping, origin
                 for inp in cl.dataset:
                     ds.indirect.add((inp.namespace, inp.name))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            problems.append(Problem(origin, row, f"{ref.namespace} {ref.name}: facets."
-                                    f"{_loc(err)}", err["msg"]))
+            loc, msg = pydantic_errors(exc)[0]
+            problems.append(Problem(origin, row, f"{ref.namespace} {ref.name}: facets.{loc}",
+                                    msg))
         return key
 
     for row, data in items:
         try:
             event = parse_event(data)
         except ValueError as exc:       # ValidationError is a ValueError
-            errs = exc.errors() if isinstance(exc, ValidationError) else []
-            for err in errs[:5] or [{"loc": (), "msg": str(exc)}]:
-                problems.append(Problem(origin, row, _loc(err) or None, err["msg"]))
+            errs = pydantic_errors(exc) if isinstance(exc, ValidationError) else []
+            for loc, msg in errs[:5] or [("", str(exc))]:
+                problems.append(Problem(origin, row, loc or None, msg))
             continue
         if isinstance(event, DatasetEvent):
             dataset(event.dataset, row)
@@ -548,7 +557,7 @@ def _build(items: Iterable[tuple[int, Any]], mapping: OpenLineageMapping, origin
             for okey in run.outputs:
                 if ikey not in placed or okey not in placed:
                     continue
-                (irule, src), (orule, tgt) = placed[ikey], placed[okey]
+                (_, src), (orule, tgt) = placed[ikey], placed[okey]
                 if src == tgt:
                     continue
                 in_els, _ = elements_of(ikey)
@@ -613,8 +622,8 @@ def _build(items: Iterable[tuple[int, Any]], mapping: OpenLineageMapping, origin
                 purpose=orule.purpose or f"OpenLineage job {job[0]}/{job[1]}",
                 valid_from=f.first, valid_to=f.last))
     except ValidationError as exc:
-        raise InputError([Problem(origin, None, _loc(err), err["msg"])
-                          for err in exc.errors()]) from None
+        raise InputError([Problem(origin, None, loc, msg)
+                          for loc, msg in pydantic_errors(exc)]) from None
     if indirect_only:
         warnings.append(Problem(origin, None, None, (
             f"{indirect_only} input -> output pair(s) used only indirectly (filter, join, group "

@@ -14,8 +14,15 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import (AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, RootModel,
-                      Tag)
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    Tag,
+)
 
 from lineage.web import service
 

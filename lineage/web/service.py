@@ -1,8 +1,8 @@
 """The web workspace's one seam onto the library.
 
 Every page and API endpoint of :mod:`lineage.web` reaches the library through this module, and
-only through it: the answers (:mod:`lineage.answers`), the documents (:mod:`lineage.reports`),
-the audit (:mod:`lineage.policy`), the look-up records (:mod:`lineage.lookups`), the store and
+only through it: the answers (:mod:`lineage.questions.student`), the documents (:mod:`lineage.questions.reports`),
+the audit (:mod:`lineage.questions.audit`), the look-up records (:mod:`lineage.questions.lookups`), the store and
 the errors. When the library moves, only the imports here change.
 
 Functions take an open :class:`Store` and plain values, and return the same plain data (dicts
@@ -23,13 +23,24 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lineage import answers, lookups, policy, reports
-from lineage.errors import (ConfigurationError, DatabaseError, DatabaseUnavailable, InputError,
-                            LineageError, NotFoundError, RenderError, UsageError)
-from lineage.output import cell
-from lineage.pseudonym import Pseudonymizer
-from lineage.settings import LineageSettings, Neo4jSettings
-from lineage.store import Store
+from lineage.core.errors import (
+    ConfigurationError,
+    DatabaseError,
+    DatabaseUnavailable,
+    InputError,
+    LineageError,
+    NotFoundError,
+    RenderError,
+    UsageError,
+)
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.core.settings import LineageSettings, Neo4jSettings
+from lineage.graph.store import Store
+from lineage.questions import audit as policy
+from lineage.questions import datasets, lookups, reports
+from lineage.questions import student as answers
+from lineage.render import documents
+from lineage.render.tables import cell
 
 __all__ = [
     "ConfigurationError", "DatabaseError", "DatabaseUnavailable", "InputError", "LineageError",
@@ -74,7 +85,7 @@ def pseudonymizer(settings: LineageSettings) -> Pseudonymizer:
 
 def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: date | None = None,
              element: str | None = None) -> dict[str, Any]:
-    """``lineage exposure --format json``: see :func:`lineage.answers.exposure`."""
+    """``lineage exposure --format json``: see :func:`lineage.questions.student.exposure`."""
     return answers.exposure(store, pseudo, student_id, as_of=as_of, element=element)
 
 
@@ -86,7 +97,7 @@ def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, 
 
 def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id: str, *,
                  as_of: date | None = None) -> dict[str, Any]:
-    """``lineage path --format json``: see :func:`lineage.answers.explain_path`."""
+    """``lineage path --format json``: see :func:`lineage.questions.student.explain_path`."""
     return answers.explain_path(store, pseudo, student_id, actor_id, as_of=as_of)
 
 
@@ -98,9 +109,9 @@ def student_key(pseudo: Pseudonymizer, student_id: str) -> str:
 def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
                    as_of: date | None = None, received_on: date | None = None,
                    include_lookups: bool = False) -> dict[str, Any]:
-    """``lineage report --format json`` (:func:`lineage.reports.student_report`); with
+    """``lineage report --format json`` (:func:`lineage.questions.reports.student_report`); with
     ``include_lookups`` (``--include-lookups``) also ``"lookups"``: who in the district looked
-    at the records, and when (:func:`lineage.lookups.for_report`)."""
+    at the records, and when (:func:`lineage.questions.lookups.for_report`)."""
     data = reports.student_report(store, pseudo, student_id, as_of=as_of,
                                   received_on=received_on)
     if include_lookups:
@@ -111,7 +122,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
 def report_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any]
                    ) -> tuple[str | None, str | None]:
     """The report's lineage picture: ``(inline SVG, None)`` or ``(None, why not)``."""
-    return reports.student_picture(store, pseudo, report)
+    return documents.student_picture(store, pseudo, report)
 
 
 def report_document(report: dict[str, Any], fmt: str, picture: str | None = None,
@@ -120,12 +131,12 @@ def report_document(report: dict[str, Any], fmt: str, picture: str | None = None
     ``pdf`` (WeasyPrint) or ``json``. Raises :class:`RenderError` (PDF) or :class:`UsageError`.
     """
     if fmt == "md":
-        return reports.report_markdown(report).encode("utf-8"), "text/markdown; charset=utf-8"
+        return documents.report_markdown(report).encode("utf-8"), "text/markdown; charset=utf-8"
     if fmt == "html":
-        return (reports.report_html(report, picture, note).encode("utf-8"),
+        return (documents.report_html(report, picture, note).encode("utf-8"),
                 "text/html; charset=utf-8")
     if fmt == "pdf":
-        return reports.report_pdf(report, picture, note), "application/pdf"
+        return documents.report_pdf(report, picture, note), "application/pdf"
     if fmt == "json":
         return (json.dumps(report, indent=2, default=cell, ensure_ascii=False).encode("utf-8")
                 + b"\n", "application/json")
@@ -135,12 +146,12 @@ def report_document(report: dict[str, Any], fmt: str, picture: str | None = None
 def report_body(report: dict[str, Any], picture: str | None, note: str | None) -> str:
     """The inner ``<body>`` of the report's HTML (``lineage/templates/report.html.j2``), to show
     inside a workspace page; its style sheet is :func:`template_css` of ``report.html.j2``."""
-    return _body(reports.report_html(report, picture, note))
+    return _body(documents.report_html(report, picture, note))
 
 
 def inventory_body(inv: dict[str, Any]) -> str:
     """The inner ``<body>`` of the public inventory's HTML (``inventory.html.j2``)."""
-    return _body(reports.inventory_html(inv))
+    return _body(documents.inventory_html(inv))
 
 
 def _body(html: str) -> str:
@@ -151,7 +162,7 @@ def _body(html: str) -> str:
 def template_css(name: str) -> str:
     """The ``<style>`` of a report template (``report.html.j2``, ``inventory.html.j2``), served as
     a style sheet so workspace pages need no inline style (a strict Content-Security-Policy)."""
-    text = (Path(reports.TEMPLATES_DIR) / name).read_text(encoding="utf-8")
+    text = (Path(documents.TEMPLATES_DIR) / name).read_text(encoding="utf-8")
     m = re.search(r"<style>(.*?)</style>", text, flags=re.S)
     return m.group(1).strip() + "\n" if m else ""
 
@@ -170,7 +181,7 @@ def record_csv(record: dict[str, Any]) -> str:
 
 def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
            since: date | None = None, until: date | None = None) -> Iterator[dict[str, Any]]:
-    """Stream the breach-impact rows (:func:`lineage.answers.impact`): one dict per affected
+    """Stream the breach-impact rows (:func:`lineage.questions.student.impact`): one dict per affected
     student ``{student (pseudonym), elements, first_date, last_date, datasets}``; window
     inclusive. Raises :class:`UsageError` unless exactly one of ``actor``/``dataset`` is given
     or when ``until`` is before ``since``; :class:`NotFoundError` for an unknown target.
@@ -179,7 +190,7 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         raise UsageError("give exactly one of actor or dataset")
     if since and until and until < since:
         raise UsageError(f"until {until} is before since {since}")
-    return answers.impact(store, actor=actor, dataset=dataset, since=since, until=until)
+    return datasets.impact(store, actor=actor, dataset=dataset, since=since, until=until)
 
 
 def impact_counts(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -232,7 +243,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
-    """One CSV cell as text (:func:`lineage.output.cell`), with a leading ``'`` when it starts
+    """One CSV cell as text (:func:`lineage.render.tables.cell`), with a leading ``'`` when it starts
     with ``= + - @``, a tab or a carriage return, so a spreadsheet shows it as text."""
     text = cell(value)
     return "'" + text if text.startswith(FORMULA_START) else text
@@ -247,8 +258,8 @@ def safe_row(row: dict[str, Any], columns: list[str]) -> list[str]:
 
 def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
                   ) -> dict[str, Any]:
-    """``lineage upstream|downstream --format json``: :func:`lineage.answers.neighbourhood`."""
-    return answers.neighbourhood(store, dataset_id, direction, depth)
+    """``lineage upstream|downstream --format json``: :func:`lineage.questions.student.neighbourhood`."""
+    return datasets.neighbourhood(store, dataset_id, direction, depth)
 
 
 def audit(store: Store, rules: list[str] | None = None, *, min_cell_size: int | None = None,
@@ -277,7 +288,7 @@ def id_kinds(store: Store, ids: Iterable[str]) -> dict[str, str]:
 
 
 def inventory(store: Store) -> dict[str, Any]:
-    """``lineage inventory --format json``: :func:`lineage.reports.data_inventory`."""
+    """``lineage inventory --format json``: :func:`lineage.questions.reports.data_inventory`."""
     return reports.data_inventory(store)
 
 
@@ -286,7 +297,7 @@ def inventory_csv(inv: dict[str, Any]) -> str:
     spreadsheet-safe cells (:func:`safe_cell`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    for row in csv.reader(io.StringIO(reports.inventory_csv(inv))):
+    for row in csv.reader(io.StringIO(documents.inventory_csv(inv))):
         w.writerow([safe_cell(c) for c in row])
     return buf.getvalue()
 
@@ -304,27 +315,27 @@ def sources(store: Store, limit: int = 50) -> dict[str, Any]:
     row = store.read("web/load_counts")[0]
     last = row.pop("openlineage_last_received")
     runs = store.read("web/openlineage_runs", limit=limit)
-    return {"counts": row, "openlineage_last_received": lookups._iso(last), "runs": runs}
+    return {"counts": row, "openlineage_last_received": lookups.utc_text(last), "runs": runs}
 
 
 # --- look-up records -----------------------------------------------------------------------------
 
 def record_lookup(store: Store, who: str, what: str, student_key: str | None = None,
                   detail: str | None = None, *, channel: str, who_kind: str) -> None:
-    """Record a look-up (append-only): :func:`lineage.lookups.record_lookup`."""
+    """Record a look-up (append-only): :func:`lineage.questions.lookups.record_lookup`."""
     lookups.record_lookup(store, who, what, student_key, detail, channel=channel,
                           who_kind=who_kind)
 
 
 def impact_detail(actor: str | None, dataset: str | None, since: date | None,
                   until: date | None, fmt: str) -> str:
-    """The ``detail`` text of an impact look-up (:func:`lineage.lookups.impact_detail`)."""
+    """The ``detail`` text of an impact look-up (:func:`lineage.questions.lookups.impact_detail`)."""
     return lookups.impact_detail(actor, dataset, since, until, fmt)
 
 
 def list_lookups(store: Store, *, student_key: str | None = None, who: str | None = None,
                  since: date | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    """Look-up records, newest first: :func:`lineage.lookups.list_lookups`."""
+    """Look-up records, newest first: :func:`lineage.questions.lookups.list_lookups`."""
     return lookups.list_lookups(store, student_key=student_key, who=who, since=since,
                                 limit=limit)
 
@@ -402,4 +413,4 @@ def command(store: Store, name: str, /, **params: Any) -> dict[str, int]:
 
 def iso(value: Any) -> str | None:
     """A driver or Python date-time as ISO text (UTC, seconds), ``None`` stays ``None``."""
-    return lookups._iso(value)
+    return lookups.utc_text(value)

@@ -1,0 +1,156 @@
+"""Inclusive date windows and sets of them (the time arithmetic of the lineage rules).
+
+A :class:`Window` is ``[start, end]``, both inclusive ISO dates; an open start is
+``date.min`` and an open end ``date.max`` internally (``None`` at the edges of the library).
+Rule (domain brief): windows **intersect** along a path; "ever" means a non-empty window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+OPEN_START = date.min
+OPEN_END = date.max
+
+
+def to_date(value: Any) -> date | None:
+    """Convert a driver date (``neo4j.time.Date``), ``date`` or ISO string to ``date``/``None``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    return date.fromisoformat(str(value)[:10])
+
+
+def iso(value: Any, missing: str | None = None) -> str | None:
+    """A date (``date``, driver date or ISO string) as ISO text ``YYYY-MM-DD``; ``missing`` (by
+    default ``None``) when there is no date. The one date-to-text helper of the package."""
+    d = value if type(value) is date else to_date(value)
+    return d.isoformat() if d else missing
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """An inclusive window of days. Empty when ``end < start``."""
+
+    start: date = OPEN_START
+    end: date = OPEN_END
+
+    @classmethod
+    def of(cls, start: Any = None, end: Any = None) -> Window:
+        """Build from optional dates (``None`` = open)."""
+        return cls(to_date(start) or OPEN_START, to_date(end) or OPEN_END)
+
+    @property
+    def empty(self) -> bool:
+        """True when no day is in the window."""
+        return self.end < self.start
+
+    def __and__(self, other: Window) -> Window:
+        return Window(max(self.start, other.start), min(self.end, other.end))
+
+    def contains(self, d: date) -> bool:
+        """True when ``d`` is in the window."""
+        return self.start <= d <= self.end
+
+    @property
+    def first(self) -> date | None:
+        """The start, ``None`` when open."""
+        return None if self.start == OPEN_START else self.start
+
+    @property
+    def last(self) -> date | None:
+        """The end, ``None`` when open (still running)."""
+        return None if self.end == OPEN_END else self.end
+
+
+ALWAYS = Window()
+
+
+class WindowSet:
+    """A union of windows, kept sorted and merged (adjacent days merge)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Iterable[Window] = ()) -> None:
+        self.parts: list[Window] = self._merge([w for w in parts if not w.empty])
+
+    @staticmethod
+    def _merge(ws: list[Window]) -> list[Window]:
+        if len(ws) <= 1:
+            return ws
+        ws = sorted(ws)
+        out = [ws[0]]
+        for w in ws[1:]:
+            last = out[-1]
+            if last.end == OPEN_END or w.start <= last.end + timedelta(days=1):
+                if w.end > last.end:
+                    out[-1] = Window(last.start, w.end)
+            else:
+                out.append(w)
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WindowSet) and self.parts == other.parts
+
+    def __repr__(self) -> str:
+        return f"WindowSet({self.parts})"
+
+    def intersect(self, w: Window) -> WindowSet:
+        """Each part intersected with ``w``."""
+        return WindowSet(p & w for p in self.parts)
+
+    def intersect_set(self, other: WindowSet) -> WindowSet:
+        """Pairwise intersection of two sets."""
+        return WindowSet(p & q for p in self.parts for q in other.parts)
+
+    def contains(self, d: date) -> bool:
+        """True when day ``d`` is in one of the windows."""
+        return any(p.contains(d) for p in self.parts)
+
+    def from_first(self, arrivals: WindowSet) -> WindowSet:
+        """For each part of this set that meets ``arrivals``: from the first day of ``arrivals``
+        in it to the end of the part (what a record holds from the day something arrives for as
+        long as it is held without a break)."""
+        out = []
+        for p in self.parts:
+            hit = arrivals.intersect(p)
+            if hit:
+                out.append(Window(hit.start, p.end))
+        return WindowSet(out)
+
+    def union(self, other: WindowSet) -> WindowSet:
+        """All days in either set."""
+        return WindowSet(self.parts + other.parts)
+
+    @property
+    def first(self) -> date | None:
+        """Earliest day (``None`` if open or empty)."""
+        return self.parts[0].first if self.parts else None
+
+    @property
+    def start(self) -> date:
+        """Earliest day (``date.min`` if open). Raises ``IndexError`` when empty."""
+        return self.parts[0].start
+
+    @property
+    def end(self) -> date:
+        """Latest day (``date.max`` if open). Raises ``IndexError`` when empty."""
+        return self.parts[-1].end
+
+    @property
+    def last(self) -> date | None:
+        """Latest day, ``None`` when still running (or empty)."""
+        return self.parts[-1].last if self.parts else None
+
+    def hull(self) -> Window:
+        """The smallest single window containing every part."""
+        return Window(self.start, self.end)

@@ -1,0 +1,150 @@
+"""Questions about datasets and actors rather than one student: the upstream/downstream
+neighbourhood of a dataset, and breach impact (every student an actor or dataset held).
+
+Breach impact evaluates the rules once per class of students with the same population facts
+(:mod:`lineage.rules.classes`) where it can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from lineage.core.errors import NotFoundError, UsageError
+from lineage.core.vocabulary import ORGANISATION_ROLES, Access, Scope
+from lineage.core.windows import Window, iso
+from lineage.graph.store import Store
+from lineage.questions.student import subgraph
+from lineage.rules.classes import ClassCache, population_context
+from lineage.rules.evaluator import Lineage, StudentContext
+
+
+def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | None = None
+                  ) -> dict[str, Any]:
+    """Upstream or downstream lineage of a dataset.
+
+    ``direction`` is ``"upstream"`` or ``"downstream"``; ``depth`` limits the distance in flows
+    (``None`` = no limit beyond 20). Returns ``{"dataset", "direction", "datasets": [{"id",
+    "name", "granularity", "holder", "holder_role", "depth", "inflows": [...]}]}``; the start
+    dataset is included at depth 0. Raises :class:`NotFoundError` for an unknown dataset.
+    """
+    rows = store.read("queries/dataset_neighbourhood", dataset=dataset_id, direction=direction)
+    if not rows:
+        raise NotFoundError(f"dataset not found: {dataset_id!r}",
+                            hint="'lineage inventory' lists the datasets and recipients")
+    if depth is not None:
+        rows = [r for r in rows if r["depth"] <= depth]
+    ids = {r["id"] for r in rows}
+    for r in rows:
+        # keep only the flows inside the neighbourhood, dates as ISO
+        r["inflows"] = [{**f, "valid_from": iso(f["valid_from"]), "valid_to": iso(f["valid_to"])}
+                        for f in r["inflows"]
+                        if direction == "upstream" or f["source"] in ids or r["depth"] == 0]
+        if direction == "downstream" and r["depth"] == 0:
+            r["inflows"] = []
+    return {"dataset": dataset_id, "direction": direction, "datasets": rows}
+
+
+def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
+           since: date | None = None, until: date | None = None,
+           batch_size: int = 1000, method: str = "classes") -> Iterator[dict[str, Any]]:
+    """Breach impact: every student whose identifiable data the actor or dataset held (or, for
+    an actor, could read) at some day in ``[since, until]`` (inclusive; open when ``None``).
+
+    Streams rows ``{"student": <pseudonym>, "elements": [...], "first_date", "last_date",
+    "datasets": [...]}`` one student at a time (never building the whole list), for notices
+    under breach laws such as Illinois SOPPA. Exactly one of ``actor`` / ``dataset``.
+    ``method`` ``"classes"`` (default) evaluates the rules once per class of students with the
+    same population facts up to the order of their dates (:mod:`lineage.rules.classes`) unless the
+    actor is a teacher or guardian; ``"per_student"`` evaluates each student (same answer,
+    slower; kept for tests and comparison). Students come in no particular order.
+    Raises :class:`NotFoundError` for an unknown actor or dataset, :class:`UsageError` for
+    both or neither of ``actor`` / ``dataset`` or another ``method``.
+    """
+    if (actor is None) == (dataset is None):
+        raise UsageError("give exactly one of actor or dataset")
+    if method not in ("classes", "per_student"):
+        raise UsageError(f"method must be 'classes' or 'per_student', not {method!r}")
+    people: list[str] = []
+    person = False
+    broad: set[str] = set()
+    if actor is not None:
+        rows = store.read("queries/actor_datasets", actor=actor, roster=Scope.ROSTER.value,
+                          own_child=Scope.OWN_CHILD.value)
+        if not rows:
+            raise NotFoundError(f"actor not found: {actor!r}")
+        targets = sorted(set(rows[0]["held"]) | set(rows[0]["granted"]))
+        people = [actor]
+        person = rows[0]["person"]
+        broad = set(rows[0]["broad"])
+    else:
+        targets = [dataset]
+        broad = {dataset}
+    upstream = {r["id"] for r in store.read("queries/upstream_population", datasets=targets,
+                                            all_flows=True)}
+    if dataset is not None and not upstream:
+        raise NotFoundError(f"dataset not found: {dataset!r}",
+                            hint="'lineage inventory' lists the datasets and recipients")
+    # only the datasets on paths into the targets matter: a smaller subgraph, faster rules
+    ds, _ = subgraph(store, sorted(upstream), [], people, within=sorted(upstream))
+    # candidates: the populations that flow in whole, and the students listed by the flows
+    # that enter them (a transfer into the district), never every student of every district
+    # a chain of transfers links
+    population = sorted(r["id"] for r in store.read("queries/upstream_population",
+                                                    datasets=sorted(broad), all_flows=False))
+    window = Window.of(since, until)
+
+    def answer(ctx: StudentContext) -> dict[str, Any] | None:
+        """The impact row of one context, without the student (None: not affected)."""
+        lin = Lineage(ctx, ds)
+        if actor is not None:
+            exp = [e for e in lin.exposures() if e.actor_id == actor and
+                   e.access is Access.IDENTIFIABLE and e.could]
+            if not exp:
+                return None
+            e = exp[0]
+            if (Window.of(e.first_date, e.last_date) & window).empty:
+                return None
+            return {"elements": e.elements, "first_date": iso(e.first_date),
+                    "last_date": iso(e.last_date),
+                    "datasets": [x for x in e.datasets if x in targets]}
+        held, elements = lin.held(dataset)
+        if not held.intersect(window):
+            return None
+        return {"elements": sorted(elements), "first_date": iso(held.first),
+                "last_date": iso(held.last), "datasets": [dataset]}
+
+    if not person and method == "classes":
+        # population only (a vendor, a dataset): the rules run once per class of students
+        # (lineage.rules.classes); the answer is the same as one student at a time
+        chains = {c[0]: c for c in store.read(
+            "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
+        classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)), ds, (since, until))
+        for group in store.stream("queries/impact_population", datasets=population):
+            row = classes(population_context(group, chains, classes.cover))
+            if row is not None:
+                for k in group["keys"]:
+                    yield {"student": k, **row}
+        return
+
+    # a person (teacher, guardian), or per_student: one student at a time. Candidates: the
+    # population of the datasets held or read whole, plus the person's rosters / children;
+    # they stream from one session while each batch's contexts are read on another
+    keys = (r["key"] for r in store.stream("queries/impact_candidates",
+                                           datasets=population, people=people))
+    batch: list[str] = []
+
+    def evaluate(batch_keys: list[str]) -> Iterator[dict[str, Any]]:
+        for row in store.read("queries/exposure_context", student_keys=batch_keys):
+            r = answer(StudentContext.from_row(row))
+            if r is not None:
+                yield {"student": row["key"], **r}
+
+    for k in keys:
+        batch.append(k)
+        if len(batch) >= batch_size:
+            yield from evaluate(batch)
+            batch = []
+    if batch:
+        yield from evaluate(batch)

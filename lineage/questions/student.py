@@ -1,0 +1,184 @@
+"""Questions about one student, answered against the graph: exposure, the record of disclosures,
+the path to one actor, and the subgraph they are evaluated on (dataset and breach questions are
+in :mod:`lineage.questions.datasets`).
+
+Each function takes an open :class:`~lineage.graph.store.Store` and returns plain data (dicts and
+lists in the documented JSON shapes). Student IDs are the district's IDs as typed: they are
+hashed here with the :class:`~lineage.core.pseudonym.Pseudonymizer` and never echoed in errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from lineage.core.errors import NotFoundError, UsageError
+from lineage.core.pseudonym import Pseudonymizer
+from lineage.core.vocabulary import Access
+from lineage.core.windows import iso
+from lineage.graph.keys import verify_key
+from lineage.graph.store import Store
+from lineage.rules.evaluator import Lineage, StudentContext
+from lineage.sources.dictionary import _canonical_element
+
+
+@dataclass
+class StudentLineage:
+    """A student's evaluated lineage plus the names of the actors involved."""
+
+    key: str
+    lineage: Lineage
+    actors: dict[str, dict]
+
+
+def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
+                    as_of: date | None = None) -> StudentLineage:
+    """Fetch one student's context and dataset subgraph, and evaluate the rules.
+
+    Raises :class:`NotFoundError` ("no student with that ID", never the ID itself);
+    :class:`~lineage.core.errors.ConfigurationError` when the key is not the graph's.
+    """
+    verify_key(store, pseudo)
+    key = pseudo(student_id)
+    rows = store.read("queries/exposure_context", student_keys=[key])
+    if not rows:
+        raise NotFoundError(
+            "student not found: no student with that ID is in the graph",
+            hint="check the ID, and that LINEAGE_PSEUDONYM_KEY is the key the data was loaded with")
+    ctx = StudentContext.from_row(rows[0])
+    return _evaluate(store, key, ctx, as_of)
+
+
+def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str],
+             subject_flows: list[str] | None = None, within: list[str] | None = None
+             ) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The dataset subgraph downstream of ``starts`` and the actors involved, in one round trip
+    (``cypher/queries/lineage_subgraph.cypher``). ``subject_flows``: the flows that list the
+    student (flows listing other students are not followed); ``None`` follows every flow.
+    ``within``: keep only these datasets (``None``: all).
+
+    Returns ``(datasets, actors)``: dataset id -> dataset row (holder, inflows, grants; the shape
+    :class:`~lineage.rules.evaluator.Lineage` reads) and actor id -> ``{id, name, role}``.
+    """
+    if not starts:
+        datasets: dict[str, dict] = {}
+        rows = store.read("queries/actors_by_id", ids=people) if people else []
+        return datasets, {a["id"]: a for a in rows}
+    row = store.read("queries/lineage_subgraph", starts=starts, orgs=orgs, people=people,
+                     subject_flows=sorted(subject_flows or []),
+                     all_flows=subject_flows is None, within=within)[0]
+    datasets = {d["id"]: d for d in row["datasets"]}
+    actors = {a["id"]: a for a in row["actors"]}
+    for d in datasets.values():
+        if d.get("holder"):
+            actors[d["holder"]["id"]] = d["holder"]
+    return datasets, actors
+
+
+def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -> StudentLineage:
+    people = sorted(ctx.people() | {a["actor"] for a in ctx.accesses})
+    datasets, actors = subgraph(store, sorted(ctx.start_datasets()), sorted(ctx.orgs()), people,
+                                sorted(ctx.subject_flows))
+    return StudentLineage(key, Lineage(ctx, datasets, as_of=as_of), actors)
+
+
+def element_name(store: Store, typed: str) -> str:
+    """The data element a user typed, as the graph names it: the same name with case and
+    runs of white space ignored, as an inventory's elements are matched on import
+    (``lineage.sources.dictionary``); the NDPA catalogue and the elements inventories defined count.
+
+    Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names.
+    """
+    names = [r["name"] for r in store.read("queries/element_names")]
+    found = _canonical_element(typed, {n: "" for n in names})
+    if found is not None:
+        return found
+    want = " ".join(typed.split()).casefold()
+    folded = {n.casefold(): n for n in names}
+    close = [folded[c] for c in difflib.get_close_matches(want, list(folded), n=3, cutoff=0.6)]
+    raise UsageError(
+        f"unknown data element {typed.strip()!r}" + (
+            f"; closest: {', '.join(repr(c) for c in close)}" if close else ""),
+        hint="'lineage inventory' lists the elements the graph knows")
+
+
+def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: date | None = None,
+             element: str | None = None) -> dict[str, Any]:
+    """Every actor who could ever have touched the student's information.
+
+    Returns ``{"student": <pseudonym>, "as_of": None | "YYYY-MM-DD", "actors": [...]}`` where
+    each actor is ``{"actor_id", "actor_name", "role", "access", "elements", "first_date",
+    "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}`` (see
+    ``docs/rules.md``; with ``as_of``, ``last_date`` is ``None`` for a window still open on
+    that day, rule 9). ``element`` keeps only actors that touched it, matched as
+    :func:`element_name` does. Raises :class:`NotFoundError` for an unknown student and
+    :class:`UsageError` for an unknown element.
+    """
+    wanted = element_name(store, element) if element is not None else None
+    sl = student_lineage(store, pseudo, student_id, as_of)
+    rows = [e.as_dict() for e in sl.lineage.exposures(sl.actors)]
+    if wanted is not None:
+        rows = [r for r in rows if wanted in r["elements"]]
+    return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
+
+
+def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, *,
+                          as_of: date | None = None) -> dict[str, Any]:
+    """The FERPA §99.32 record of disclosures for one student.
+
+    Returns ``{"student", "as_of", "disclosures": [{"actor_id", "actor_name", "discloser_id",
+    "date", "elements", "legal_basis", "agreement", "purpose", "threat", "redisclosure",
+    "flow"}]}``. Raises :class:`NotFoundError`.
+    """
+    sl = student_lineage(store, pseudo, student_id, as_of)
+    return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None,
+            "disclosures": [d.as_dict() for d in sl.lineage.record_of_disclosures(sl.actors)]}
+
+
+def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id: str, *,
+                 as_of: date | None = None) -> dict[str, Any]:
+    """The chains of coverage, flows and grants that explain how ``actor_id`` got the data.
+
+    Returns ``{"student", "actor_id", "access", "chains": [[step, ...], ...]}``; each step is
+    ``{"kind", "via", "from", "to", "elements", "legal_basis", "agreement", "first_date",
+    "last_date", "access"}`` from where the records start to the actor. Raises
+    :class:`NotFoundError` for an unknown student or an actor that never touched the data.
+    """
+    sl = student_lineage(store, pseudo, student_id, as_of)
+    lin = sl.lineage
+    exposures = {e.actor_id: e for e in lin.exposures(sl.actors)}
+    if actor_id not in exposures:
+        known = store.read("queries/actors_by_id", ids=[actor_id])
+        if not known:
+            raise NotFoundError(f"actor not found: {actor_id!r}")
+        raise NotFoundError(f"{actor_id!r} never touched this student's information",
+                            hint="'lineage exposure' lists who did")
+    exp = exposures[actor_id]
+    level = exp.access
+    chains: list[list[dict]] = []
+
+    def back(did: str, lvl: Access, tail: list[dict], seen: frozenset) -> None:
+        for s in lin.steps(did, lvl):
+            step = s.as_dict(did, lvl)
+            if s.source and (s.source, s.level) not in seen:
+                back(s.source, s.level, [step] + tail, seen | {(did, lvl)})
+            elif not s.source:
+                chains.append([step] + tail)
+
+    for e in lin.entries():
+        if e.actor_id == actor_id and e.level is level:
+            back(e.dataset, level, [e.as_dict()], frozenset())
+    if not exp.could:
+        for a in lin.access_events(cut=False):
+            if a["actor"] == actor_id:
+                chains.append([{"kind": "access_log", "via": a.get("action") or "read",
+                                "from": a.get("dataset"), "to": actor_id,
+                                "elements": exp.elements, "legal_basis": None, "agreement": None,
+                                "first_date": iso(a.get("at")), "last_date": iso(a.get("at")),
+                                "access": level.value, "note": "no grant or flow covers this access"}])
+    return {"student": sl.key, "actor_id": actor_id, "access": level.value,
+            "accessed": exp.accessed, "chains": chains}
+
+

@@ -1,0 +1,178 @@
+"""Pure renderers shared by every listing command: one ``--format`` option (table, json, csv).
+
+Renderers take plain rows (dicts) and return text; they never touch the database, so tests
+compare whole outputs. Lists inside cells are joined with ``"; "`` in table and CSV output.
+
+Every CSV the product writes goes through :func:`csv_cell`: a cell that a spreadsheet would read
+as a formula (first character ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed
+with ``'`` (OWASP, "CSV Injection"), so opening an export never runs a formula. A streamed
+export that stops part-way is never mistaken for a complete one: :func:`atomic_file` writes a
+``--out`` file under a temporary name and renames it only when complete, and on standard output
+the stream ends with an :data:`INCOMPLETE` line before the command exits non-zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+#: The one vocabulary of output formats, by output. Listings (every ``--format`` of a command
+#: that prints rows) are ``table``/``json``/``csv``; documents add ``md``/``html``/``pdf``; the
+#: picture's format is its file's suffix. A new format is added here, then rendered where its
+#: output is made (``render/tables.py`` for listings, ``render/documents.py`` for documents).
+OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
+    "listing": ("table", "json", "csv"),
+    "report": ("md", "html", "pdf", "json"),
+    "inventory": ("md", "html", "csv", "json"),
+    "picture": (".svg", ".html", ".png"),
+}
+FORMATS = OUTPUT_FORMATS["listing"]
+REPORT_FORMATS = OUTPUT_FORMATS["report"]
+INVENTORY_FORMATS = OUTPUT_FORMATS["inventory"]
+PICTURE_SUFFIXES = OUTPUT_FORMATS["picture"]
+
+
+def format_option(choices: Sequence[str] = FORMATS, default: str = "table",
+                  help: str = "Output format."):  # noqa: A002 (click's name)
+    """The one ``--format`` click option of every command (choices from :data:`OUTPUT_FORMATS`)."""
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default,
+                        show_default=True, help=help)
+
+
+def cell(value: Any) -> str:
+    """One value as text: lists joined by '; ', None as '', booleans as yes/no."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple, set)):
+        return "; ".join(cell(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def render_json(data: Any) -> str:
+    """Indented JSON (dates as ISO strings), ending with a newline."""
+    return json.dumps(data, indent=2, default=cell, ensure_ascii=False) + "\n"
+
+
+#: First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a
+#: formula or command (OWASP, "CSV Injection"), with their full-width forms.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+#: The start of the last line of a streamed export that stopped part-way (see :func:`incomplete_line`).
+INCOMPLETE = "# INCOMPLETE:"
+
+
+def csv_cell(value: Any) -> str:
+    """One value as a CSV cell (:func:`cell`), safe to open in a spreadsheet: text starting with
+    one of :data:`FORMULA_PREFIXES` gets a leading ``'`` (``=HYPERLINK(...)`` becomes
+    ``'=HYPERLINK(...)``, shown as text). The CSV quoting itself is the ``csv`` module's."""
+    text = cell(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_row(row: dict, columns: Sequence[str]) -> list[str]:
+    """The cells of ``row`` for ``columns``, each through :func:`csv_cell`."""
+    return [csv_cell(row.get(c)) for c in columns]
+
+
+def csv_writer(out: IO[str]):
+    """A ``csv.writer`` on ``out`` with the product's dialect (``\\n`` line ends, minimal quoting).
+    Write rows through :func:`csv_row`."""
+    return csv.writer(out, lineterminator="\n")
+
+
+def render_csv(rows: Iterable[dict], columns: Sequence[str]) -> str:
+    """CSV with a header row (``columns``), lists joined by '; ', formula prefixes neutralised
+    (:func:`csv_cell`)."""
+    buf = io.StringIO()
+    w = csv_writer(buf)
+    w.writerow([csv_cell(c) for c in columns])
+    for r in rows:
+        w.writerow(csv_row(r, columns))
+    return buf.getvalue()
+
+
+def incomplete_line(done: int, what: str, reason: str) -> str:
+    """The last line of an export that stopped part-way:
+    ``# INCOMPLETE: stopped after <done> <what>; <reason>`` plus a newline (commas, quotes and
+    line breaks of ``reason`` replaced, so a CSV reader sees one cell starting with ``#``)."""
+    clean = " ".join(reason.replace(",", ";").replace('"', "'").split())
+    return f"{INCOMPLETE} stopped after {done} {what}; {clean}\n"
+
+
+@contextmanager
+def atomic_file(path: Path, *, binary: bool = False) -> Iterator[IO]:
+    """Open a temporary file next to ``path`` for writing; rename it to ``path`` when the block
+    ends normally, delete it when the block raises (``path`` is then left as it was: an
+    interrupted export never looks complete). The file gets the usual mode (0666 minus umask).
+
+    Raises :class:`OSError` when the folder cannot be written.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.",
+                               suffix=".partial")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with (os.fdopen(fd, "wb") if binary else
+              os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+#: Columns never wrapped in tables (identifiers and dates stay whole and greppable).
+NO_WRAP = {"actor_id", "id", "student", "first_date", "last_date", "date", "access", "role",
+           "depth", "rule", "severity", "chain", "step", "kind", "accessed", "could",
+           "granularity", "holder", "holder_role", "discloser_id", "redisclosure"}
+
+
+def render_table(rows: Iterable[dict], columns: Sequence[str], *, title: str | None = None,
+                 headers: dict[str, str] | None = None, width: int = 200,
+                 caption: str | None = None) -> str:
+    """A rich table rendered to plain text (no colour codes), for terminals and tests.
+
+    Identifier and date columns (:data:`NO_WRAP`) are never wrapped; lists wrap at '; '.
+    """
+    table = Table(title=title, box=box.SIMPLE_HEAVY, caption=caption, show_lines=True,
+                  title_justify="left")
+    for c in columns:
+        table.add_column((headers or {}).get(c, c.replace("_", " ")),
+                         no_wrap=c in NO_WRAP, overflow="fold",
+                         min_width=len(c) if c in NO_WRAP else None)
+    for r in rows:
+        table.add_row(*[cell(r.get(c)) for c in columns])
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None,
+                      highlight=False)
+    console.print(table)
+    return console.export_text()
+
+
+def render_rows(rows: list[dict], columns: Sequence[str], fmt: str, *, json_data: Any = None,
+                title: str | None = None, caption: str | None = None) -> str:
+    """Render ``rows`` in ``fmt``; JSON renders ``json_data`` when given (the documented shape)."""
+    if fmt == "json":
+        return render_json(json_data if json_data is not None else rows)
+    if fmt == "csv":
+        return render_csv(rows, columns)
+    return render_table(rows, columns, title=title, caption=caption)

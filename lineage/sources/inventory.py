@@ -1,0 +1,725 @@
+"""Reading and validating inventory files (YAML/JSON) and bulk CSVs, before anything is written.
+
+:func:`read_inventory` parses one file into an :class:`InventorySource`; :func:`validate`
+checks a set of sources together (duplicate IDs, references between files and to what the
+graph already holds, element names, every bulk CSV row) and raises one :class:`InputError`
+listing **every** problem with its file, row and field. Bulk CSVs are streamed
+(:func:`iter_bulk_rows`): a million rows never become a million objects.
+
+Rules that keep bad input a clear refusal (issue 11):
+
+* Only regular files are read (:func:`open_regular`): a FIFO, a device or a folder given as an
+  inventory or bulk path is refused instead of blocking the loader.
+* Each bulk file is hashed (SHA-256) as it is validated (:class:`FileStamp` in
+  :attr:`Catalog.files`); the loader refuses to write a file that changed since.
+* IDs read from bulk files are normalised like typed IDs (Unicode NFC, surrounding white space
+  removed: :func:`lineage.core.pseudonym.normalise_id`).
+* A value read from a row of a file that holds student IDs (every bulk kind but ``teaching``) is
+  never echoed in a message: the problem names the row and the column instead. A student ID
+  that is also the ID of an actor, teacher or guardian of the load (swapped or shifted columns)
+  is refused, as is a teacher or guardian ID that is a student's ID in the graph.
+* Roles are checked against the graph too: an actor an earlier load made a vendor never becomes
+  a parent or a teacher through a bulk file.
+* A header-only CSV is a warning (:attr:`Catalog.warnings`); an inventory that defines nothing
+  is refused; impossible YAML dates and data nested too deeply are input errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import hashlib
+import io
+import itertools
+import json
+import os
+import stat
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import yaml
+from pydantic import ValidationError
+
+from lineage.core.errors import InputError, Problem, pydantic_errors
+from lineage.core.models import BulkFile, BulkKind, Inventory
+from lineage.core.pseudonym import normalise_id
+from lineage.core.vocabulary import ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
+from lineage.sources.bulk import BULK, BULK_ORDER
+
+
+def bulk_in_order(sources: list[InventorySource]) -> list[tuple[InventorySource, BulkFile]]:
+    """Every bulk file of the sources as ``(source, file)``, in :data:`BULK_ORDER` (stable)."""
+    pairs = [(src, b) for src in sources for b in src.inventory.bulk]
+    return sorted(pairs, key=lambda sb: BULK_ORDER.index(sb[1].kind))
+
+MAX_PROBLEMS = 200
+
+
+@dataclass
+class InventorySource:
+    """One parsed inventory: the model, the file it came from (for messages) and the folder
+    its bulk CSV paths are relative to."""
+
+    inventory: Inventory
+    origin: str
+    base_dir: Path
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class BulkRow:
+    """One validated bulk CSV row. ``values`` hold parsed values (dates as ``date``;
+    ``student_id`` still raw: the loader hashes it)."""
+
+    kind: BulkKind
+    line: int
+    values: dict[str, Any]
+
+
+def _loc(inv_data: Any, loc: tuple) -> str:
+    """Render a pydantic error location, naming the item's id where there is one."""
+    parts: list[str] = []
+    node = inv_data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            try:
+                node = node[item]
+                if isinstance(node, dict) and "id" in node:
+                    label = f"[{item}] (id {node['id']})"
+            except (IndexError, KeyError, TypeError):
+                node = None
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(item))
+            try:
+                node = node[item] if isinstance(node, dict) else None
+            except (KeyError, TypeError):
+                node = None
+    return "".join(parts)
+
+
+class NotRegularFile(OSError):
+    """A path that is not a regular file (a FIFO, a device, a socket or a folder)."""
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` for binary reading, refusing anything but a regular file.
+
+    The file is opened non-blocking and checked with ``fstat`` on the open descriptor (no race
+    between the check and the read): opening a FIFO then returns at once instead of waiting for
+    a writer, and a device (``/dev/zero``) is never read. Raises :class:`NotRegularFile` (an
+    ``OSError`` whose ``strerror`` says what the path is) or the ``OSError`` of ``open``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(errno.EINVAL, f"not a regular file ({_kind_of(mode)}); give "
+                                 "the path of a file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What a file held when it was validated: SHA-256 of its bytes (hex), size in bytes and
+    modification time (ns) at the time it was opened."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def file_stamp(path: Path) -> FileStamp:
+    """Hash a whole (regular) file. Raises ``OSError`` / :class:`NotRegularFile`."""
+    with open_regular(path) as fh:
+        st = os.fstat(fh.fileno())
+        h = hashlib.sha256()
+        size = 0
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return FileStamp(h.hexdigest(), size, st.st_mtime_ns)
+
+
+class _HashingReader(io.RawIOBase):
+    """A raw binary reader that hashes (SHA-256) every byte it hands out."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:  # noqa: D102
+        return True
+
+    def readinto(self, b) -> int:  # noqa: D102
+        n = self._raw.readinto(b) or 0
+        if n:
+            self.sha.update(memoryview(b)[:n])
+            self.size += n
+        return n
+
+    def close(self) -> None:  # noqa: D102
+        self._raw.close()
+        super().close()
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a date that does not exist (``2024-02-30``) is a YAML
+    error with its line instead of a ``ValueError`` from the timestamp constructor."""
+
+
+def _timestamp(loader: _Loader, node: yaml.Node) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date that exists ({exc})",
+            node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML with the safe loader (:class:`_Loader`). Raises ``yaml.YAMLError`` (with a
+    mark for impossible dates), ``RecursionError`` for data nested too deeply."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is a SafeLoader
+
+
+TOO_DEEP = ("nested too deeply (more levels than Python's recursion limit); an inventory is a "
+            "few levels deep: check the brackets")
+
+
+def read_inventory(path: Path) -> InventorySource:
+    """Parse one inventory file (``.yaml``/``.yml``/``.json``) into an :class:`InventorySource`.
+
+    Raises :class:`InputError` (with every schema problem, each naming the field path and the
+    item id) when the file cannot be read, is not YAML/JSON, or does not match :class:`Inventory`.
+    """
+    origin = str(path)
+    try:
+        with open_regular(path) as fh:
+            text = fh.read().decode("utf-8-sig")
+    except OSError as exc:
+        raise InputError([Problem(origin, None, None,
+                                  f"cannot read the file: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(origin, None, None, f"cannot read the file: {exc}")]) from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = load_yaml(text)
+    except RecursionError:
+        raise InputError([Problem(origin, None, None, TOO_DEEP)]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(origin, exc.lineno, None, f"not valid JSON: {exc.msg}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError([Problem(origin, line, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a YAML constructor's own error
+        raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError([Problem(origin, None, None,
+                                  "an inventory is a mapping with keys such as actors, datasets, "
+                                  "flows (see 'lineage schema')")])
+    try:
+        inv = Inventory.model_validate(data)
+    except RecursionError:
+        raise InputError([Problem(origin, None, None, TOO_DEEP)]) from None
+    except ValidationError as exc:
+        problems = []
+        for err, (_, msg) in zip(exc.errors(), pydantic_errors(exc)):
+            problems.append(Problem(origin, None, _loc(data, err["loc"]) or None, msg))
+        raise InputError(problems, hint="'lineage schema' prints the format as JSON Schema") from None
+    if not any((inv.elements, inv.actors, inv.datasets, inv.agreements, inv.flows, inv.grants,
+                inv.sections, inv.bulk)):
+        raise InputError([Problem(origin, None, None, (
+            "the inventory defines nothing (no elements, actors, datasets, agreements, flows, "
+            "grants, sections or bulk files): is it the right file?"))],
+            hint="'lineage schema' prints the format as JSON Schema")
+    return InventorySource(inv, origin, path.parent)
+
+
+def parse_date(text: str) -> date | None:
+    """Parse an ISO date (``YYYY-MM-DD``; a datetime keeps its date). Empty -> ``None``.
+
+    Raises ``ValueError`` naming the expected format.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if len(text) > 10:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+#: Columns of bulk files read as text IDs (normalised); the others are dates or element lists.
+_DATE_COLUMNS = frozenset({"valid_from", "valid_to", "at"})
+
+
+def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
+                   stamps: dict[str, FileStamp] | None = None) -> Iterator[BulkRow | Problem]:
+    """Stream one bulk CSV: yield a :class:`BulkRow` per valid row, a :class:`Problem` per bad one.
+
+    Checks that the path is a regular file, the header (required columns), dates and their
+    order. References (orgs, sections, datasets...) are checked by :func:`validate`. ID values
+    are normalised (:func:`~lineage.core.pseudonym.normalise_id`). Problems in a file that holds
+    student IDs (:attr:`~lineage.sources.bulk.BulkSpec.student_bearing`) never quote a cell.
+    The rows are checked by :func:`rows_from`'s rules. When ``stamps`` is given and the file
+    was read to its end, ``stamps[path]`` is set to the :class:`FileStamp` of exactly the
+    bytes read. Never raises for bad content.
+    """
+    path = source.base_dir / bulk.path
+    name = str(path)
+    try:
+        raw = open_regular(path)
+    except OSError as exc:
+        yield Problem(source.origin, None, "bulk", f"cannot open {bulk.kind.value} file {name}: "
+                      f"{exc.strerror or exc}")
+        return
+    mtime_ns = os.fstat(raw.fileno()).st_mtime_ns
+    hashing = _HashingReader(raw)
+    buffered = io.BufferedReader(hashing, 1 << 16)
+    fh = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+    with fh:
+        try:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield Problem(name, 1, None, f"cannot read the CSV header: {exc}")
+            return
+        reader.fieldnames = header
+        try:
+            ok = yield from _check_rows(bulk.kind, ((reader.line_num, r) for r in reader),
+                                        name, header)
+            if not ok:
+                return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield Problem(name, reader.line_num, None, f"not a readable CSV: {exc}")
+            return
+        if stamps is not None:
+            while buffered.read(1 << 16):
+                pass
+            stamps[name] = FileStamp(hashing.sha.hexdigest(), hashing.size, mtime_ns)
+
+
+def rows_from(kind: BulkKind, rows: Iterable[dict[str, Any]], origin: str
+              ) -> Iterator[BulkRow | Problem]:
+    """Check bulk rows of ``kind`` from any source: dicts of text values keyed by column (as a
+    CSV reader or a format adapter gives them). Yields a :class:`BulkRow` per valid row and a
+    :class:`Problem` per bad one, exactly as for a file (:func:`iter_bulk_rows`), the first
+    row's keys standing for the header and rows numbered from 2 as in a CSV with a header
+    line. ``origin`` names the source in problems. Never raises for bad content."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return
+    numbered = ((i, r) for i, r in enumerate(itertools.chain([first], it), start=2))
+    yield from _check_rows(kind, numbered, origin, [str(h).strip() for h in first])
+
+
+def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], name: str,
+                header: list[str]) -> Generator[BulkRow | Problem, None, bool]:
+    """The checks of :func:`iter_bulk_rows` and :func:`rows_from` on ``(line, row)`` pairs;
+    returns False when the header lacks a required column (then no row is read)."""
+    spec = BULK[kind]
+    required, optional = spec.required, spec.optional
+    echo = not spec.student_bearing
+    missing = [c for c in required if c not in header]
+    if missing:
+        yield Problem(name, 1, None, f"missing column(s) {', '.join(missing)}; a "
+                      f"{kind.value} file needs {', '.join(required + optional)}")
+        return False
+    cols = [c for c in required + optional if c in header]
+    for line, raw_row in numbered:
+        if raw_row is None or all(not (v or "").strip() for v in raw_row.values()
+                                  if isinstance(v, str)):
+            continue
+        values: dict[str, Any] = {}
+        bad = False
+        for c in cols:
+            v = raw_row.get(c)
+            v = v.strip() if isinstance(v, str) else ""
+            if c in _DATE_COLUMNS:
+                try:
+                    values[c] = parse_date(v)
+                except ValueError as exc:
+                    yield Problem(name, line, c, str(exc) if echo
+                                  else "not an ISO date (YYYY-MM-DD); the value is not "
+                                  "shown (the file holds student IDs)")
+                    bad = True
+                    continue
+                if c == "at" and values[c] is None:
+                    yield Problem(name, line, c, "empty; the date of the access is required")
+                    bad = True
+            elif c == "elements":
+                values[c] = [e.strip() for e in v.split(";") if e.strip()]
+            else:
+                if c in required and not v:
+                    yield Problem(name, line, c, "empty; a value is required")
+                    bad = True
+                values[c] = normalise_id(v)
+        if bad:
+            continue
+        vf, vt = values.get("valid_from"), values.get("valid_to")
+        if vf and vt and vt < vf:
+            yield Problem(name, line, "valid_to",
+                          f"dates out of order: valid_to {vt} is before valid_from {vf}"
+                          if echo else "dates out of order: valid_to is before valid_from")
+            continue
+        yield BulkRow(kind, line, values)
+    return True
+
+
+@dataclass
+class Catalog:
+    """IDs defined by the inputs, by kind, plus element names and actor roles."""
+
+    actors: dict[str, Role] = field(default_factory=dict)
+    datasets: set[str] = field(default_factory=set)
+    agreements: set[str] = field(default_factory=set)
+    flows: set[str] = field(default_factory=set)
+    grants: set[str] = field(default_factory=set)
+    sections: set[str] = field(default_factory=set)
+    elements: dict[str, str] = field(default_factory=dict)
+    #: teachers and guardians created by bulk teaching / guardians files (not in ``actors``,
+    #: so that a million of them stay a set of strings)
+    people: set[str] = field(default_factory=set)
+    #: section id -> school id (inventory sections and teaching files), to spread roster rows
+    #: over concurrent writers by school
+    section_school: dict[str, str] = field(default_factory=dict)
+    #: bulk file path -> what it held when validated (the loader writes only that)
+    files: dict[str, FileStamp] = field(default_factory=dict)
+    #: accepted oddities (a header-only CSV), each naming its file
+    warnings: list[Problem] = field(default_factory=list)
+
+
+#: Called with {kind: set(ids)} of references not defined in the inputs; returns the subset
+#: that the graph already holds, by kind. Kinds: actors, datasets, agreements, flows, sections, elements.
+ExistingLookup = Callable[[dict[str, set[str]]], dict[str, set[str]]]
+
+#: Called with actor IDs and the role values they may have; returns ``{id: role}`` for those
+#: the graph holds with another role (the others: absent, or a fitting role).
+RoleLookup = Callable[[list[str], frozenset[str]], dict[str, str]]
+
+#: Called with raw IDs; returns those that are the IDs of students already in the graph
+#: (the caller hashes them with the pseudonym key).
+StudentLookup = Callable[[list[str]], set[str]]
+
+#: IDs per graph lookup (people of bulk files are checked in chunks of this size while streaming).
+LOOKUP_CHUNK = 20_000
+
+
+def _rows_text(rows: list[int], count: int) -> str:
+    """``"row 5"`` / ``"rows 2, 3, 7 and 140 more"`` (``rows``: the first few, ``count``: all)."""
+    if count == 1:
+        return f"row {rows[0]}"
+    more = count - len(rows)
+    return f"rows {', '.join(map(str, rows))}" + (f" and {more} more" if more > 0 else "")
+
+
+def validate(sources: list[InventorySource], existing: ExistingLookup | None = None,
+             roles: RoleLookup | None = None, students: StudentLookup | None = None) -> Catalog:
+    """Check the sources together; return the :class:`Catalog` of what they define.
+
+    Raises :class:`InputError` with every problem (duplicate IDs across all files, unknown
+    actor/dataset/agreement/flow/section/element references, wrong roles, bad CSV rows, student
+    IDs that are also actor IDs). References not defined in the inputs are looked up with
+    ``existing`` (the graph); without it they are problems. ``roles`` checks the roles of actors
+    the inputs use but do not define (an organisation of a coverage, a guardian of a bulk file
+    the graph already holds); ``students`` finds teacher and guardian IDs that are students in
+    the graph (swapped columns). Bulk CSVs are streamed once here (and again when written);
+    each is hashed into :attr:`Catalog.files`. Messages about files that hold student IDs name
+    the row and column, never the value.
+    """
+    problems: list[Problem] = []
+    cat = Catalog()
+    first_seen: dict[tuple[str, str], str] = {}
+
+    def define(kind: str, ident: str, origin: str, where: str) -> bool:
+        key = (kind, ident)
+        if key in first_seen:
+            problems.append(Problem(origin, None, where,
+                                    f"duplicate {kind} id {ident!r} (first defined in {first_seen[key]})"))
+            return False
+        first_seen[key] = origin
+        return True
+
+    for src in sources:
+        inv = src.inventory
+        defined = (  # (field, kind, items, where their ids go)
+            ("elements", "element", inv.elements, cat.elements),
+            ("actors", "actor", inv.actors, cat.actors),
+            ("datasets", "dataset", inv.datasets, cat.datasets),
+            ("agreements", "agreement", inv.agreements, cat.agreements),
+            ("flows", "flow", inv.flows, cat.flows),
+            ("grants", "grant", inv.grants, cat.grants),
+            ("sections", "section", inv.sections, cat.sections),
+        )
+        for key, kind, items, into in defined:
+            for i, item in enumerate(items):
+                ident = item.name if kind == "element" else item.id
+                if not define(kind, ident, src.origin, f"{key}[{i}]"):
+                    continue
+                if kind == "element":
+                    into[ident] = item.category
+                elif kind == "actor":
+                    into[ident] = item.role
+                else:
+                    into.add(ident)
+
+    # references: (kind, id) -> first place it was referenced
+    pending: dict[tuple[str, str], Problem] = {}
+    role_checks: dict[tuple[str, frozenset[Role]], Problem] = {}  # first place only
+
+    def ref(kind: str, ident: str | None, origin: str, row: int | None, where: str,
+            roles: set[Role] | None = None, echo: bool = True) -> None:
+        if ident is None:
+            return
+        defined = {
+            "actors": cat.actors, "datasets": cat.datasets, "agreements": cat.agreements,
+            "flows": cat.flows, "sections": cat.sections,
+        }[kind]
+        noun = kind[:-1]
+        if kind == "actors" and ident in cat.people:
+            return
+        what = (f"{ident!r}" if echo else
+                "(the value is not shown: the file holds student IDs)")
+        if ident not in defined and (kind, ident) not in pending:
+            pending[(kind, ident)] = Problem(
+                origin, row, where, f"unknown {noun} {what}: define it in an inventory file "
+                f"loaded with this one, or load the file that defines it first")
+        if roles and kind == "actors" and (ident, frozenset(roles)) not in role_checks:
+            role_checks[(ident, frozenset(roles))] = (Problem(
+                origin, row, where,
+                f"actor {what} must have role {' or '.join(sorted(r.value for r in roles))}"))
+
+    def elements(names: list[str], origin: str, where: str, echo: bool = True) -> None:
+        for n in names:
+            if n not in ELEMENT_CATEGORY and n not in cat.elements and ("elements", n) not in pending:
+                what = f"{n!r}" if echo else "(the value is not shown: the file holds student IDs)"
+                pending[("elements", n)] = Problem(
+                    origin, None, where, f"unknown data element {what}: use an NDPA Exhibit B "
+                    "element name or define it under 'elements' with its category")
+
+    # teachers / guardians not defined by an inventory, waiting for the graph lookup:
+    # allowed roles -> [(id, file, row, column, echo)]
+    people_queue: dict[frozenset[Role], list[tuple[str, str, int, str, bool]]] = {}
+
+    def person(ident: str, allowed: set[Role], origin: str, row: int, where: str,
+               echo: bool) -> None:
+        """A teacher / guardian of a bulk file: created by the load unless an inventory or the
+        graph defines it, in which case its role must fit (a vendor never becomes a teacher or
+        a parent)."""
+        role = cat.actors.get(ident)
+        what = f"{ident!r}" if echo else "(the value is not shown: the file holds student IDs)"
+        if role is None:
+            if ident not in cat.people:
+                cat.people.add(ident)
+                if roles is not None or students is not None:
+                    queue = people_queue.setdefault(frozenset(allowed), [])
+                    queue.append((ident, origin, row, where, echo))
+                    if len(queue) >= LOOKUP_CHUNK:
+                        flush_people()
+        elif role not in allowed and (ident, frozenset(allowed)) not in role_checks:
+            role_checks[(ident, frozenset(allowed))] = Problem(
+                origin, row, where, f"actor {what} has role {role.value}; a {where} must have "
+                f"role {' or '.join(sorted(r.value for r in allowed))}")
+
+    # student IDs that are also IDs of actors / people: (file, column) -> [first rows], count
+    conflicts: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+    graph_students: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+
+    def note(into: dict, file: str, row: int, column: str) -> None:
+        rows, count = into.setdefault((file, column), ([], [0]))
+        if len(rows) < 5:
+            rows.append(row)
+        count[0] += 1
+
+    def flush_people() -> None:
+        for allowed, queue in people_queue.items():
+            if not queue:
+                continue
+            ids = [q[0] for q in queue]
+            wrong = roles(ids, frozenset(r.value for r in allowed)) if roles else {}
+            studs = students(ids) if students else set()
+            for ident, origin, row, where, echo in queue:
+                if ident in wrong:
+                    what = (f"{ident!r}" if echo
+                            else "(the value is not shown: the file holds student IDs)")
+                    problems.append(Problem(
+                        origin, row, where, f"actor {what} is in the graph with role "
+                        f"{wrong[ident]}; a {where} must have role "
+                        f"{' or '.join(sorted(r.value for r in allowed))} (an actor has one role)"))
+                if ident in studs:
+                    note(graph_students, origin, row, where)
+            queue.clear()
+
+    orgs = set(ORGANISATION_ROLES)
+    for src in sources:
+        inv, o = src.inventory, src.origin
+        for i, a in enumerate(inv.actors):
+            ref("actors", a.part_of, o, None, f"actors[{i}] (id {a.id}).part_of")
+        for i, d in enumerate(inv.datasets):
+            w = f"datasets[{i}] (id {d.id})"
+            ref("actors", d.holder, o, None, f"{w}.holder")
+            for j, c in enumerate(d.coverage):
+                ref("actors", c.org, o, None, f"{w}.coverage[{j}].org", orgs)
+            elements(d.elements or [], o, f"{w}.elements")
+            for j, c in enumerate(d.small_cells):
+                elements(c.elements, o, f"{w}.small_cells[{j}].elements")
+        for i, g in enumerate(inv.agreements):
+            w = f"agreements[{i}] (id {g.id})"
+            for r in g.recipients:
+                ref("actors", r, o, None, f"{w}.recipients")
+            elements(g.permitted_elements, o, f"{w}.permitted_elements")
+        for i, f in enumerate(inv.flows):
+            w = f"flows[{i}] (id {f.id})"
+            ref("datasets", f.source, o, None, f"{w}.source")
+            ref("datasets", f.target, o, None, f"{w}.target")
+            ref("agreements", f.agreement, o, None, f"{w}.agreement")
+            elements(f.elements, o, f"{w}.elements")
+            if f.source is not None and f.source == f.target:
+                problems.append(Problem(o, None, f"{w}.target", "a flow cannot feed its own source"))
+        for i, g in enumerate(inv.grants):
+            w = f"grants[{i}] (id {g.id})"
+            ref("actors", g.actor, o, None, f"{w}.actor")
+            ref("datasets", g.dataset, o, None, f"{w}.dataset")
+            ref("actors", g.scope_org, o, None, f"{w}.scope_org", orgs)
+            ref("agreements", g.agreement, o, None, f"{w}.agreement")
+            elements(g.elements, o, f"{w}.elements")
+        for i, s in enumerate(inv.sections):
+            w = f"sections[{i}] (id {s.id})"
+            cat.section_school[s.id] = s.school
+            ref("actors", s.school, o, None, f"{w}.school", orgs)
+            for j, t in enumerate(s.teachers):
+                ref("actors", t.actor, o, None, f"{w}.teachers[{j}].actor")
+
+    # bulk CSVs, streamed
+    for src, b in bulk_in_order(sources):
+        name = str(src.base_dir / b.path)
+        spec = BULK[b.kind]
+        echo = not spec.student_bearing
+        n_rows = n_problems = 0
+        for item in iter_bulk_rows(src, b, cat.files):
+            if isinstance(item, Problem):
+                problems.append(item)
+                n_problems += 1
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+                continue
+            n_rows += 1
+            v, line = item.values, item.line
+            if spec.person_column:
+                column = spec.person_column
+                person(v[column], set(spec.person_roles), name, line, column, echo)
+            sid = v.get("student_id")
+            if sid is not None and (sid in cat.actors or sid in cat.people):
+                note(conflicts, name, line, "student_id")
+            for r in spec.refs:
+                if r.orgs:
+                    ref(r.kind, v[r.column], name, line, r.column, orgs, echo=echo)
+                else:
+                    ref(r.kind, v[r.column], name, line, r.column, echo=echo)
+            if "elements" in spec.columns:
+                elements(v.get("elements") or [], name, "elements", echo=echo)
+            if b.kind is BulkKind.TEACHING:  # teaching rows define sections
+                first = cat.section_school.setdefault(v["section"], v["school"])
+                if first != v["school"]:
+                    problems.append(Problem(name, line, "school", (
+                        f"section {v['section']!r} is already at school {first!r}: a section "
+                        "belongs to one school; give the other one its own section id")))
+                cat.sections.add(v["section"])
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if n_rows == 0 and n_problems == 0:
+            cat.warnings.append(Problem(name, None, None, f"no data rows (only the header): "
+                                        f"this {b.kind.value} file loads nothing"))
+    flush_people()
+
+    # students listed in inventories (flows, small cells) that are actor IDs
+    for src in sources:
+        for i, f in enumerate(src.inventory.flows):
+            if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
+                   for s in f.students):
+                problems.append(Problem(src.origin, None, f"flows[{i}] (id {f.id}).students",
+                                        "a student ID here is also the ID of an actor, teacher "
+                                        "or guardian: student IDs must never name actors"))
+        for i, d in enumerate(src.inventory.datasets):
+            for j, c in enumerate(d.small_cells):
+                if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
+                       for s in c.students):
+                    problems.append(Problem(
+                        src.origin, None, f"datasets[{i}] (id {d.id}).small_cells[{j}].students",
+                        "a student ID here is also the ID of an actor, teacher or guardian: "
+                        "student IDs must never name actors"))
+    for (file, column), (rows, count) in conflicts.items():
+        problems.append(Problem(file, rows[0], column, (
+            f"{_rows_text(rows, count[0])}: the student ID is also the ID of an actor, teacher or "
+            "guardian of this load (the values are not shown): are the columns swapped or "
+            "shifted? A student ID must never become an actor's ID")))
+    for (file, column), (rows, count) in graph_students.items():
+        problems.append(Problem(file, rows[0], column, (
+            f"{_rows_text(rows, count[0])}: the {column} ID is a student's ID in the graph (the "
+            "values are not shown): are the columns swapped? A student ID must never become an "
+            "actor's ID")))
+
+    if pending:
+        wanted: dict[str, set[str]] = {}
+        for kind, ident in pending:
+            wanted.setdefault(kind, set()).add(ident)
+        found = existing(wanted) if existing else {}
+        for (kind, ident), prob in pending.items():
+            if ident not in found.get(kind, set()):
+                problems.append(prob)
+    # role checks: actors defined in the inputs, and (with ``roles``) those only the graph holds
+    by_allowed: dict[frozenset[Role], list[str]] = {}
+    for (ident, allowed), prob in role_checks.items():
+        role = cat.actors.get(ident)
+        if role is not None:
+            if role not in allowed:
+                problems.append(prob)
+        elif ident not in cat.people:
+            by_allowed.setdefault(allowed, []).append(ident)
+    if roles is not None:
+        for allowed, ids in by_allowed.items():
+            wrong = roles(ids, frozenset(r.value for r in allowed))
+            for ident in ids:
+                if ident in wrong:
+                    prob = role_checks[(ident, allowed)]
+                    problems.append(Problem(prob.file, prob.row, prob.field,
+                                            prob.message + f" (the graph holds it with role "
+                                            f"{wrong[ident]})"))
+
+    if problems:
+        raise InputError(problems[:MAX_PROBLEMS], truncated=len(problems) >= MAX_PROBLEMS)
+    return cat
