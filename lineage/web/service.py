@@ -378,8 +378,8 @@ def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
     out: dict[str, Any] = {"stored": counters.nodes_created, "applied": 0, "problems": []}
     if mapping is None or pseudo is None:
         return out
-    from lineage.ingest import load
-    from lineage.inventory import InventorySource
+    from lineage.graph.writer import load
+    from lineage.sources.inventory import InventorySource
     from lineage.sources.openlineage import inventory_from_events
 
     every = [json.loads(r["raw"]) for r in store.read("web/openlineage_events")]
