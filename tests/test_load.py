@@ -531,3 +531,25 @@ def test_normalise_id_property(text, pad, form):
     assert PSEUDO(pad + unicodedata.normalize("NFD", text)) == PSEUDO(text)
     if form != "NFKC":
         assert normalise_id(unicodedata.normalize(form, text)) == n
+
+
+def test_access_log_action_is_a_closed_list_never_free_text(store, env, tmp_path):
+    """A free-text ``action`` beside student IDs could carry a student ID (or name) into the
+    graph: only the listed actions load; the cell is named by row and column, never shown."""
+    store.reset()
+    folder = _copy_riverside(tmp_path)
+    log = folder / "access_log.csv"
+    lines = log.read_text().splitlines()
+    first = lines[1].rsplit(",", 1)[0]
+    lines.append(f"{first},RSD-1003 looked up")             # row of the appended line
+    lines.append(f"{first},EXPORT")                         # a listed action, any case
+    log.write_text("\n".join(lines) + "\n")
+    r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"],
+                           env=env)
+    assert r.exit_code == 2, r.output
+    row = len(lines) - 1
+    assert (f"access_log.csv, row {row}, field 'action': not an access action: use one of read, "
+            "view, export, download, print, update, share") in r.output
+    assert "1 problem in the input" in r.output
+    assert "RSD-1003" not in r.output and "looked up" not in r.output
+    assert store.counts()["nodes"] == 0

@@ -192,12 +192,13 @@ def test_redact_uri_removes_userinfo_everywhere() -> None:
     assert "pw" not in err.message and err.uri == "bolt://***@h:1"
 
 
-def test_wrong_password_is_exit_5_and_never_printed(neo4j_settings: Neo4jSettings) -> None:
+def test_wrong_password_is_exit_2_and_never_printed(neo4j_settings: Neo4jSettings) -> None:
+    """A wrong NEO4J_PASSWORD is a setting to fix (exit 2), not a refused statement."""
     if neo4j_settings.auth() is None:
         pytest.fail("the test database runs without authentication", pytrace=False)
     env = {**_env(neo4j_settings), "NEO4J_PASSWORD": "not-the-password-42"}
     result = CliRunner().invoke(main, ["db", "reset", "--yes"], env=env)
-    assert result.exit_code == 5, result.output
+    assert result.exit_code == 2, result.output
     assert "authentication failed" in result.output
     assert "not-the-password-42" not in result.output
     assert neo4j_settings.auth()[1] not in result.output
@@ -432,3 +433,20 @@ def test_a_home_made_with_auth_off_is_upgraded_on_start(tmp_path: Path,
             drv.verify_connectivity()
     finally:
         server.stop(home)
+
+
+def test_a_port_nobody_listens_on_is_exit_3_at_once(neo4j_settings: Neo4jSettings) -> None:
+    """Connection refused is said at once (not after the driver's retries): exit 3, the URI."""
+    import socket
+    import time
+
+    with socket.socket() as s:  # a free port, closed again: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**_env(neo4j_settings), "NEO4J_URI": f"bolt://127.0.0.1:{port}"}
+    t0 = time.monotonic()
+    result = CliRunner().invoke(main, ["check"], env=env)
+    took = time.monotonic() - t0
+    assert result.exit_code == 3, result.output
+    assert f"database unreachable at bolt://127.0.0.1:{port} (connection refused" in result.output
+    assert took < 10, f"took {took:.1f} s"

@@ -265,6 +265,10 @@ def parse_basis(text: str) -> tuple[LegalBasis, bool]:
 #: Categories whose elements are sensitive (domain brief): Special Indicator, protected surveys.
 SENSITIVE_CATEGORIES = frozenset({"Special Indicator", "Student Survey Responses"})
 
+#: What an access-log event says the actor did (the ``action`` column of ``access_log`` files).
+#: A closed list: the column sits beside student IDs, so free text could carry one into the graph.
+ACCESS_ACTIONS = ("read", "view", "export", "download", "print", "update", "share")
+
 #: category -> elements (names as used in inventories; NDPA Exhibit B wording, shortened where
 #: Exhibit B repeats the category, e.g. "Address" under Student Contact Information becomes
 #: "Student Contact Address").

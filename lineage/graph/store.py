@@ -17,16 +17,19 @@ the receive timeout it announced; each ends as :class:`~lineage.core.errors.Data
 from __future__ import annotations
 
 import queue
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j import exceptions as nex
 
-from lineage.core.errors import DatabaseError, DatabaseUnavailable, redact_uri
+from lineage.core.errors import (ConfigurationError, DatabaseError, DatabaseUnavailable,
+                                 redact_uri)
 from lineage.core.settings import Neo4jSettings
 from lineage.graph.cypher import query, statements
 
@@ -45,7 +48,7 @@ def _translate(uri: str, tx_timeout: float | None = None):
             OSError) as exc:
         raise DatabaseUnavailable(uri, type(exc).__name__) from None
     except nex.AuthError as exc:
-        raise DatabaseError(
+        raise ConfigurationError(
             f"authentication failed at {redact_uri(uri)}: {redact_uri(exc.message or '')}",
             hint="check NEO4J_USER / NEO4J_PASSWORD (or --user / --password); the local "
             "server's password is in LINEAGE_HOME/password ('lineage db password')",
@@ -61,6 +64,28 @@ def _translate(uri: str, tx_timeout: float | None = None):
                             f"{redact_uri(exc.message or '')}") from None
     except nex.DriverError as exc:
         raise DatabaseError(f"driver error: {redact_uri(str(exc))}") from None
+
+
+def refused(uri: str, timeout: float = 2.0) -> str | None:
+    """The reason when the URI's host refuses TCP connections or does not resolve (nothing
+    listens there: say so at once rather than after the driver's retries), else ``None`` (it
+    answers, or is slow: the driver's bounded waits decide). One TCP connection, closed."""
+    parts = urlsplit(uri)
+    try:
+        port = parts.port or 7687
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except ConnectionRefusedError:
+        return "connection refused: nothing listens there"
+    except socket.gaierror:
+        return "the host name does not resolve"
+    except OSError:
+        return None
+    return None
 
 
 def probe(settings: Neo4jSettings) -> None:
@@ -126,6 +151,10 @@ class Store:
                 )
             except ValueError as exc:  # malformed URI
                 raise DatabaseUnavailable(settings.uri, f"invalid URI: {exc}") from None
+        reason = refused(settings.uri)
+        if reason:
+            self._driver.close()
+            raise DatabaseUnavailable(settings.uri, reason)
 
     # context management -------------------------------------------------
     def __enter__(self) -> Store:

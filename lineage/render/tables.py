@@ -147,13 +147,72 @@ NO_WRAP = {"actor_id", "id", "student", "first_date", "last_date", "date", "acce
            "granularity", "holder", "holder_role", "discloser_id", "redisclosure"}
 
 
+#: Width of a table written to a file or a pipe: wide enough to keep lines whole.
+FILE_WIDTH = 200
+
+
+def output_width() -> int | None:
+    """The columns of the terminal standard output is (at least 40), or ``None`` for a file
+    or a pipe (tables then keep :data:`FILE_WIDTH` and their full text)."""
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return None
+    return max(40, shutil.get_terminal_size((FILE_WIDTH, 24)).columns)
+
+
 def render_table(rows: Iterable[dict], columns: Sequence[str], *, title: str | None = None,
-                 headers: dict[str, str] | None = None, width: int = 200,
+                 headers: dict[str, str] | None = None, width: int | None = None,
                  caption: str | None = None) -> str:
     """A rich table rendered to plain text (no colour codes), for terminals and tests.
 
+    ``width``: the terminal's columns (default :func:`output_width`); ``None`` (a file or a
+    pipe) renders at :data:`FILE_WIDTH`. A table wider than a terminal becomes one block per
+    row (:func:`render_blocks`), so no line is longer than the terminal and no value is cut.
     Identifier and date columns (:data:`NO_WRAP`) are never wrapped; lists wrap at '; '.
     """
+    rows = list(rows)
+    width = output_width() if width is None else width
+    text = _table_text(rows, columns, title, headers, caption, FILE_WIDTH)
+    if width is None or width >= FILE_WIDTH:
+        return text
+    if max((len(line.rstrip()) for line in text.split("\n")), default=0) <= width:
+        return "\n".join(line.rstrip() for line in text.split("\n"))
+    return render_blocks(rows, columns, title=title, headers=headers, width=width,
+                         caption=caption)
+
+
+def render_blocks(rows: Iterable[dict], columns: Sequence[str], *, width: int,
+                  title: str | None = None, headers: dict[str, str] | None = None,
+                  caption: str | None = None) -> str:
+    """Rows as blocks for a narrow terminal: the first column's value as the block's heading,
+    then ``name: value`` lines wrapped at ``width`` (empty values left out). Every value is
+    shown whole; no line is longer than ``width``."""
+    import textwrap
+
+    out: list[str] = []
+    if title:
+        out += textwrap.wrap(title, width) + [""]
+    names = {c: (headers or {}).get(c, c.replace("_", " ")) for c in columns}
+    pad = max((len(names[c]) for c in columns[1:]), default=0)
+    for r in rows:
+        out += textwrap.wrap(f"{names[columns[0]]}: {cell(r.get(columns[0]))}", width)
+        for c in columns[1:]:
+            value = cell(r.get(c))
+            if not value:
+                continue
+            lead = f"  {names[c]:<{pad}}  "
+            out += textwrap.wrap(value, width, initial_indent=lead,
+                                 subsequent_indent=" " * len(lead), break_on_hyphens=False)
+        out.append("")
+    if caption:
+        out += textwrap.wrap(caption, width)
+    return "\n".join(out) + "\n"
+
+
+def _table_text(rows: list[dict], columns: Sequence[str], title: str | None,
+                headers: dict[str, str] | None, caption: str | None, width: int) -> str:
     table = Table(title=title, box=box.SIMPLE_HEAVY, caption=caption, show_lines=True,
                   title_justify="left")
     for c in columns:

@@ -46,7 +46,7 @@ from pydantic import ValidationError
 from lineage.core.errors import InputError, Problem, pydantic_errors
 from lineage.core.models import BulkFile, BulkKind, Inventory
 from lineage.core.pseudonym import normalise_id
-from lineage.core.vocabulary import ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
+from lineage.core.vocabulary import ACCESS_ACTIONS, ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
 from lineage.sources.bulk import BULK, BULK_ORDER
 
 
@@ -383,6 +383,15 @@ def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], 
                     bad = True
             elif c == "elements":
                 values[c] = [e.strip() for e in v.split(";") if e.strip()]
+            elif c == "action":
+                if v and v.lower() not in ACCESS_ACTIONS:
+                    yield Problem(name, line, c, "not an access action: use one of "
+                                  f"{', '.join(ACCESS_ACTIONS)} (or leave it empty for read); "
+                                  + ("the value is not shown (the file holds student IDs)"
+                                     if not echo else f"got {v!r}"))
+                    bad = True
+                    continue
+                values[c] = v.lower() or None
             else:
                 if c in required and not v:
                     yield Problem(name, line, c, "empty; a value is required")
