@@ -553,3 +553,27 @@ def test_access_log_action_is_a_closed_list_never_free_text(store, env, tmp_path
     assert "1 problem in the input" in r.output
     assert "RSD-1003" not in r.output and "looked up" not in r.output
     assert store.counts()["nodes"] == 0
+
+
+def test_shifted_columns_give_one_line_per_cause_not_one_per_row(store, env, tmp_path):
+    """Swapped student_id / org columns in a file of student IDs: one problem for the student
+    IDs that are actor IDs and ONE for the unknown orgs (first rows and the count), values
+    never shown."""
+    store.reset()
+    folder = _copy_riverside(tmp_path)
+    enrol = folder / "enrolments.csv"
+    lines = enrol.read_text().splitlines()
+    swapped = [lines[0]] + [",".join([r.split(",")[1], r.split(",")[0], *r.split(",")[2:]])
+                            for r in lines[1:]]
+    enrol.write_text("\n".join(swapped) + "\n")
+    r = CliRunner().invoke(main, ["load", str(folder / "inventory.yaml"), "--no-progress"],
+                           env=env)
+    assert r.exit_code == 2, r.output
+    unknown = [line for line in r.output.splitlines() if "unknown actor" in line]
+    # one row per distinct value (RSD-1001's second enrolment, row 3, repeats row 2's)
+    assert unknown == [f"  - {enrol}, row 2, field 'org': rows 2, 4, 5, 6, 7 and 298 more: "
+                       "unknown actor (the value is not shown: the file holds student IDs): "
+                       "define it in an inventory file loaded with this one, or load the file "
+                       "that defines it first"]
+    assert "RSD-" not in r.output
+    assert store.counts()["nodes"] == 0

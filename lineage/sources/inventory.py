@@ -456,6 +456,24 @@ def _rows_text(rows: list[int], count: int) -> str:
     return f"rows {', '.join(map(str, rows))}" + (f" and {more} more" if more > 0 else "")
 
 
+def _collapse_hidden(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems whose value is not shown (a file of student IDs) that say the same thing about
+    the same file and column, as one problem naming the first rows and the count (a shifted
+    column would otherwise give one line per row)."""
+    out: list[Problem] = []
+    groups: dict[tuple[str, str | None, str], list[Problem]] = {}
+    for p in problems:
+        if "(the value is not shown" in p.message and p.row is not None:
+            groups.setdefault((p.file, p.field, p.message), []).append(p)
+        else:
+            out.append(p)
+    for (file, column, message), same in groups.items():
+        rows = sorted(p.row for p in same)
+        out.append(same[0] if len(same) == 1 else
+                   Problem(file, rows[0], column, f"{_rows_text(rows[:5], len(rows))}: {message}"))
+    return out
+
+
 def validate(sources: list[InventorySource], existing: ExistingLookup | None = None,
              roles: RoleLookup | None = None, students: StudentLookup | None = None) -> Catalog:
     """Check the sources together; return the :class:`Catalog` of what they define.
@@ -707,9 +725,8 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         for kind, ident in pending:
             wanted.setdefault(kind, set()).add(ident)
         found = existing(wanted) if existing else {}
-        for (kind, ident), prob in pending.items():
-            if ident not in found.get(kind, set()):
-                problems.append(prob)
+        problems.extend(_collapse_hidden(
+            prob for (kind, ident), prob in pending.items() if ident not in found.get(kind, set())))
     # role checks: actors defined in the inputs, and (with ``roles``) those only the graph holds
     by_allowed: dict[frozenset[Role], list[str]] = {}
     for (ident, allowed), prob in role_checks.items():
