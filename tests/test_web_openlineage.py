@@ -5,8 +5,8 @@ JobEvent of spec 2-0-x are validated and stored append-only as ``:OpenLineageEve
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
