@@ -122,7 +122,7 @@ def shoot(driver, name: str, tmp: Path) -> None:
 def test_officer_answers_a_parent_in_the_browser(server, browser, tmp_path, store):
     from selenium.webdriver.common.by import By
 
-    rs, log = server
+    _rs, log = server
     driver, downloads, profile = browser
     urls: list[str] = []
 
