@@ -8,6 +8,7 @@ CSRF token. Look-ups are recorded with the signed-in user and the student's pseu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -257,38 +258,51 @@ def impact_form(request: Request, actor: str = "", dataset: str = "",
                   target_id=(actor or dataset)[:200], since="", until="", counts=None)
 
 
-@router.post("/impact", response_class=HTMLResponse)
-def impact(request: Request, target: str = Form("actor", max_length=10),
-           target_id: str = Form("", max_length=200), since: str = Form("", max_length=40),
-           until: str = Form("", max_length=40), csrf: str = Form("", max_length=200),
-           auth=Depends(page_can("impact"))):
+@dataclass(frozen=True)
+class ImpactForm:
+    """A breach-impact form, checked: the session, the principal, the target kind as typed,
+    the actor or dataset, and the window (ISO dates, inclusive; ``None`` = open)."""
+
+    session: Session
+    principal: Principal
+    target: str
+    actor: str | None
+    dataset: str | None
+    since: date | None
+    until: date | None
+
+
+def impact_form(target: str = Form("actor", max_length=10),
+                target_id: str = Form("", max_length=200),
+                since: str = Form("", max_length=40), until: str = Form("", max_length=40),
+                csrf: str = Form("", max_length=200),
+                auth=Depends(page_can("impact"))) -> ImpactForm:
+    """The fields both impact forms post (counts and CSV), signed in and CSRF-checked."""
     s, p = auth
     require_csrf(s, csrf)
     actor, dataset = _impact_target(target, target_id)
-    since_d, until_d = _date(since, "since"), _date(until, "until")
-    counts = service.impact_counts(service.impact(workspace(request).store, actor=actor,
-                                                  dataset=dataset, since=since_d, until=until_d))
-    _record(request, p, "impact", None,
-            service.impact_detail(actor, dataset, since_d, until_d, "counts"))
-    return render(request, "impact.html.j2", session=s, principal=p, title="Breach impact",
-                  target=target, target_id=actor or dataset,
-                  since=since_d.isoformat() if since_d else "",
-                  until=until_d.isoformat() if until_d else "", counts=counts)
+    return ImpactForm(s, p, target, actor, dataset, _date(since, "since"), _date(until, "until"))
+
+
+@router.post("/impact", response_class=HTMLResponse)
+def impact(request: Request, f: ImpactForm = Depends(impact_form)):
+    counts = service.impact_counts(service.impact(workspace(request).store, actor=f.actor,
+                                                  dataset=f.dataset, since=f.since,
+                                                  until=f.until))
+    _record(request, f.principal, "impact", None,
+            service.impact_detail(f.actor, f.dataset, f.since, f.until, "counts"))
+    return render(request, "impact.html.j2", session=f.session, principal=f.principal,
+                  title="Breach impact", target=f.target, target_id=f.actor or f.dataset,
+                  since=f.since.isoformat() if f.since else "",
+                  until=f.until.isoformat() if f.until else "", counts=counts)
 
 
 @router.post("/impact/csv")
-def impact_csv(request: Request, target: str = Form("actor", max_length=10),
-               target_id: str = Form("", max_length=200), since: str = Form("", max_length=40),
-               until: str = Form("", max_length=40), csrf: str = Form("", max_length=200),
-               auth=Depends(page_can("impact"))):
-    s, p = auth
-    require_csrf(s, csrf)
-    actor, dataset = _impact_target(target, target_id)
-    since_d, until_d = _date(since, "since"), _date(until, "until")
-    rows = primed(service.impact(workspace(request).store, actor=actor, dataset=dataset,
-                                 since=since_d, until=until_d))
-    _record(request, p, "impact", None,
-            service.impact_detail(actor, dataset, since_d, until_d, "csv"))
+def impact_csv(request: Request, f: ImpactForm = Depends(impact_form)):
+    rows = primed(service.impact(workspace(request).store, actor=f.actor, dataset=f.dataset,
+                                 since=f.since, until=f.until))
+    _record(request, f.principal, "impact", None,
+            service.impact_detail(f.actor, f.dataset, f.since, f.until, "csv"))
     return StreamingResponse(service.impact_csv(rows), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="impact.csv"'})
 
