@@ -448,6 +448,10 @@ StudentLookup = Callable[[list[str]], set[str]]
 LOOKUP_CHUNK = 20_000
 
 
+#: What a message says in place of a value read from a file that holds student IDs.
+HIDDEN = "(the value is not shown: the file holds student IDs)"
+
+
 def _rows_text(rows: list[int], count: int) -> str:
     """``"row 5"`` / ``"rows 2, 3, 7 and 140 more"`` (``rows``: the first few, ``count``: all)."""
     if count == 1:
@@ -463,7 +467,7 @@ def _collapse_hidden(problems: Iterable[Problem]) -> list[Problem]:
     out: list[Problem] = []
     groups: dict[tuple[str, str | None, str], list[Problem]] = {}
     for p in problems:
-        if "(the value is not shown" in p.message and p.row is not None:
+        if HIDDEN in p.message and p.row is not None:
             groups.setdefault((p.file, p.field, p.message), []).append(p)
         else:
             out.append(p)
@@ -540,7 +544,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         if kind == "actors" and ident in cat.people:
             return
         what = (f"{ident!r}" if echo else
-                "(the value is not shown: the file holds student IDs)")
+                HIDDEN)
         if ident not in defined and (kind, ident) not in pending:
             pending[(kind, ident)] = Problem(
                 origin, row, where, f"unknown {noun} {what}: define it in an inventory file "
@@ -553,7 +557,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     def elements(names: list[str], origin: str, where: str, echo: bool = True) -> None:
         for n in names:
             if n not in ELEMENT_CATEGORY and n not in cat.elements and ("elements", n) not in pending:
-                what = f"{n!r}" if echo else "(the value is not shown: the file holds student IDs)"
+                what = f"{n!r}" if echo else HIDDEN
                 pending[("elements", n)] = Problem(
                     origin, None, where, f"unknown data element {what}: use an NDPA Exhibit B "
                     "element name or define it under 'elements' with its category")
@@ -568,7 +572,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         graph defines it, in which case its role must fit (a vendor never becomes a teacher or
         a parent)."""
         role = cat.actors.get(ident)
-        what = f"{ident!r}" if echo else "(the value is not shown: the file holds student IDs)"
+        what = f"{ident!r}" if echo else HIDDEN
         if role is None:
             if ident not in cat.people:
                 cat.people.add(ident)
@@ -602,7 +606,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             for ident, origin, row, where, echo in queue:
                 if ident in wrong:
                     what = (f"{ident!r}" if echo
-                            else "(the value is not shown: the file holds student IDs)")
+                            else HIDDEN)
                     problems.append(Problem(
                         origin, row, where, f"actor {what} is in the graph with role "
                         f"{wrong[ident]}; a {where} must have role "
