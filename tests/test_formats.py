@@ -232,7 +232,7 @@ def test_bad_oneroster_refused_naming_rows_graph_unchanged(store, env, tmp_path)
             "--no-progress")
     assert r.exit_code == 2, r.output
     assert "nothing was written" in r.output and "Traceback" not in r.output
-    assert f"{folder}/enrollments.csv, row 5, field 'beginDate': not a date" in r.output
+    assert f"{folder}/enrollments.csv, row 5, field 'beginDate': not a real date: there is no month 19 (YYYY-MM-DD)" in r.output
     assert f"{folder}/users.csv, row 8, field 'identifier'" in r.output
     assert f"{folder}/enrollments.csv, row 3, field 'userSourcedId'" in r.output
     for value in ("2024-19-03", "E 1002", "a1f0c2d4", "MG-100"):

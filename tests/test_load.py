@@ -140,7 +140,8 @@ def test_bad_csv_rows_all_reported_graph_unchanged(store, env, tmp_path):
     assert r.exit_code == 2
     out = r.output
     # issue 11 item 12: a file of student IDs: row and column, never the cell's value
-    assert "enrolments.csv, row 4, field 'valid_from': not an ISO date (YYYY-MM-DD)" in out
+    assert ("enrolments.csv, row 4, field 'valid_from': not a real date: there is no month 13 "
+            "(YYYY-MM-DD); (the value is not shown" in out)
     assert "enrolments.csv, row 6, field 'org': unknown actor (the value is not shown" in out
     assert "enrolments.csv, row 8, field 'valid_to': dates out of order" in out
     assert "3 problems" in out

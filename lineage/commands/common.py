@@ -9,6 +9,7 @@ import click
 
 from lineage.core.errors import RenderError, UsageError
 from lineage.core.pseudonym import Pseudonymizer, normalise_id
+from lineage.core.windows import parse_day
 from lineage.graph.keys import verify_key
 from lineage.render.tables import atomic_file
 
@@ -22,9 +23,9 @@ class IsoDate(click.ParamType):
         if value is None or isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
+            return parse_day(str(value))
+        except ValueError as exc:
+            self.fail(f"{str(value)[:40]!r} is {exc}", param, ctx)
 
 
 ISO_DATE = IsoDate()
@@ -41,6 +42,41 @@ class IdParam(click.ParamType):
 
 
 ID = IdParam()
+
+
+class StudentIdParam(click.ParamType):
+    """A click parameter type for a student ID as the user types it (the district's ID; it is
+    hashed, never stored). Empty or blank after normalisation (:func:`normalise_id`): exit 2."""
+
+    name = "STUDENT_ID"
+
+    def convert(self, value, param, ctx):  # noqa: D102
+        if value is not None and not normalise_id(str(value)):
+            self.fail("the student ID is empty: type the district's student ID "
+                      "(for example RSD-1001)", param, ctx)
+        return value
+
+
+STUDENT_ID = StudentIdParam()
+
+
+class OutPath(click.Path):
+    """``--out FILE``: a file path whose folder must exist (exit 2 before any work is done,
+    rather than a failed write after it)."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):  # noqa: D102
+        path = super().convert(value, param, ctx)
+        folder = Path(path).parent
+        if not folder.is_dir():
+            self.fail(f"the folder {str(folder)!r} does not exist: create it first, "
+                      "or choose another file", param, ctx)
+        return path
+
+
+OUT_PATH = OutPath()
 
 
 def pseudonymizer(ctx: click.Context) -> Pseudonymizer:
@@ -65,7 +101,7 @@ def check_window(since: date | None, until: date | None) -> None:
 
 def out_option():
     """The shared ``--out`` click option: a file to write (default: standard output)."""
-    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+    return click.option("--out", type=OUT_PATH,
                         help="Write to this file (default: standard output).")
 
 

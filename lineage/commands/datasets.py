@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from lineage.commands.common import ID, ISO_DATE, check_key_if_set, check_window
+from lineage.commands.common import (
+    ID,
+    ISO_DATE,
+    OUT_PATH,
+    check_key_if_set,
+    check_window,
+)
 from lineage.core.errors import LineageError, RenderError, UsageError
 from lineage.questions.lookups import impact_detail, os_user, record_lookup
 from lineage.render.tables import (
@@ -67,7 +73,7 @@ downstream = _neighbour_command("downstream")
 @click.option("--dataset", type=ID, help="The breached dataset.")
 @click.option("--since", type=ISO_DATE, help="First day of the breach window (inclusive).")
 @click.option("--until", type=ISO_DATE, help="Last day of the breach window (inclusive).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=OUT_PATH,
               help="Write to this file, renamed into place only when complete (an interrupted "
                    "export leaves FILE as it was). Default: standard output.")
 @format_option()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import ID, ISO_DATE, pseudonymizer
+from lineage.commands.common import ID, ISO_DATE, STUDENT_ID, pseudonymizer
 from lineage.questions.lookups import os_user, record_lookup
 from lineage.render.tables import format_option, render_json, render_rows, render_table
 
@@ -15,7 +15,7 @@ RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "d
 
 
 @click.command("exposure")
-@click.argument("student_id")
+@click.argument("student_id", type=STUDENT_ID)
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
 @click.option("--element", help="Only actors that touched this data element.")
 @click.option("--view", type=click.Choice(["actors", "record"]), default="actors",
@@ -53,7 +53,7 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
 
 
 @click.command("path")
-@click.argument("student_id")
+@click.argument("student_id", type=STUDENT_ID)
 @click.argument("actor_id", type=ID)
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
 @format_option()

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
-from lineage.commands.common import ISO_DATE, pseudonymizer
+from lineage.commands.common import ISO_DATE, OUT_PATH, STUDENT_ID, pseudonymizer
 
 
 @click.command("browse")
-@click.argument("student_id")
+@click.argument("student_id", type=STUDENT_ID)
 @click.option("--open", "open_", is_flag=True, help="Open the link in the default web browser.")
 @click.option("--browser-url", metavar="URL",
               help="Neo4j Browser address (default: http://<NEO4J_URI host>:"
@@ -77,8 +77,8 @@ def browse(ctx, student_id, open_, browser_url, check, serve_guide, guide_port):
 
 
 @click.command("graph")
-@click.argument("student_id")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.argument("student_id", type=STUDENT_ID)
+@click.option("--out", "out", required=True, type=OUT_PATH,
               help="Output file: .svg, .png or .html (self-contained page with a legend).")
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
 @click.option("--label", "label", default=None,

@@ -7,6 +7,7 @@ Rule (domain brief): windows **intersect** along a path; "ever" means a non-empt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,6 +26,35 @@ def to_date(value: Any) -> date | None:
     if hasattr(value, "to_native"):
         return value.to_native()
     return date.fromisoformat(str(value)[:10])
+
+
+_ISO_SHAPE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_day(text: str) -> date:
+    """Read one ISO date ``YYYY-MM-DD`` (a date-time ``YYYY-MM-DDTHH:MM...`` keeps its date).
+
+    Raises ``ValueError`` whose message says what is wrong **without repeating the text** (callers
+    may be reading a file that holds student IDs): ``"not an ISO date (YYYY-MM-DD)"`` for another
+    shape, ``"not a real date: month 02 has no day 30 (YYYY-MM-DD)"`` for a day the calendar does
+    not have, ``"not a real date: there is no month 13 (YYYY-MM-DD)"``. The one date reader of
+    the package (CLI options, web forms, inventories, bulk files, exports).
+    """
+    text = text.strip()
+    try:
+        if len(text) > 10 and text[10:11] in ("T", " "):
+            return date.fromisoformat(text[:10])
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    m = _ISO_SHAPE.fullmatch(text[:10]) if len(text) == 10 or text[10:11] in ("T", " ") else None
+    if m:
+        month, day = int(m.group(2)), int(m.group(3))
+        if not 1 <= month <= 12:
+            raise ValueError(f"not a real date: there is no month {month:02d} (YYYY-MM-DD)")
+        raise ValueError(f"not a real date: month {month:02d} has no day {day:02d} "
+                         "in that year (YYYY-MM-DD)")
+    raise ValueError("not an ISO date (YYYY-MM-DD)")
 
 
 def iso(value: Any, missing: str | None = None) -> str | None:

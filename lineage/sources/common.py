@@ -125,10 +125,7 @@ def parse_date(text: str) -> tuple[date | None, bool]:
         except ValueError:
             raise ValueError("not a date: month/day/year out of range; write ISO dates "
                              "(YYYY-MM-DD)") from None
-    try:
-        return parse_iso_date(text), False
-    except ValueError:
-        raise ValueError("not a date; write ISO dates (YYYY-MM-DD)") from None
+    return parse_iso_date(text), False
 
 
 @dataclass

@@ -316,8 +316,8 @@ class EdFiSource:
             return None
         try:
             return parse_date(text)
-        except ValueError:
-            return Problem(file, row, fld, "not an ISO date (YYYY-MM-DD)")
+        except ValueError as exc:
+            return Problem(file, row, fld, str(exc))
 
     def _section(self, rec: dict, file: str, row: int) -> tuple[str, str] | Problem:
         parts = [_get(rec, "sectionReference", k) for k in _SECTION_KEY]

@@ -27,6 +27,7 @@ Rules that keep bad input a clear refusal (issue 11):
 from __future__ import annotations
 
 import csv
+import difflib
 import errno
 import hashlib
 import io
@@ -36,7 +37,7 @@ import os
 import stat
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -46,7 +47,13 @@ from pydantic import ValidationError
 from lineage.core.errors import InputError, Problem, pydantic_errors
 from lineage.core.models import BulkFile, BulkKind, Inventory
 from lineage.core.pseudonym import normalise_id
-from lineage.core.vocabulary import ACCESS_ACTIONS, ELEMENT_CATEGORY, ORGANISATION_ROLES, Role
+from lineage.core.vocabulary import (
+    ACCESS_ACTIONS,
+    ELEMENT_CATEGORY,
+    ORGANISATION_ROLES,
+    Role,
+)
+from lineage.core.windows import parse_day
 from lineage.sources.bulk import BULK, BULK_ORDER
 
 
@@ -269,17 +276,13 @@ def read_inventory(path: Path) -> InventorySource:
 def parse_date(text: str) -> date | None:
     """Parse an ISO date (``YYYY-MM-DD``; a datetime keeps its date). Empty -> ``None``.
 
-    Raises ``ValueError`` naming the expected format.
+    Raises ``ValueError`` saying what is wrong without repeating the text
+    (:func:`lineage.core.windows.parse_day`).
     """
     text = text.strip()
     if not text:
         return None
-    try:
-        if len(text) > 10:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
+    return parse_day(text)
 
 
 #: Columns of bulk files read as text IDs (normalised); the others are dates or element lists.
@@ -373,9 +376,8 @@ def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], 
                 try:
                     values[c] = parse_date(v)
                 except ValueError as exc:
-                    yield Problem(name, line, c, str(exc) if echo
-                                  else "not an ISO date (YYYY-MM-DD); the value is not "
-                                  "shown (the file holds student IDs)")
+                    yield Problem(name, line, c, f"{v[:40]!r} is {exc}" if echo
+                                  else f"{exc}; {HIDDEN}")
                     bad = True
                     continue
                 if c == "at" and values[c] is None:
@@ -528,8 +530,22 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                 else:
                     into.add(ident)
 
-    # references: (kind, id) -> first place it was referenced
+    # Student IDs an inventory lists (flows[].students, small_cells[].students) are never echoed,
+    # wherever else in the inputs they appear (a student ID typed as an actor, say); nor is an
+    # unknown reference that the graph holds as a student (checked with ``students`` at the end).
+    listed = {normalise_id(x) for src in sources for f in src.inventory.flows for x in f.students}
+    listed.update(normalise_id(x) for src in sources for d in src.inventory.datasets
+                  for c in d.small_cells for x in c.students)
+
+    def at(kind: str, i: int, ident: str) -> str:
+        """Where an inventory entry is: ``actors[3] (id routeco)``, by position alone when its
+        id is a student ID."""
+        return f"{kind}[{i}]" if ident in listed else f"{kind}[{i}] (id {ident})"
+
+    # references: (kind, id) -> first place it was referenced; the same problem without the
+    # value, used when the value turns out to be a student's ID in the graph
     pending: dict[tuple[str, str], Problem] = {}
+    pending_hidden: dict[tuple[str, str], Problem] = {}
     role_checks: dict[tuple[str, frozenset[Role]], Problem] = {}  # first place only
 
     def ref(kind: str, ident: str | None, origin: str, row: int | None, where: str,
@@ -543,12 +559,17 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         noun = kind[:-1]
         if kind == "actors" and ident in cat.people:
             return
-        what = (f"{ident!r}" if echo else
-                HIDDEN)
+        echo = echo and ident not in listed
+        what = f"{ident!r}" if echo else HIDDEN
         if ident not in defined and (kind, ident) not in pending:
-            pending[(kind, ident)] = Problem(
-                origin, row, where, f"unknown {noun} {what}: define it in an inventory file "
-                f"loaded with this one, or load the file that defines it first")
+            close = difflib.get_close_matches(ident, list(defined), n=3)
+            fix = (": define it in an inventory file loaded with this one, or load the file "
+                   "that defines it first"
+                   + (f" (closest: {', '.join(close)})" if close else ""))
+            pending[(kind, ident)] = Problem(origin, row, where, f"unknown {noun} {what}{fix}")
+            if echo:
+                pending_hidden[(kind, ident)] = Problem(origin, row, where,
+                                                        f"unknown {noun} {HIDDEN}{fix}")
         if roles and kind == "actors" and (ident, frozenset(roles)) not in role_checks:
             role_checks[(ident, frozenset(roles))] = (Problem(
                 origin, row, where,
@@ -557,10 +578,12 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     def elements(names: list[str], origin: str, where: str, echo: bool = True) -> None:
         for n in names:
             if n not in ELEMENT_CATEGORY and n not in cat.elements and ("elements", n) not in pending:
-                what = f"{n!r}" if echo else HIDDEN
+                what = f"{n!r}" if echo and n not in listed else HIDDEN
+                close = difflib.get_close_matches(n, [*ELEMENT_CATEGORY, *cat.elements], n=3)
                 pending[("elements", n)] = Problem(
                     origin, None, where, f"unknown data element {what}: use an NDPA Exhibit B "
-                    "element name or define it under 'elements' with its category")
+                    "element name or define it under 'elements' with its category"
+                    + (f" (closest: {', '.join(close)})" if close else ""))
 
     # teachers / guardians not defined by an inventory, waiting for the graph lookup:
     # allowed roles -> [(id, file, row, column, echo)]
@@ -618,10 +641,11 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     orgs = set(ORGANISATION_ROLES)
     for src in sources:
         inv, o = src.inventory, src.origin
+
         for i, a in enumerate(inv.actors):
-            ref("actors", a.part_of, o, None, f"actors[{i}] (id {a.id}).part_of")
+            ref("actors", a.part_of, o, None, f"{at('actors', i, a.id)}.part_of")
         for i, d in enumerate(inv.datasets):
-            w = f"datasets[{i}] (id {d.id})"
+            w = at("datasets", i, d.id)
             ref("actors", d.holder, o, None, f"{w}.holder")
             for j, c in enumerate(d.coverage):
                 ref("actors", c.org, o, None, f"{w}.coverage[{j}].org", orgs)
@@ -629,12 +653,12 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             for j, c in enumerate(d.small_cells):
                 elements(c.elements, o, f"{w}.small_cells[{j}].elements")
         for i, g in enumerate(inv.agreements):
-            w = f"agreements[{i}] (id {g.id})"
+            w = at("agreements", i, g.id)
             for r in g.recipients:
                 ref("actors", r, o, None, f"{w}.recipients")
             elements(g.permitted_elements, o, f"{w}.permitted_elements")
         for i, f in enumerate(inv.flows):
-            w = f"flows[{i}] (id {f.id})"
+            w = at("flows", i, f.id)
             ref("datasets", f.source, o, None, f"{w}.source")
             ref("datasets", f.target, o, None, f"{w}.target")
             ref("agreements", f.agreement, o, None, f"{w}.agreement")
@@ -642,14 +666,14 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             if f.source is not None and f.source == f.target:
                 problems.append(Problem(o, None, f"{w}.target", "a flow cannot feed its own source"))
         for i, g in enumerate(inv.grants):
-            w = f"grants[{i}] (id {g.id})"
+            w = at("grants", i, g.id)
             ref("actors", g.actor, o, None, f"{w}.actor")
             ref("datasets", g.dataset, o, None, f"{w}.dataset")
             ref("actors", g.scope_org, o, None, f"{w}.scope_org", orgs)
             ref("agreements", g.agreement, o, None, f"{w}.agreement")
             elements(g.elements, o, f"{w}.elements")
         for i, s in enumerate(inv.sections):
-            w = f"sections[{i}] (id {s.id})"
+            w = at("sections", i, s.id)
             cat.section_school[s.id] = s.school
             ref("actors", s.school, o, None, f"{w}.school", orgs)
             for j, t in enumerate(s.teachers):
@@ -702,7 +726,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         for i, f in enumerate(src.inventory.flows):
             if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
                    for s in f.students):
-                problems.append(Problem(src.origin, None, f"flows[{i}] (id {f.id}).students",
+                problems.append(Problem(src.origin, None, f"{at('flows', i, f.id)}.students",
                                         "a student ID here is also the ID of an actor, teacher "
                                         "or guardian: student IDs must never name actors"))
         for i, d in enumerate(src.inventory.datasets):
@@ -710,7 +734,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                 if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
                        for s in c.students):
                     problems.append(Problem(
-                        src.origin, None, f"datasets[{i}] (id {d.id}).small_cells[{j}].students",
+                        src.origin, None, f"{at('datasets', i, d.id)}.small_cells[{j}].students",
                         "a student ID here is also the ID of an actor, teacher or guardian: "
                         "student IDs must never name actors"))
     for (file, column), (rows, count) in conflicts.items():
@@ -729,8 +753,13 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         for kind, ident in pending:
             wanted.setdefault(kind, set()).add(ident)
         found = existing(wanted) if existing else {}
+        unknown = [(key, prob) for key, prob in pending.items()
+                   if key[1] not in found.get(key[0], set())]
+        studs = (students(sorted({k[1] for k, _ in unknown if k in pending_hidden}))
+                 if students else set())
         problems.extend(_collapse_hidden(
-            prob for (kind, ident), prob in pending.items() if ident not in found.get(kind, set())))
+            pending_hidden[key] if key[1] in studs and key in pending_hidden else prob
+            for key, prob in unknown))
     # role checks: actors defined in the inputs, and (with ``roles``) those only the graph holds
     by_allowed: dict[frozenset[Role], list[str]] = {}
     for (ident, allowed), prob in role_checks.items():

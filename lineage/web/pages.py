@@ -20,6 +20,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 
+from lineage.core.windows import parse_day
 from lineage.web import accounts, service
 from lineage.web.accounts import Principal
 from lineage.web.api import primed
@@ -64,10 +65,9 @@ def _date(value: str | None, name: str) -> date | None:
     if not value or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise service.UsageError(f"{name}: {value.strip()[:20]!r} is not a date (YYYY-MM-DD)"
-                                 ) from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise service.UsageError(f"{name}: {value.strip()[:20]!r} is {exc}") from None
 
 
 def _student(value: str) -> str:
@@ -272,7 +272,7 @@ class ImpactForm:
     until: date | None
 
 
-def impact_form(target: str = Form("actor", max_length=10),
+def checked_impact_form(target: str = Form("actor", max_length=10),
                 target_id: str = Form("", max_length=200),
                 since: str = Form("", max_length=40), until: str = Form("", max_length=40),
                 csrf: str = Form("", max_length=200),
@@ -285,7 +285,7 @@ def impact_form(target: str = Form("actor", max_length=10),
 
 
 @router.post("/impact", response_class=HTMLResponse)
-def impact(request: Request, f: ImpactForm = Depends(impact_form)):
+def impact(request: Request, f: ImpactForm = Depends(checked_impact_form)):
     counts = service.impact_counts(service.impact(workspace(request).store, actor=f.actor,
                                                   dataset=f.dataset, since=f.since,
                                                   until=f.until))
@@ -298,7 +298,7 @@ def impact(request: Request, f: ImpactForm = Depends(impact_form)):
 
 
 @router.post("/impact/csv")
-def impact_csv(request: Request, f: ImpactForm = Depends(impact_form)):
+def impact_csv(request: Request, f: ImpactForm = Depends(checked_impact_form)):
     rows = primed(service.impact(workspace(request).store, actor=f.actor, dataset=f.dataset,
                                  since=f.since, until=f.until))
     _record(request, f.principal, "impact", None,

@@ -1,0 +1,162 @@
+"""What a user mistake says: impossible dates, an empty student ID, a missing --out folder, and
+values of an inventory that lists students (never echoed). CLI runs through CliRunner against
+the real database; the date reader also by hypothesis."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lineage.cli import main
+from lineage.core.errors import InputError
+from lineage.core.windows import parse_day
+from lineage.graph.writer import load, read_sources
+from tests.helpers import PSEUDO, RIVERSIDE, load_riverside
+
+
+def run(env, *args):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+# --- the one date reader -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ("2024-02-30", "not a real date: month 02 has no day 30 in that year (YYYY-MM-DD)"),
+    ("2023-02-29", "not a real date: month 02 has no day 29 in that year (YYYY-MM-DD)"),
+    ("2024-13-01", "not a real date: there is no month 13 (YYYY-MM-DD)"),
+    ("2024-00-10", "not a real date: there is no month 00 (YYYY-MM-DD)"),
+    ("2024-04-31T10:00:00Z", "not a real date: month 04 has no day 31 in that year (YYYY-MM-DD)"),
+    ("1/05/2023", "not an ISO date (YYYY-MM-DD)"),
+    ("RSD-1001", "not an ISO date (YYYY-MM-DD)"),
+    ("", "not an ISO date (YYYY-MM-DD)"),
+])
+def test_parse_day_says_what_is_wrong(text, message):
+    with pytest.raises(ValueError) as exc:
+        parse_day(text)
+    assert str(exc.value) == message
+
+
+def test_parse_day_keeps_the_date_of_a_date_time():
+    assert parse_day(" 2024-02-29T23:59:59+05:00 ") == date(2024, 2, 29)
+
+
+@given(st.dates())
+def test_parse_day_reads_every_iso_date(d):
+    assert parse_day(d.isoformat()) == d
+
+
+@given(st.text(min_size=4, max_size=30))
+def test_parse_day_never_repeats_the_text(text):
+    try:
+        parse_day(text)
+    except ValueError as exc:
+        assert text.strip() not in str(exc) or text.strip() in (
+            "not an ISO date (YYYY-MM-DD)", "(YYYY-MM-DD)")
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["exposure", ""], "the student ID is empty: type the district's student ID"),
+    (["exposure", "  "], "the student ID is empty"),
+    (["report", " "], "the student ID is empty"),
+    (["path", "", "teacher-lee"], "the student ID is empty"),
+    (["exposure", "RSD-1001", "--as-of", "2024-02-30"],
+     "'2024-02-30' is not a real date: month 02 has no day 30 in that year (YYYY-MM-DD)"),
+    (["impact", "--actor", "routeco", "--since", "2025-02-29"],
+     "'2025-02-29' is not a real date: month 02 has no day 29 in that year"),
+])
+def test_user_mistakes_are_exit_2(env, args, message):
+    r = run(env, *args)
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "RSD-1001", "--out", "{missing}/rsd-1001.md"],
+    ["inventory", "--out", "{missing}/inventory.md"],
+    ["impact", "--actor", "routeco", "--format", "csv", "--out", "{missing}/impact.csv"],
+    ["graph", "RSD-1001", "--out", "{missing}/rsd-1001.svg"],
+])
+def test_out_into_a_missing_folder_is_exit_2_before_any_work(env, tmp_path, args):
+    missing = tmp_path / "no-such-folder"
+    r = run(env, *[a.format(missing=missing) for a in args])
+    assert r.exit_code == 2, r.output
+    assert f"the folder '{missing}' does not exist: create it first" in r.output
+    assert not missing.exists()
+
+
+# --- an inventory that lists students never has its values echoed ---------------------------
+
+def _inventory(tmp_path, part_of: str):
+    text = (RIVERSIDE / "inventory.yaml").read_text()
+    text = text.replace("{id: teacher-lee, name: Ms. Lee (grade 4), role: teacher, "
+                        "part_of: lincoln-es}",
+                        "{id: teacher-lee, name: Ms. Lee (grade 4), role: teacher, "
+                        f"part_of: {part_of}}}", 1)
+    assert f"part_of: {part_of}}}" in text
+    for f in ("enrolments.csv", "rosters.csv", "members.csv", "guardians.csv", "access_log.csv"):
+        shutil.copy(RIVERSIDE / f, tmp_path / f)
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text)
+    return path
+
+
+HIDDEN_PART_OF = ("unknown actor (the value is not shown: the file holds student IDs): define it "
+                  "in an inventory file loaded with this one, or load the file that defines it "
+                  "first")
+
+
+def test_a_student_id_the_inventory_lists_is_not_echoed_elsewhere(empty_graph, tmp_path):
+    path = _inventory(tmp_path, "RSD-1001")  # listed in flows S5 and S6
+    with pytest.raises(InputError) as exc:
+        load(empty_graph, read_sources([path]), PSEUDO)
+    [p] = exc.value.problems
+    assert (p.file, p.row, p.field) == (str(path), None, "actors[2] (id teacher-lee).part_of")
+    assert p.message == HIDDEN_PART_OF
+    assert empty_graph.read_text("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+
+
+def test_a_student_id_the_graph_holds_is_not_echoed(store, tmp_path):
+    load_riverside(store)
+    before = store.counts()
+    path = _inventory(tmp_path, "RSD-1002")  # enrolled in the graph, not listed in the file
+    with pytest.raises(InputError) as exc:
+        load(store, read_sources([path]), PSEUDO)
+    [p] = exc.value.problems
+    assert p.field == "actors[2] (id teacher-lee).part_of"
+    assert p.message == HIDDEN_PART_OF
+    assert store.counts() == before
+
+
+def test_another_unknown_id_is_echoed_with_the_closest_names(empty_graph, tmp_path):
+    path = _inventory(tmp_path, "lincon-es")
+    with pytest.raises(InputError) as exc:
+        load(empty_graph, read_sources([path]), PSEUDO)
+    [p] = exc.value.problems
+    assert p.field == "actors[2] (id teacher-lee).part_of"
+    assert p.message == ("unknown actor 'lincon-es': define it in an inventory file loaded with "
+                         "this one, or load the file that defines it first (closest: lincoln-es, "
+                         "county-ems)")
+
+
+def test_bulk_file_with_an_impossible_date_names_row_and_column(empty_graph, tmp_path):
+    path = _inventory(tmp_path, "lincoln-es")
+    rows = (tmp_path / "enrolments.csv").read_text().splitlines()
+    head = rows[0].split(",")
+    cells = rows[1].split(",")
+    cells[head.index("valid_from")] = "2024-02-30"
+    rows[1] = ",".join(cells)
+    (tmp_path / "enrolments.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(InputError) as exc:
+        load(empty_graph, read_sources([path]), PSEUDO)
+    [p] = exc.value.problems
+    assert (p.file, p.row, p.field) == (str(tmp_path / "enrolments.csv"), 2, "valid_from")
+    assert p.message == ("not a real date: month 02 has no day 30 in that year (YYYY-MM-DD); "
+                         "(the value is not shown: the file holds student IDs)")
