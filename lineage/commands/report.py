@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import ISO_DATE, out_option, pseudonymizer, write_output
+from lineage.commands.common import (
+    ISO_DATE,
+    examples,
+    out_option,
+    pseudonymizer,
+    write_output,
+)
 from lineage.questions.lookups import for_report, os_user, record_lookup
 from lineage.render.tables import REPORT_FORMATS, format_option
 
 
-@click.command("report")
+@click.command("report", epilog=examples(
+    "lineage report RSD-1001 --format md",
+    "lineage report RSD-1001 --format pdf --out rsd-1001.pdf --received 2026-11-20"))
 @click.argument("student_id")
 @format_option(REPORT_FORMATS, default="md", help="md, html, pdf (needs WeasyPrint) or json.")
 @out_option()

@@ -1,0 +1,35 @@
+"""``lineage completion bash|zsh|fish``: print the shell-completion script (click's own)."""
+
+from __future__ import annotations
+
+import click
+
+from lineage.commands.common import examples
+
+#: The shells click completes, and the line that installs the script for each.
+SHELLS = {
+    "bash": 'eval "$(lineage completion bash)"          # in ~/.bashrc',
+    "zsh": 'eval "$(lineage completion zsh)"           # in ~/.zshrc',
+    "fish": "lineage completion fish > ~/.config/fish/completions/lineage.fish",
+}
+
+
+@click.command("completion", epilog=examples(
+    'eval "$(lineage completion bash)"',
+    "lineage completion fish > ~/.config/fish/completions/lineage.fish"))
+@click.argument("shell", type=click.Choice(list(SHELLS)))
+@click.pass_context
+def completion(ctx, shell):
+    """Print the completion script for SHELL (commands, options, choices).
+
+    The same script as click's documented way, ``_LINEAGE_COMPLETE=bash_source lineage``
+    (``zsh_source``, ``fish_source``): install it with the line shown in the examples.
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    root = ctx.find_root()
+    click.echo(cls(root.command, {}, "lineage", "_LINEAGE_COMPLETE").source(), nl=False)
+
+
+COMMANDS = [completion]
