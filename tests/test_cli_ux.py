@@ -10,10 +10,13 @@ import re
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from lineage.cli import main
+from lineage.commands import datasets
 from lineage.render import answers, tables
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
@@ -49,6 +52,7 @@ AMBER = "\x1b[1;38;2;185;119;14m"  # de-identified #b9770e
 BLUE = "\x1b[1;38;2;31;97;141m"    # aggregate     #1f618d
 RESET = "\x1b[0m"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # every control sequence (cursor moves too)
 
 
 def terminal(monkeypatch, width, colors=None):
@@ -218,3 +222,167 @@ class TestExposureReadable:
         wide = run_in(env, ["path", "RSD-1001", "univ-reading-lab", "--wide"], monkeypatch,
                       width)
         assert " ".join(wide.split()).count("Student school (daily) attendance data") == 4
+
+
+# --- 4. demo: the answer as a person reads it -------------------------------------------------
+
+DEMO_80 = """\
+RSD-1001: 10 identifiable · 1 de-identified only · 2 aggregate only (ever)
+
+Could see information that identifies RSD-1001 (10):
+  guardian-r        Guardian R · parent / eligible student
+  lincoln-es        Lincoln Elementary School · school official
+  riverside-sd      Riverside School District
+  state-doe         State Department of Education · audit/evaluation
+  routeco           RouteCo · school official, DPA-TR-09
+  teacher-lee       Ms. Lee (grade 4) · school official
+  learnco           LearnCo · school official, NDPA-2024-017
+  univ-reading-lab  University Reading Lab · studies, RDA-2025-03
+  county-ems        County Emergency Medical Services · health or safety
+                    emergency
+  hill-sd           Hill School District · other school (transfer)
+
+Received only de-identified rows (identity removed) (1):
+  univ-econ-lab     University Economics Lab · studies, RDA-2024-11
+
+Received only counts of many students (aggregate) (2):
+  us-ed             U.S. Department of Education · federal reporting
+  public            The public
+
+Record of disclosures (FERPA §99.32): state-doe (audit_evaluation, 2022-10-01),
+univ-reading-lab (studies, 2025-03-15), county-ems (health_safety_emergency,
+2025-04-10), hill-sd (other_school, 2025-07-20)
+
+The commands below need the demo key (synthetic data only):
+  export LINEAGE_PSEUDONYM_KEY=\\
+demo-key-synthetic-data-only-never-for-real-students
+
+Try next:
+  lineage exposure RSD-1001  # every actor: elements, dates, basis
+  lineage path RSD-1001 univ-reading-lab  # how one actor got the data
+  lineage report RSD-1001 --format md  # the answer to a parent
+  lineage impact --actor routeco  # students in a vendor breach
+  lineage demo --violations && lineage check  # the policy audit
+"""
+
+
+@pytest.fixture(scope="class")
+def demo_graph(store):
+    """An empty graph for the demo (it writes only into an empty graph or its own)."""
+    store.reset()
+    return store
+
+
+@pytest.mark.usefixtures("demo_graph")
+class TestDemo:
+    def test_the_answer_at_80_columns(self, env, monkeypatch):
+        out = run_in(env, ["demo", "--no-server"], monkeypatch, 80)
+        assert out.startswith("loaded Riverside (304 enrolments, 13 flows)\n\n")
+        assert out.split("\n\n", 1)[1] == DEMO_80
+        assert fits(out, 80)
+
+    def test_at_120_columns_the_long_lines_stay_whole(self, env, monkeypatch):
+        out = run_in(env, ["demo", "--no-server"], monkeypatch, 120)
+        assert fits(out, 120)
+        assert ("  county-ems        County Emergency Medical Services · health or safety "
+                "emergency\n") in out
+        assert ("  export LINEAGE_PSEUDONYM_KEY=demo-key-synthetic-data-only-never-for-real-"
+                "students\n") in out
+        # the same words as at 80 columns, wrapped differently (there the key is continued)
+        at_80 = run_in(env, ["demo", "--no-server"], monkeypatch, 80).replace("=\\\n", "=")
+        assert out.split() == at_80.split()
+
+    def test_the_groups_in_colour_on_a_colour_terminal(self, env, monkeypatch):
+        out = run_in(env, ["demo", "--no-server", "--student", "RSD-1002"], monkeypatch, 80,
+                     "truecolor")
+        assert f"{RED}Could see information that identifies RSD-1002 (" in out
+        assert f"{BLUE}Received only counts of many students (aggregate) (2):{RESET}" in out
+        assert "  lineage exposure RSD-1002  # every actor" in out
+        assert fits(out, 80)
+
+
+# --- 3. impact: a progress bar on a terminal's standard error only -----------------------------
+
+IMPACT = ["impact", "--actor", "routeco", "--since", "2024-01-01", "--until", "2024-12-31"]
+
+
+@pytest.mark.usefixtures("clean")
+class TestImpactProgress:
+    def test_no_bar_and_nothing_on_stderr_without_a_terminal(self, env):
+        r = CliRunner().invoke(main, [*IMPACT, "--format", "csv"], env=env)
+        assert r.exit_code == 0, r.output
+        assert r.stderr == ""
+        assert "\x1b" not in r.stdout
+
+    @pytest.mark.parametrize("width", [80, 120])
+    def test_a_terminal_sees_the_bar_and_the_counts_at_the_end(self, env, monkeypatch, width):
+        plain = CliRunner().invoke(main, [*IMPACT, "--format", "csv"], env=env)
+        n = len(plain.stdout.splitlines()) - 1
+        screen = io.StringIO()
+        monkeypatch.setattr(datasets, "progress_console", lambda: Console(
+            file=screen, force_terminal=True, width=width, color_system=None))
+        r = CliRunner().invoke(main, [*IMPACT, "--format", "csv"], env=env)
+        assert r.exit_code == 0, r.output
+        # the rows are the same (streamed in no particular order), with nothing of the bar
+        assert sorted(r.stdout.splitlines()) == sorted(plain.stdout.splitlines())
+        shown = ANSI.sub("", screen.getvalue())
+        assert f"impact: {n:,} students found" in shown  # the bar's last state
+        assert shown.endswith(f"{n} students affected by a breach of actor routeco "
+                              "(2024-01-01 .. 2024-12-31)\n")
+        bar = [line for line in CSI.sub("", shown).replace("\r", "\n").splitlines()
+               if "students found" in line]
+        assert bar and all(len(line) <= width for line in bar)
+
+
+# --- 5. an example in every command's help; shell completion ----------------------------------
+
+def every_command(group=main, path=()):
+    """``(path, command)`` for the group itself and every command and subcommand under it."""
+    yield path, group
+    for name, cmd in sorted(getattr(group, "commands", {}).items()):
+        if isinstance(cmd, click.Group):
+            yield from every_command(cmd, (*path, name))
+        else:
+            yield (*path, name), cmd
+
+
+def test_every_command_is_walked():
+    paths = {" ".join(p) for p, _ in every_command()}
+    assert {"", "exposure", "db", "db start", "users add", "keys revoke", "completion"} <= paths
+    assert len(paths) == 32
+
+
+@pytest.mark.parametrize("path", [p for p, _ in every_command()], ids=" ".join)
+def test_every_help_has_an_example(path):
+    r = CliRunner().invoke(main, [*path, "--help"], prog_name="lineage")
+    assert r.exit_code == 0, r.output
+    lines = [line.strip() for line in r.output.splitlines()]
+    heads = [i for i, line in enumerate(lines) if line in ("Example:", "Examples:")]
+    assert heads, r.output
+    examples = lines[heads[0] + 1:]
+    assert examples and examples[0].startswith("lineage ")
+    for e in examples:  # each example runs this command
+        words = re.findall(r"[\w-]+", e)
+        assert "lineage" in words and all(w in words for w in path), e
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "_lineage_completion()"),
+                                           ("zsh", "#compdef lineage"),
+                                           ("fish", "complete --no-files --command lineage")])
+def test_completion_script_is_clicks(shell, marker):
+    script = CliRunner().invoke(main, ["completion", shell]).output
+    documented = CliRunner().invoke(main, [], prog_name="lineage",
+                                    env={"_LINEAGE_COMPLETE": f"{shell}_source"}).output
+    assert marker in script
+    assert script == documented
+
+
+def test_completion_completes_commands_and_choices():
+    def complete(words, cword):
+        return CliRunner().invoke(main, [], prog_name="lineage", env={
+            "_LINEAGE_COMPLETE": "bash_complete", "COMP_WORDS": words,
+            "COMP_CWORD": str(cword)}).output.split()
+
+    assert complete("lineage expo", 1) == ["plain,exposure"]
+    assert complete("lineage exposure RSD-1001 --view ", 4) == ["plain,actors", "plain,record"]
+    assert complete("lineage completion ", 2) == ["plain,bash", "plain,zsh", "plain,fish"]

@@ -6,30 +6,27 @@ import click
 
 from lineage.commands.common import examples
 
-#: The shells click completes, and the line that installs the script for each.
-SHELLS = {
-    "bash": 'eval "$(lineage completion bash)"          # in ~/.bashrc',
-    "zsh": 'eval "$(lineage completion zsh)"           # in ~/.zshrc',
-    "fish": "lineage completion fish > ~/.config/fish/completions/lineage.fish",
-}
+#: The shells click completes.
+SHELLS = ("bash", "zsh", "fish")
 
 
 @click.command("completion", epilog=examples(
-    'eval "$(lineage completion bash)"',
-    "lineage completion fish > ~/.config/fish/completions/lineage.fish"))
-@click.argument("shell", type=click.Choice(list(SHELLS)))
+    "lineage completion fish > ~/.config/fish/completions/lineage.fish",
+    'eval "$(lineage completion bash)"          # in ~/.bashrc',
+    'eval "$(lineage completion zsh)"           # in ~/.zshrc'))
+@click.argument("shell", type=click.Choice(SHELLS))
 @click.pass_context
 def completion(ctx, shell):
     """Print the completion script for SHELL (commands, options, choices).
 
     The same script as click's documented way, ``_LINEAGE_COMPLETE=bash_source lineage``
-    (``zsh_source``, ``fish_source``): install it with the line shown in the examples.
+    (``zsh_source``, ``fish_source``), byte for byte; install it as the examples show.
     """
     from click.shell_completion import get_completion_class
 
     cls = get_completion_class(shell)
     root = ctx.find_root()
-    click.echo(cls(root.command, {}, "lineage", "_LINEAGE_COMPLETE").source(), nl=False)
+    click.echo(cls(root.command, {}, "lineage", "_LINEAGE_COMPLETE").source())
 
 
 COMMANDS = [completion]
