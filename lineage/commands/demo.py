@@ -62,8 +62,8 @@ def demo(ctx, student, violations, no_server):
     from lineage.graph.store import Store
     from lineage.graph.writer import load, read_sources
     from lineage.questions import student as answers
-    from lineage.render.answers import demo_answer, next_commands, shell_command
     from lineage.render import tables
+    from lineage.render.answers import demo_answer, next_commands, shell_command
 
     app = ctx.find_root().obj
     key = app.lineage.pseudonym_key.get_secret_value() if app.lineage.pseudonym_key else None

@@ -30,6 +30,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from lineage.render.dot import CLASS_STYLE
+
 #: The one vocabulary of output formats, by output. Listings (every ``--format`` of a command
 #: that prints rows) are ``table``/``json``/``csv``; documents add ``md``/``html``/``pdf``; the
 #: picture's format is its file's suffix. A new format is added here, then rendered where its
@@ -186,8 +188,6 @@ def class_style(access: str | None) -> Style | None:
     """The rich style of an access class (``identifiable`` / ``deidentified`` /
     ``aggregate``): bold, in the class's colour of the picture
     (:data:`lineage.render.dot.CLASS_STYLE`); ``None`` for anything else."""
-    from lineage.render.dot import CLASS_STYLE
-
     found = CLASS_STYLE.get(access or "")
     return Style(color=found["color"], bold=True) if found else None
 
@@ -219,6 +219,8 @@ def render_table(rows: Iterable[dict], columns: Sequence[str], *, title: str | N
     rows = list(rows)
     width = output_width() if width is None else width
     colors = output_colors() if colors is _DETECT else colors
+    if not CLASS_COLUMNS.intersection(columns):
+        colors = None  # nothing to colour: the plain table, as in a file
     text = _table_text(rows, columns, title, headers, caption, FILE_WIDTH)
     if width is None or width >= FILE_WIDTH:
         return _table_text(rows, columns, title, headers, caption, FILE_WIDTH, colors) \
