@@ -107,8 +107,10 @@ class TestColour:
         r = CliRunner().invoke(main, ["exposure", "RSD-1001"], env=env, color=True)
         assert r.exit_code == 0, r.output
         assert "\x1b" not in r.output
-        assert r.output.startswith("RSD-1001: 10 identifiable · 1 de-identified only · "
+        # what is saved never holds the raw student ID (only a terminal shows the ID typed)
+        assert r.output.startswith("This student: 10 identifiable · 1 de-identified only · "
                                    "2 aggregate only (ever)\n")
+        assert "RSD-1001" not in r.output
 
 
 class FakeTerminal(io.StringIO):

@@ -49,7 +49,8 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
 
     Each actor is classed identifiable, deidentified or aggregate, with the elements, the first
     and last dates, legal bases, agreements, the datasets it came through, and whether an access
-    log shows it happened. The table starts with the count of actors per class.
+    log shows it happened. The table starts with the count of actors per class (naming
+    STUDENT_ID on a terminal, "This student" in a file or a pipe).
     """
     from lineage.questions import student as answers
 
@@ -70,9 +71,11 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
     title = "Who could have touched this student's information" + (
         f" (as of {as_of})" if as_of else " (ever)")
     if fmt == "table":
-        # warnings: the lines that say the graph may be incomplete (a source that did not
-        # finish loading) go here once the graph records them; none yet
-        click.echo(exposure_summary(data, student_id, warnings=(), colors=tables.output_colors()))
+        # the ID typed is shown on the screen it was typed on; what is saved (a file, a pipe)
+        # never holds a raw student ID. warnings: the lines that say the graph may be
+        # incomplete (a source that did not finish loading) go here; none are recorded yet
+        who = student_id if tables.output_width() is not None else "This student"
+        click.echo(exposure_summary(data, who, warnings=(), colors=tables.output_colors()))
     click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, fmt, json_data=data, title=title,
                            table_rows=readable_rows(data["actors"], _wide(wide))), nl=False)
 

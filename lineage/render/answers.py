@@ -41,8 +41,9 @@ def exposure_summary(data: dict, student: str, warnings: Sequence[str] = (), *,
     ``warnings``, as given (e.g. "the graph may be incomplete: source X did not finish").
 
     ``data``: an exposure answer (:func:`lineage.questions.student.exposure`: ``{"student",
-    "as_of", "actors": [{"access", ...}]}``). ``student``: the ID the user typed (never the
-    pseudonym). Every class is counted, 0 included. Ends with a newline.
+    "as_of", "actors": [{"access", ...}]}``). ``student``: how to name the student (the ID the
+    user typed, or words such as "This student"; never the pseudonym). Every class is counted,
+    0 included. Ends with a newline.
     """
     counts = class_counts(data.get("actors") or [])
     parts = [paint(f"{counts[c]} {class_label(c)}", c, colors) for c in CLASSES]
