@@ -388,3 +388,22 @@ def test_completion_completes_commands_and_choices():
     assert complete("lineage expo", 1) == ["plain,exposure"]
     assert complete("lineage exposure RSD-1001 --view ", 4) == ["plain,actors", "plain,record"]
     assert complete("lineage completion ", 2) == ["plain,bash", "plain,zsh", "plain,fish"]
+
+
+def test_next_commands_put_a_long_comment_below():
+    assert answers.next_commands([("lineage exposure RSD-1001", "every actor")], width=42) == (
+        "Try next:\n  lineage exposure RSD-1001  # every actor\n")
+    assert answers.next_commands([("lineage path RSD-1001 univ-reading-lab",
+                                   "how one actor got the data")], width=40) == (
+        "Try next:\n  lineage path RSD-1001 univ-reading-lab\n"
+        "    # how one actor got the data\n")
+
+
+@pytest.mark.parametrize("width, expected", [
+    (None, "  export K=abc-def\n"),
+    (18, "  export K=abc-def\n"),
+    (17, "  export K=\\\nabc-def\n"),       # continued: the shell joins the word back
+    (5, "  export K=abc-def\n"),            # nowhere to break: left whole, never cut
+])
+def test_shell_command_breaks_only_with_a_continuation(width, expected):
+    assert answers.shell_command("export K=abc-def", width) == expected
