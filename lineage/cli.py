@@ -63,7 +63,9 @@ def report_error(exc: LineageError) -> None:
         err_console.print(f"[dim]hint:[/] {exc.hint}")
 
 
-@click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="\b\nExamples:\n  lineage demo\n  lineage exposure RSD-1001\n"
+                    "  lineage COMMAND --help")
 @click.option("--uri", envvar="NEO4J_URI", default=None, help="Neo4j URI (bolt://, neo4j://, neo4j+s://).")
 @click.option("--user", envvar="NEO4J_USER", default=None, help="Neo4j user.")
 @click.option("--password", envvar="NEO4J_PASSWORD", default=None, help="Neo4j password.")

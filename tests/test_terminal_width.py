@@ -46,8 +46,9 @@ class TestTerminalWidth:
         for i in ids:
             assert i in flat
 
-    def test_every_element_is_shown_at_80_columns(self, env, monkeypatch):
-        out = " ".join(run(env, ["exposure", "RSD-1001"], 80, monkeypatch).split())
+    def test_every_element_is_shown_at_80_columns_with_wide(self, env, monkeypatch):
+        # issue 16: a terminal shows a count and the first few elements; --wide all of them
+        out = " ".join(run(env, ["exposure", "RSD-1001", "--wide"], 80, monkeypatch).split())
         for element in ("English language learner information", "Standardized test scores",
                         "Student school (daily) attendance data", "RDA-2025-03"):
             assert element in out

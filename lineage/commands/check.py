@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import click
 
+from lineage.commands.common import examples
 from lineage.render.tables import format_option, render_csv, render_json, render_table
 
 FINDING_COLUMNS = ["severity", "rule", "subject", "message"]
 
 
-@click.command("check")
+@click.command("check", epilog=examples(
+    "lineage check",
+    "lineage check --rule small-cell --min-cell-size 11 --format json",
+    "lineage check --list-rules"))
 @click.option("--rule", "rules", multiple=True, metavar="ID",
               help="Run only this rule (repeatable). Default: every rule; see --list-rules.")
 @click.option("--min-cell-size", type=click.IntRange(min=1), default=None, metavar="N",

@@ -125,3 +125,10 @@ def write_output(text: str | bytes, out: Path | None) -> None:
     except OSError as exc:
         raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}", err=True)
+
+
+def examples(*lines: str) -> str:
+    """The ``Example:`` section of a command's ``--help`` (click's epilog): one command per
+    line, printed as written (``\\b`` stops click from re-wrapping it)."""
+    head = "Example:" if len(lines) == 1 else "Examples:"
+    return "\b\n" + head + "\n" + "\n".join(f"  {line}" for line in lines)

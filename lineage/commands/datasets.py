@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from itertools import chain
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from lineage.commands.common import (
     ID,
@@ -16,6 +18,7 @@ from lineage.commands.common import (
     OUT_PATH,
     check_key_if_set,
     check_window,
+    examples,
 )
 from lineage.core.errors import LineageError, RenderError, UsageError
 from lineage.questions.lookups import impact_detail, os_user, record_lookup
@@ -61,6 +64,9 @@ def _neighbour_command(direction: str):
 
     cmd.help = (f"Datasets {direction} of DATASET through flows, with their distance, holder "
                 "and the flows between them.")
+    sample = "rsd-sis" if direction == "downstream" else "econ-study-file"
+    cmd.epilog = examples(f"lineage {direction} {sample}",
+                          f"lineage {direction} {sample} --depth 2 --format json")
     return cmd
 
 
@@ -68,7 +74,9 @@ upstream = _neighbour_command("upstream")
 downstream = _neighbour_command("downstream")
 
 
-@click.command("impact")
+@click.command("impact", epilog=examples(
+    "lineage impact --actor routeco --since 2024-01-01 --until 2024-12-31",
+    "lineage impact --dataset reading-study-file --format csv --out notice.csv"))
 @click.option("--actor", type=ID, help="The breached actor (e.g. a vendor).")
 @click.option("--dataset", type=ID, help="The breached dataset.")
 @click.option("--since", type=ISO_DATE, help="First day of the breach window (inclusive).")
@@ -94,15 +102,16 @@ def impact(ctx, actor, dataset, since, until, out, fmt):
     check_window(since, until)
     per_element: dict[str, int] = {}
     written = [0, False]  # students written so far, anything written (for the INCOMPLETE line)
+    console = progress_console()
     try:
         with atomic_file(out) if out is not None else nullcontext(sys.stdout) as fh:
             try:
-                with ctx.find_root().obj.store() as store:
+                with ctx.find_root().obj.store() as store, impact_progress(console) as tick:
                     check_key_if_set(ctx, store)
                     rows = questions.impact(store, actor=actor, dataset=dataset, since=since,
                                             until=until)
                     _write_impact(fh, rows, fmt, (actor, dataset, since, until), per_element,
-                                  written)
+                                  written, tick)
                     record_lookup(store, os_user(), "impact", None,
                                   impact_detail(actor, dataset, since, until, fmt))
             except Exception as exc:
@@ -118,13 +127,56 @@ def impact(ctx, actor, dataset, since, until, out, fmt):
         raise RenderError(f"cannot write {out}: {exc.strerror or exc}") from None
     if out is not None:
         click.echo(f"wrote {out} ({written[0]} students)", err=True)
+    elif console is not None and (fmt != "table" or not sys.stdout.isatty()):
+        # the rows went to a pipe or a file: the counts at the end, where the bar was
+        console.print(impact_headline(written[0], actor, dataset, since, until), markup=False,
+                      highlight=False)
 
 
-def _write_impact(out, rows, fmt, target, per_element, written) -> None:
+def progress_console() -> Console | None:
+    """Where ``impact`` shows its progress bar: standard error when it is a terminal; ``None``
+    (no bar) for a pipe, a file or a test runner, so nothing extra reaches captured output."""
+    if not sys.stderr.isatty():
+        return None
+    return Console(stderr=True)
+
+
+@contextmanager
+def impact_progress(console: Console | None) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on ``console`` (gone when done) counting the students found so far,
+    with the time elapsed (the total is not known before the stream ends). Yields
+    ``tick(students_so_far)``; a no-op without a console."""
+    if console is None:
+        yield lambda n: None
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(SpinnerColumn(), TextColumn("impact: {task.completed:,} students found"),
+                   BarColumn(), TimeElapsedColumn(), console=console, transient=True)
+    task = bar.add_task("impact", total=None)
+    with bar:
+        yield lambda n: bar.update(task, completed=n)
+
+
+def impact_headline(n: int, actor: str | None, dataset: str | None, since, until) -> str:
+    """``<n> students affected by a breach of actor X (<since or ever> .. <until or now>)``."""
+    what = f"actor {actor}" if actor else f"dataset {dataset}"
+    window = f"{since or 'ever'} .. {until or 'now'}"
+    return f"{n} students affected by a breach of {what} ({window})"
+
+
+def _write_impact(out, rows, fmt, target, per_element, written, tick=lambda n: None) -> None:
     """Stream the impact ``rows`` to ``out`` in ``fmt``, then the counts (table, JSON).
 
     ``written[0]`` counts the students written so far; ``written[1]`` turns True once anything
     is written (the head waits for the first row, so an error before it leaves no output).
+    ``tick(n)`` is called after each student (the progress bar).
     """
     actor, dataset, since, until = target
     writer = csv_writer(out) if fmt == "csv" else None
@@ -149,13 +201,12 @@ def _write_impact(out, rows, fmt, target, per_element, written) -> None:
             out.write(f"{r['student']}  {r['first_date'] or '…'}..{r['last_date'] or '…'}  "
                       f"{'; '.join(r['elements'])}\n")
         written[0] = n
+        tick(n)
     counts = {"students": n, "elements": dict(sorted(per_element.items()))}
     if fmt == "json":
         out.write("\n], \"counts\": " + json.dumps(counts) + "}\n")
     elif fmt == "table":
-        what = f"actor {actor}" if actor else f"dataset {dataset}"
-        window = f"{since or 'ever'} .. {until or 'now'}"
-        out.write(f"\n{n} students affected by a breach of {what} ({window})\n")
+        out.write(f"\n{impact_headline(n, actor, dataset, since, until)}\n")
         for e, c in counts["elements"].items():
             out.write(f"  {c:>8}  {e}\n")
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from lineage.commands.common import examples
 from lineage.core.errors import NotFoundError, UsageError
 from lineage.graph import server
 from lineage.graph.store import probe
@@ -58,12 +59,14 @@ def _describe(info: server.ServerInfo) -> list[str]:
     return lines
 
 
-@click.group()
+@click.group(epilog=examples("lineage db start", "lineage db status", "lineage db stop"))
 def db() -> None:
     """Run the local Neo4j 5.26 server, check the database, empty the graph."""
 
 
-@db.command()
+@db.command(epilog=examples(
+    "lineage db start --heap 2g --timeout 300",
+    "LINEAGE_BOLT_PORT=17687 lineage db start"))
 @_home_option
 @click.option("--bolt-port", type=int, default=None, help="Bolt port [env LINEAGE_BOLT_PORT; 7687].")
 @click.option("--http-port", type=int, default=None,
@@ -98,7 +101,7 @@ def start(app, home, bolt_port, http_port, heap, pagecache, timeout) -> None:
                    f"set NEO4J_URI={info.bolt_uri} to use this server")
 
 
-@db.command()
+@db.command(epilog=examples("lineage db stop"))
 @_home_option
 @_timeout_option(60, "shut down before it is killed")
 @click.pass_obj
@@ -111,7 +114,7 @@ def stop(app, home, timeout) -> None:
         click.echo(f"No local Neo4j server runs in {home.resolve()}")
 
 
-@db.command()
+@db.command(epilog=examples("lineage db status"))
 @_home_option
 @click.pass_obj
 def status(app, home) -> None:
@@ -138,7 +141,7 @@ def status(app, home) -> None:
                f"Neo4j {comp.get('version', '?')} {comp.get('edition', '')}".rstrip())
 
 
-@db.command()
+@db.command(epilog=examples("lineage db password"))
 @_home_option
 @click.pass_obj
 def password(app, home) -> None:
@@ -156,7 +159,7 @@ def password(app, home) -> None:
     click.echo(secret)
 
 
-@db.command()
+@db.command(epilog=examples("lineage db reset --yes"))
 @click.option("--yes", is_flag=True, help="Really delete every node and relationship.")
 @click.pass_obj
 def reset(app, yes) -> None:

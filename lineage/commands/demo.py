@@ -7,9 +7,19 @@ import os
 import click
 from rich.console import Console
 
+from lineage.commands.common import examples
 from lineage.core.pseudonym import DEMO_KEY
 
 console = Console(highlight=False)
+
+#: What the demo suggests next: (command, what it shows); ``{student}`` is the student asked about.
+NEXT_COMMANDS = (
+    ("lineage exposure {student}", "every actor: elements, dates, basis"),
+    ("lineage path {student} univ-reading-lab", "how one actor got the data"),
+    ("lineage report {student} --format md", "the answer to a parent"),
+    ("lineage impact --actor routeco", "students in a vendor breach"),
+    ("lineage demo --violations && lineage check", "the policy audit"),
+)
 
 
 def _answers(settings) -> bool:
@@ -25,7 +35,10 @@ def _answers(settings) -> bool:
     return True
 
 
-@click.command("demo")
+@click.command("demo", epilog=examples(
+    "lineage demo",
+    "lineage demo --student RSD-1002 --violations",
+    "lineage --uri bolt://127.0.0.1:7687 demo --no-server"))
 @click.option("--student", default="RSD-1001", show_default=True,
               help="The student to answer for (a Riverside ID).")
 @click.option("--violations/--clean", default=False,
@@ -35,12 +48,13 @@ def _answers(settings) -> bool:
 @click.pass_context
 def demo(ctx, student, violations, no_server):
     """Start (or reuse) the local Neo4j, load the synthetic Riverside district, and print who
-    could have touched one student's information.
+    could have touched one student's information: the actors per class, then the three groups
+    of the parent report (identifiable, de-identified only, aggregate only) and the commands to
+    try next.
 
     Uses the fixed demo pseudonym key (synthetic data only) unless LINEAGE_PSEUDONYM_KEY is set.
     Writes only into an empty database or one an earlier demo made (never into other data).
     """
-    from lineage.commands.exposure import EXPOSURE_COLUMNS
     from lineage.core.errors import UsageError
     from lineage.core.pseudonym import Pseudonymizer
     from lineage.core.resources import seeds_dir
@@ -48,7 +62,8 @@ def demo(ctx, student, violations, no_server):
     from lineage.graph.store import Store
     from lineage.graph.writer import load, read_sources
     from lineage.questions import student as answers
-    from lineage.render.tables import render_rows
+    from lineage.render import tables
+    from lineage.render.answers import demo_answer, next_commands, shell_command
 
     app = ctx.find_root().obj
     key = app.lineage.pseudonym_key.get_secret_value() if app.lineage.pseudonym_key else None
@@ -84,16 +99,14 @@ def demo(ctx, student, violations, no_server):
                        "--violations'; 'lineage db reset --yes' empties it for the clean answer")
         data = answers.exposure(store, pseudo, student)
         record = answers.record_of_disclosures(store, pseudo, student)
-    click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, "table",
-                           title=f"Who could ever have touched {student}'s information"), nl=False)
-    click.echo("Record of disclosures (FERPA §99.32): " + ", ".join(
-        f"{d['actor_id']} ({d['legal_basis']}, {d['date']})" for d in record["disclosures"]))
-    click.echo(f"\nTry next (the demo data uses the demo key: export LINEAGE_PSEUDONYM_KEY={DEMO_KEY}):")
-    for cmd in ("lineage exposure RSD-1001 --format json",
-                "lineage path RSD-1001 univ-reading-lab",
-                "lineage impact --actor routeco --since 2024-01-01 --until 2024-12-31",
-                "lineage demo --violations && lineage check"):
-        click.echo(f"  {cmd}")
-
+    width = tables.output_width()
+    click.echo("")
+    colors = tables.output_colors()
+    click.echo(demo_answer(data, record, student, width=width, colors=colors), nl=False)
+    click.echo("\nThe commands below need the demo key (synthetic data only):")
+    click.echo(shell_command(f"export LINEAGE_PSEUDONYM_KEY={DEMO_KEY}", width), nl=False)
+    click.echo("")
+    click.echo(next_commands([(c.format(student=student), what) for c, what in NEXT_COMMANDS],
+                             width=width), nl=False)
 
 COMMANDS = [demo]

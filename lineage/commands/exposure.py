@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import ID, ISO_DATE, STUDENT_ID, pseudonymizer
+from lineage.commands.common import ID, ISO_DATE, STUDENT_ID, examples, pseudonymizer
 from lineage.questions.lookups import os_user, record_lookup
+from lineage.render import tables
+from lineage.render.answers import exposure_summary, readable_rows
 from lineage.render.tables import format_option, render_json, render_rows, render_table
 
 EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "last_date",
@@ -14,7 +16,24 @@ RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "d
                   "redisclosure", "threat", "purpose"]
 
 
-@click.command("exposure")
+def wide_option():
+    """The ``--wide`` option: every element in a terminal table (default: a count and the
+    first few; files and pipes always get them all)."""
+    return click.option("--wide", is_flag=True,
+                        help="List every data element (in a terminal the table shows a count "
+                             "and the first few; files and pipes get them all).")
+
+
+def _wide(wide: bool) -> bool:
+    """Show every element: asked for, or the output is a file or a pipe (full text)."""
+    return wide or tables.output_width() is None
+
+
+@click.command("exposure", epilog=examples(
+    "lineage exposure RSD-1001",
+    "lineage exposure RSD-1001 --as-of 2024-06-01 --wide",
+    "lineage exposure RSD-1001 --element \"Date of Birth\" --format csv",
+    "lineage exposure RSD-1001 --view record"))
 @click.argument("student_id", type=STUDENT_ID)
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
 @click.option("--element", help="Only actors that touched this data element.")
@@ -22,14 +41,16 @@ RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "d
               show_default=True,
               help="actors: everyone who could have touched the data; record: the FERPA "
                    "§99.32 record of disclosures.")
+@wide_option()
 @format_option()
 @click.pass_context
-def exposure(ctx, student_id, as_of, element, view, fmt):
+def exposure(ctx, student_id, as_of, element, view, wide, fmt):
     """Who could ever have touched STUDENT_ID's information (the district's ID; it is hashed).
 
     Each actor is classed identifiable, deidentified or aggregate, with the elements, the first
     and last dates, legal bases, agreements, the datasets it came through, and whether an access
-    log shows it happened.
+    log shows it happened. The table starts with the count of actors per class (naming
+    STUDENT_ID on a terminal, "This student" in a file or a pipe).
     """
     from lineage.questions import student as answers
 
@@ -42,23 +63,33 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
             title = "Record of disclosures (FERPA §99.32)" + (f" as of {as_of}" if as_of else "")
             click.echo(render_rows(rows, RECORD_COLUMNS, fmt, json_data=data, title=title,
                                    caption="Exempt (§99.32(d)): parents, school officials, "
-                                   "consent, directory information"), nl=False)
+                                   "consent, directory information",
+                                   table_rows=readable_rows(rows, _wide(wide))), nl=False)
             return
         data = answers.exposure(store, pseudo, student_id, as_of=as_of, element=element)
         record_lookup(store, os_user(), "exposure", data["student"])
     title = "Who could have touched this student's information" + (
         f" (as of {as_of})" if as_of else " (ever)")
-    click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, fmt, json_data=data, title=title),
-               nl=False)
+    if fmt == "table":
+        # the ID typed is shown on the screen it was typed on; what is saved (a file, a pipe)
+        # never holds a raw student ID. warnings: the lines that say the graph may be
+        # incomplete (a source that did not finish loading) go here; none are recorded yet
+        who = student_id if tables.output_width() is not None else "This student"
+        click.echo(exposure_summary(data, who, warnings=(), colors=tables.output_colors()))
+    click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, fmt, json_data=data, title=title,
+                           table_rows=readable_rows(data["actors"], _wide(wide))), nl=False)
 
 
-@click.command("path")
+@click.command("path", epilog=examples(
+    "lineage path RSD-1001 univ-reading-lab",
+    "lineage path RSD-1001 routeco --wide --format csv"))
 @click.argument("student_id", type=STUDENT_ID)
 @click.argument("actor_id", type=ID)
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")
+@wide_option()
 @format_option()
 @click.pass_context
-def path(ctx, student_id, actor_id, as_of, fmt):
+def path(ctx, student_id, actor_id, as_of, wide, fmt):
     """The chains of datasets, flows and grants that explain how ACTOR_ID got the data."""
     from lineage.questions import student as answers
 
@@ -78,8 +109,9 @@ def path(ctx, student_id, actor_id, as_of, fmt):
     if fmt == "csv":
         click.echo(render_rows(rows, cols, "csv"), nl=False)
         return
-    click.echo(render_table(rows, cols, title=f"How {actor_id} got this student's data "
-                            f"({data['access']})"), nl=False)
+    click.echo(render_table(readable_rows(rows, _wide(wide)), cols,
+                            title=f"How {actor_id} got this student's data ({data['access']})"),
+               nl=False)
 
 
 COMMANDS = [exposure, path]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import out_option, write_output
+from lineage.commands.common import examples, out_option, write_output
 from lineage.render.tables import INVENTORY_FORMATS, format_option
 
 
-@click.command("inventory")
+@click.command("inventory", epilog=examples(
+    "lineage inventory --format html --out inventory.html",
+    "lineage inventory --format csv"))
 @format_option(INVENTORY_FORMATS, default="md", help="md, html, csv (one row per recipient) or json.")
 @out_option()
 def inventory(fmt, out):

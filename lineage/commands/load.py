@@ -10,11 +10,14 @@ from typing import Any
 
 import click
 
-from lineage.commands.common import pseudonymizer
+from lineage.commands.common import examples, pseudonymizer
 from lineage.core.errors import InputError, Problem
 
 
-@click.command("load")
+@click.command("load", epilog=examples(
+    "lineage load seeds/riverside/inventory.yaml",
+    "lineage load --check-only my-district.yaml",
+    "lineage load district.yaml --oneroster export.zip --district maple-sd"))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dictionary", "dictionaries", multiple=True, type=click.Path(path_type=Path),
               help="A district metadata dictionary (CSV export of the spreadsheet).")
@@ -121,7 +124,7 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
                f"{summary.properties_set} properties set")
 
 
-@click.command("schema")
+@click.command("schema", epilog=examples("lineage schema > inventory.schema.json"))
 def schema():
     """Print the JSON Schema of the inventory file format (for editors)."""
     from lineage.core.models import Inventory

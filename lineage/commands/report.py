@@ -7,6 +7,7 @@ import click
 from lineage.commands.common import (
     ISO_DATE,
     STUDENT_ID,
+    examples,
     out_option,
     pseudonymizer,
     write_output,
@@ -15,8 +16,8 @@ from lineage.questions.lookups import for_report, os_user, record_lookup
 from lineage.render.tables import REPORT_FORMATS, format_option
 
 
-@click.command("report")
-@click.argument("student_id", type=STUDENT_ID)
+    STUDENT_ID,
+    examples,
 @format_option(REPORT_FORMATS, default="md", help="md, html, pdf (needs WeasyPrint) or json.")
 @out_option()
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from lineage.commands.common import examples
 from lineage.core.errors import ConfigurationError, UsageError
 
 WEB_HINT = "install the web extra: pip install 'student-data-lineage[web]'"
@@ -59,7 +60,9 @@ def load_web():
     return app, service
 
 
-@click.command("serve")
+@click.command("serve", epilog=examples(
+    "lineage serve",
+    "lineage serve --port 8081 --public-inventory"))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs TLS or --behind-proxy.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)

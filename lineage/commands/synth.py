@@ -8,10 +8,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from lineage.commands.common import examples
 from lineage.sources.synth import INVENTORY_FILE, SynthSummary, generate
 
 
-@click.command("synth")
+@click.command("synth", epilog=examples(
+    "lineage synth --students 1000 --out /tmp/state",
+    "lineage synth --students 1000 --format oneroster --out /tmp/or"))
 @click.option("--students", type=int, default=10_000, show_default=True,
               help="Number of synthetic students (at least 1).")
 @click.option("--seed", type=int, default=1, show_default=True,

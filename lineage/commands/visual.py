@@ -13,10 +13,12 @@ from pathlib import Path
 
 import click
 
-from lineage.commands.common import ISO_DATE, OUT_PATH, STUDENT_ID, pseudonymizer
+from lineage.commands.common import ISO_DATE, OUT_PATH, STUDENT_ID, examples, pseudonymizer
 
 
-@click.command("browse")
+@click.command("browse", epilog=examples(
+    "lineage browse RSD-1001",
+    "lineage browse RSD-1001 --open"))
 @click.argument("student_id", type=STUDENT_ID)
 @click.option("--open", "open_", is_flag=True, help="Open the link in the default web browser.")
 @click.option("--browser-url", metavar="URL",
@@ -76,7 +78,9 @@ def browse(ctx, student_id, open_, browser_url, check, serve_guide, guide_port):
             server.shutdown()
 
 
-@click.command("graph")
+@click.command("graph", epilog=examples(
+    "lineage graph RSD-1001 --out rsd-1001.svg",
+    "lineage graph RSD-1001 --out rsd-1001.html --as-of 2024-06-01"))
 @click.argument("student_id", type=STUDENT_ID)
 @click.option("--out", "out", required=True, type=OUT_PATH,
               help="Output file: .svg, .png or .html (self-contained page with a legend).")

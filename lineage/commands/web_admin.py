@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from lineage.commands.common import ISO_DATE, pseudonymizer
+from lineage.commands.common import ISO_DATE, examples, pseudonymizer
 from lineage.commands.serve import load_web
 from lineage.render.tables import format_option, render_rows
 
@@ -34,13 +34,15 @@ def _store(ctx: click.Context, prepare: bool = False):
     return store
 
 
-@click.group("users")
+@click.group("users", epilog=examples("lineage users add ana --role officer", "lineage users list"))
 def users() -> None:
     """Workspace users: officer (everything), analyst (lineage, impact, audit, inventory,
     sources; no parent reports) and viewer (inventory and sources)."""
 
 
-@users.command("add")
+@users.command("add", epilog=examples(
+    "lineage users add ana --role officer",
+    'printf %s "$PW" | lineage users add ana --role analyst --password-stdin'))
 @click.argument("name")
 @click.option("--role", type=click.Choice(USER_ROLES), required=True)
 @click.option("--password-stdin", is_flag=True,
@@ -59,7 +61,7 @@ def users_add(ctx, name, role, password_stdin):
     click.echo(f"added {role} {name}", err=True)
 
 
-@users.command("list")
+@users.command("list", epilog=examples("lineage users list --format json"))
 @format_option()
 @click.pass_context
 def users_list(ctx, fmt):
@@ -71,7 +73,7 @@ def users_list(ctx, fmt):
                nl=False)
 
 
-@users.command("remove")
+@users.command("remove", epilog=examples("lineage users remove ana"))
 @click.argument("name")
 @click.pass_context
 def users_remove(ctx, name):
@@ -82,13 +84,15 @@ def users_remove(ctx, name):
     click.echo(f"removed {name}", err=True)
 
 
-@click.group("keys")
+@click.group("keys", epilog=examples(
+    "lineage keys create nightly-export --role analyst",
+    "lineage keys list"))
 def keys() -> None:
     """API keys for programs (Authorization: Bearer KEY): roles officer, analyst, viewer, or
     ingest (only POST /api/v1/lineage, for pipelines sending OpenLineage events)."""
 
 
-@keys.command("create")
+@keys.command("create", epilog=examples("lineage keys create nightly-export --role analyst"))
 @click.argument("name")
 @click.option("--role", type=click.Choice(KEY_ROLES), required=True)
 @click.pass_context
@@ -101,7 +105,7 @@ def keys_create(ctx, name, role):
     click.echo(f"created {role} key {name}: copy it now, it is not shown again", err=True)
 
 
-@keys.command("list")
+@keys.command("list", epilog=examples("lineage keys list"))
 @format_option()
 @click.pass_context
 def keys_list(ctx, fmt):
@@ -113,7 +117,7 @@ def keys_list(ctx, fmt):
                            title="API keys"), nl=False)
 
 
-@keys.command("revoke")
+@keys.command("revoke", epilog=examples("lineage keys revoke nightly-export"))
 @click.argument("name")
 @click.pass_context
 def keys_revoke(ctx, name):
@@ -127,7 +131,9 @@ def keys_revoke(ctx, name):
 LOOKUP_COLUMNS = ["at", "who", "who_kind", "channel", "what", "student", "detail"]
 
 
-@click.command("lookups")
+@click.command("lookups", epilog=examples(
+    "lineage lookups --student RSD-1001",
+    "lineage lookups --user ana --since 2026-11-01 --format csv"))
 @click.option("--student", "student_id", help="Only look-ups of this student (the district's "
               "ID; it is hashed).")
 @click.option("--user", "who", help="Only look-ups by this user, API key or OS user.")

@@ -26,7 +26,11 @@ from typing import IO, Any
 import click
 from rich import box
 from rich.console import Console
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
+
+from lineage.render.dot import CLASS_STYLE
 
 #: The one vocabulary of output formats, by output. Listings (every ``--format`` of a command
 #: that prints rows) are ``table``/``json``/``csv``; documents add ``md``/``html``/``pdf``; the
@@ -162,33 +166,80 @@ def output_width() -> int | None:
     return max(40, shutil.get_terminal_size((FILE_WIDTH, 24)).columns)
 
 
+#: Columns whose values are access classes, coloured on a colour terminal (:func:`paint`).
+CLASS_COLUMNS = {"access"}
+
+_DETECT: Any = object()  # "ask the terminal" (a sentinel: ``None`` means no colour)
+
+
+def output_colors() -> str | None:
+    """The colour system of the terminal standard output is (rich's names: ``"standard"``,
+    ``"256"``, ``"truecolor"``, ``"windows"``), or ``None`` for no colour: a file or a pipe,
+    ``NO_COLOR`` set to anything but "" (https://no-color.org), or ``TERM=dumb``."""
+    import sys
+
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR") or \
+            os.environ.get("TERM", "") == "dumb":
+        return None
+    return Console(file=sys.stdout).color_system
+
+
+def class_style(access: str | None) -> Style | None:
+    """The rich style of an access class (``identifiable`` / ``deidentified`` /
+    ``aggregate``): bold, in the class's colour of the picture
+    (:data:`lineage.render.dot.CLASS_STYLE`); ``None`` for anything else."""
+    found = CLASS_STYLE.get(access or "")
+    return Style(color=found["color"], bold=True) if found else None
+
+
+def paint(text: str, access: str | None, colors: str | None) -> str:
+    """``text`` in the colour of ``access`` (ANSI codes for the colour system ``colors``, see
+    :func:`output_colors`); unchanged when ``colors`` is ``None`` or ``access`` is no class."""
+    from rich.console import COLOR_SYSTEMS
+
+    style = class_style(access)
+    if colors is None or style is None:
+        return text
+    return style.render(text, color_system=COLOR_SYSTEMS[colors])
+
+
 def render_table(rows: Iterable[dict], columns: Sequence[str], *, title: str | None = None,
                  headers: dict[str, str] | None = None, width: int | None = None,
-                 caption: str | None = None) -> str:
-    """A rich table rendered to plain text (no colour codes), for terminals and tests.
+                 caption: str | None = None, colors: str | None = _DETECT) -> str:
+    """A rich table rendered to text, for terminals and tests.
 
     ``width``: the terminal's columns (default :func:`output_width`); ``None`` (a file or a
     pipe) renders at :data:`FILE_WIDTH`. A table wider than a terminal becomes one block per
     row (:func:`render_blocks`), so no line is longer than the terminal and no value is cut.
     Identifier and date columns (:data:`NO_WRAP`) are never wrapped; lists wrap at '; '.
+    ``colors``: the colour system (default :func:`output_colors`); with one, the access class
+    (:data:`CLASS_COLUMNS`) is coloured as in the picture; ``None`` gives plain text (no
+    ANSI codes). The layout is decided on the plain text, so colour never changes it.
     """
     rows = list(rows)
     width = output_width() if width is None else width
+    colors = output_colors() if colors is _DETECT else colors
+    if not CLASS_COLUMNS.intersection(columns):
+        colors = None  # nothing to colour: the plain table, as in a file
     text = _table_text(rows, columns, title, headers, caption, FILE_WIDTH)
     if width is None or width >= FILE_WIDTH:
-        return text
+        return _table_text(rows, columns, title, headers, caption, FILE_WIDTH, colors) \
+            if colors else text
     if max((len(line.rstrip()) for line in text.split("\n")), default=0) <= width:
+        if colors:
+            text = _table_text(rows, columns, title, headers, caption, FILE_WIDTH, colors)
         return "\n".join(line.rstrip() for line in text.split("\n"))
     return render_blocks(rows, columns, title=title, headers=headers, width=width,
-                         caption=caption)
+                         caption=caption, colors=colors)
 
 
 def render_blocks(rows: Iterable[dict], columns: Sequence[str], *, width: int,
                   title: str | None = None, headers: dict[str, str] | None = None,
-                  caption: str | None = None) -> str:
+                  caption: str | None = None, colors: str | None = None) -> str:
     """Rows as blocks for a narrow terminal: the first column's value as the block's heading,
     then ``name: value`` lines wrapped at ``width`` (empty values left out). Every value is
-    shown whole; no line is longer than ``width``."""
+    shown whole; no line is longer than ``width`` (ANSI codes not counted). ``colors``: as
+    :func:`render_table` (an access class that fits one line is coloured)."""
     import textwrap
 
     out: list[str] = []
@@ -203,8 +254,11 @@ def render_blocks(rows: Iterable[dict], columns: Sequence[str], *, width: int,
             if not value:
                 continue
             lead = f"  {names[c]:<{pad}}  "
-            out += textwrap.wrap(value, width, initial_indent=lead,
-                                 subsequent_indent=" " * len(lead), break_on_hyphens=False)
+            lines = textwrap.wrap(value, width, initial_indent=lead,
+                                  subsequent_indent=" " * len(lead), break_on_hyphens=False)
+            if c in CLASS_COLUMNS and lines == [lead + value]:
+                lines = [lead + paint(value, value, colors)]
+            out += lines
         out.append("")
     if caption:
         out += textwrap.wrap(caption, width)
@@ -212,7 +266,8 @@ def render_blocks(rows: Iterable[dict], columns: Sequence[str], *, width: int,
 
 
 def _table_text(rows: list[dict], columns: Sequence[str], title: str | None,
-                headers: dict[str, str] | None, caption: str | None, width: int) -> str:
+                headers: dict[str, str] | None, caption: str | None, width: int,
+                colors: str | None = None) -> str:
     table = Table(title=title, box=box.SIMPLE_HEAVY, caption=caption, show_lines=True,
                   title_justify="left")
     for c in columns:
@@ -220,18 +275,32 @@ def _table_text(rows: list[dict], columns: Sequence[str], title: str | None,
                          no_wrap=c in NO_WRAP, overflow="fold",
                          min_width=len(c) if c in NO_WRAP else None)
     for r in rows:
-        table.add_row(*[cell(r.get(c)) for c in columns])
-    console = Console(width=width, record=True, file=io.StringIO(), color_system=None,
-                      highlight=False)
+        table.add_row(*[_class_text(cell(r.get(c))) if colors and c in CLASS_COLUMNS
+                        else cell(r.get(c)) for c in columns])
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=colors,
+                      force_terminal=bool(colors), highlight=False)
     console.print(table)
-    return console.export_text()
+    return console.export_text(styles=bool(colors))
+
+
+def _class_text(value: str) -> Text:
+    """An access class as rich text styled over the word only (the cell's padding stays plain)."""
+    text = Text(value)
+    style = class_style(value)
+    if style is not None:
+        text.stylize(style, 0, len(value))
+    return text
 
 
 def render_rows(rows: list[dict], columns: Sequence[str], fmt: str, *, json_data: Any = None,
-                title: str | None = None, caption: str | None = None) -> str:
-    """Render ``rows`` in ``fmt``; JSON renders ``json_data`` when given (the documented shape)."""
+                title: str | None = None, caption: str | None = None,
+                table_rows: list[dict] | None = None) -> str:
+    """Render ``rows`` in ``fmt``; JSON renders ``json_data`` when given (the documented shape).
+    ``table_rows``: what the table shows instead of ``rows`` (e.g. short element lists,
+    :func:`lineage.render.answers.readable_rows`); JSON and CSV never use it."""
     if fmt == "json":
         return render_json(json_data if json_data is not None else rows)
     if fmt == "csv":
         return render_csv(rows, columns)
-    return render_table(rows, columns, title=title, caption=caption)
+    return render_table(rows if table_rows is None else table_rows, columns, title=title,
+                        caption=caption)
