@@ -16,8 +16,10 @@ from lineage.questions.lookups import for_report, os_user, record_lookup
 from lineage.render.tables import REPORT_FORMATS, format_option
 
 
-    STUDENT_ID,
-    examples,
+@click.command("report", epilog=examples(
+    "lineage report RSD-1001 --format md",
+    "lineage report RSD-1001 --format pdf --out rsd-1001.pdf --received 2026-11-20"))
+@click.argument("student_id", type=STUDENT_ID)
 @format_option(REPORT_FORMATS, default="md", help="md, html, pdf (needs WeasyPrint) or json.")
 @out_option()
 @click.option("--as-of", type=ISO_DATE, help="Answer as the graph stood on this date.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import webbrowser
-from pathlib import Path
 
 import click
 
