@@ -246,3 +246,22 @@ class TestViolations:
         assert "read rsd-sis on 2025-01-15" in md
         assert "passed on by University Reading Lab (univ-reading-lab)" in md
         assert KEY not in md
+
+
+def test_markdown_shows_names_from_the_inventory_as_text(store, env):
+    """A name or purpose holding HTML or Markdown link syntax (from an inventory) is shown as
+    text by any Markdown renderer: never a tag, a script or a link."""
+    from tests.helpers import load_riverside
+
+    load_riverside(store)
+    store.write_text("MATCH (a:Actor {id: 'county-ems'}) SET a.name = $name",
+                     name="<img src=x onerror=alert(1)>EMS | [x](javascript:alert(3))")
+    store.write_text("MATCH (f:Flow {id: 'S6'}) SET f.purpose = $purpose",
+                     purpose="<script>alert(2)</script>")
+    r = report(env, "RSD-1001", "--format", "md")
+    assert r.exit_code == 0, r.output
+    assert ("### 2025-04-10: &lt;img src=x onerror=alert(1)&gt;EMS \\| \\[x\\](javascript:alert(3)) "
+            "(county-ems)") in r.output
+    assert "- **Legitimate interest / purpose:** &lt;script&gt;alert(2)&lt;/script&gt;" in r.output
+    assert "<img" not in r.output and "<script" not in r.output and "[x](" not in r.output
+    load_riverside(store)

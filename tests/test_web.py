@@ -472,7 +472,7 @@ def test_impact_pages_and_csv_download(rs):
 
 # --- look-up records -----------------------------------------------------------------------------
 
-def test_lookups_are_recorded_from_web_api_and_cli(rs, env):
+def test_lookups_are_recorded_from_web_api_and_cli(rs, env, tmp_path):
     start = rs.store.read_text("MATCH (l:Lookup) RETURN count(l) AS n")[0]["n"]
     c = rs.client()
     token = sign_in(c, "olivia")
@@ -493,6 +493,8 @@ def test_lookups_are_recorded_from_web_api_and_cli(rs, env):
     assert cli(env, "path", "RSD-1001", "state-doe").exit_code == 0
     assert cli(env, "impact", "--actor", "routeco", "--format", "csv").exit_code == 0
     assert cli(env, "report", "RSD-1002", "--format", "md").exit_code == 0
+    assert cli(env, "graph", "RSD-1001", "--out", str(tmp_path / "g.html")).exit_code == 0
+    assert cli(env, "browse", "RSD-1001").exit_code == 0
     # nothing recorded for what failed
     assert api.post("/api/v1/exposure", json={"student_id": "RSD-9999"},
                     headers=rs.headers("analyst")).status_code == 404
@@ -515,6 +517,8 @@ def test_lookups_are_recorded_from_web_api_and_cli(rs, env):
         (me, "os_user", "cli", "path", KEY, "actor=state-doe"),
         (me, "os_user", "cli", "impact", None, "actor=routeco format=csv"),
         (me, "os_user", "cli", "report", PSEUDO("RSD-1002"), "format=md"),
+        (me, "os_user", "cli", "picture", KEY, "format=html"),
+        (me, "os_user", "cli", "browse", KEY, None),
     ]
     assert "RSD-100" not in json.dumps(new, default=str)  # pseudonyms only
 
@@ -613,3 +617,40 @@ def test_report_can_include_who_looked(rs, env):
                                           "include_lookups": True},
                   headers=rs.headers("officer")).text
     assert "5. Who in the district looked at these records" in html and "<td>olivia</td>" in html
+
+
+def test_a_lost_database_is_503_without_its_address_or_the_operators_hints(caplog):
+    """Before sign-in (and after), a database that cannot be reached answers 503 with a short
+    text: its URI and the operator's hints go to the server's log only."""
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from lineage.core.settings import LineageSettings, Neo4jSettings
+    from lineage.web.accounts import KEY_PREFIX
+    from lineage.web.app import WebConfig, create_app
+    from tests.helpers import TEST_KEY
+
+    import socket
+
+    hung = socket.socket()  # accepts connections and never answers: a lost database
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)
+    port = hung.getsockname()[1]
+    dead = Neo4jSettings(uri=f"bolt://127.0.0.1:{port}", timeout=3)
+    with hung, service.open_store(dead) as store:
+        app = create_app(WebConfig(neo4j=dead, lineage=LineageSettings(pseudonym_key=TEST_KEY)),
+                         store=store)
+        with caplog.at_level(logging.ERROR, logger="lineage.web"):
+            c = TestClient(app, follow_redirects=False)
+            token = csrf_of(c.get("/signin").text)
+            page = c.post("/signin", data={"username": "olivia", "password": "x",
+                                           "csrf": token})
+            api = c.get("/api/v1/sources",
+                        headers={"Authorization": f"Bearer {KEY_PREFIX}" + "0" * 40})
+    assert (page.status_code, api.status_code) == (503, 503)
+    assert api.json() == {"detail": "the lineage database is unavailable; try again in a moment "
+                                    "(the server's log says why)"}
+    for text in (page.text, api.text):
+        assert f"127.0.0.1:{port}" not in text and "lineage db start" not in text
+    assert f"bolt://127.0.0.1:{port}" in caplog.text

@@ -29,6 +29,8 @@ from openlineage.client.transport.http import (
     HttpTransport,
 )
 
+from lineage.sources.openlineage import inventory_from_events, lineage_facts
+from lineage.web.app import MAX_BODY_BYTES, PathOnlyAccessLog
 from tests.web_helpers import load_workspace, serving
 
 PORT = 8733
@@ -88,7 +90,8 @@ def test_the_official_client_posts_events_that_are_stored(server):
         ("dataset", None, None), ("job", None, None)]
     for p, e in zip(rows, evs):
         assert p["received_by"] == "ingest-key"
-        assert json.loads(p["raw"]) == json.loads(Serde.to_json(e))  # the event as sent
+        # the event as sent, less what the lineage rules do not read
+        assert json.loads(p["raw"]) == lineage_facts(json.loads(Serde.to_json(e)))
         assert p["producer"] == PRODUCER and "/spec/2-0-" in p["schema_url"]
     assert rows[0]["job_namespace"] == "riverside-etl"
     assert rows[0]["job_name"] == "nightly-sis-extract"
@@ -146,6 +149,90 @@ MAPPING = Path(__file__).parent / "fixtures" / "openlineage-receiver" / "mapping
 MAPPED_PORT = 8734
 
 
+FIXTURE_EVENTS = Path(__file__).parent / "fixtures" / "openlineage" / "events.jsonl"
+
+
+def _with_free_text(event: dict) -> dict:
+    """``event`` with the free text producers add: SQL, an error message naming a student, a
+    description and a custom facet (synthetic values)."""
+    e = json.loads(json.dumps(event))
+    e.get("run", {})["facets"] = {
+        "sql": {"query": "SELECT * FROM students WHERE student_number = 'RSD-1001'"},
+        "errorMessage": {"message": "row failed for student RSD-1001 Jane Quillfeather",
+                         "programmingLanguage": "python"}}
+    if "job" in e:
+        e["job"]["facets"] = {"documentation": {"description": "Quillfeather test"}}
+    for ds in e.get("inputs", []) + e.get("outputs", []):
+        ds.setdefault("facets", {})["ownership"] = {"owners": [{"name": "Jane Quillfeather"}]}
+        for f in ds["facets"].get("schema", {}).get("fields", []):
+            f["description"] = "example: RSD-1001"
+    return e
+
+
+def test_lineage_facts_give_the_same_inventory_as_the_whole_events():
+    from lineage.sources.openlineage import read_mapping
+
+    mapping = read_mapping([FIXTURE_EVENTS.parent / "mapping.yaml"])
+    events = [json.loads(line) for line in FIXTURE_EVENTS.read_text().splitlines() if line]
+    noisy = [_with_free_text(e) for e in events]
+    whole, w1 = inventory_from_events(noisy, mapping)
+    facts, w2 = inventory_from_events([lineage_facts(e) for e in noisy], mapping)
+    assert whole.flows and facts == whole and [str(w) for w in w1] == [str(w) for w in w2]
+    kept = json.dumps([lineage_facts(e) for e in noisy])
+    assert "RSD-1001" not in kept and "Quillfeather" not in kept and "SELECT" not in kept
+
+
+def test_free_text_in_a_received_event_is_never_stored(server):
+    rs, url = server
+    _, _, evs = events()
+    event = _with_free_text(json.loads(Serde.to_json(evs[1])))
+    r = requests.post(f"{url}/api/v1/lineage", json=event, headers=rs.headers("ingest"),
+                      timeout=30)
+    assert r.status_code == 201, r.text
+    every = json.dumps(rs.store.read_text(
+        "MATCH (n) RETURN properties(n) AS p UNION ALL MATCH ()-[x]->() RETURN properties(x) "
+        "AS p"), default=str)
+    assert "RSD-1001" not in every and "Quillfeather" not in every and "SELECT" not in every
+
+
+def test_a_body_over_the_limit_is_413_and_nothing_is_stored(server):
+    rs, url = server
+    before = len(stored(rs.store))
+    _, _, evs = events()
+    event = json.loads(Serde.to_json(evs[0]))
+    event["run"]["facets"] = {"big": {"text": "x" * (MAX_BODY_BYTES + 10)}}
+    r = requests.post(f"{url}/api/v1/lineage", data=json.dumps(event),
+                      headers={**rs.headers("ingest"), "Content-Type": "application/json"},
+                      timeout=30)
+    assert r.status_code == 413 and r.json() == {
+        "detail": f"the request is larger than {MAX_BODY_BYTES} bytes"}
+
+    def chunks():  # no Content-Length: counted as it arrives
+        body = json.dumps(event).encode()
+        for i in range(0, len(body), 1 << 20):
+            yield body[i:i + (1 << 20)]
+    r = requests.post(f"{url}/api/v1/lineage", data=chunks(),
+                      headers={**rs.headers("ingest"), "Content-Type": "application/json"},
+                      timeout=30)
+    assert r.status_code == 413
+    assert len(stored(rs.store)) == before
+
+
+def test_the_access_log_never_holds_a_query_string(server):
+    import logging
+
+    rs, url = server
+    access = logging.getLogger("uvicorn.access")
+    assert any(isinstance(f, PathOnlyAccessLog) for f in access.filters)
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/student?student_id=RSD-1001", "1.1",
+                                200), None)
+    for f in access.filters:
+        f.filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /student HTTP/1.1" 200'
+
+
 def test_events_posted_by_the_official_client_change_the_exposure_answer(store):
     """With ``--openlineage-mapping`` the receiver applies what it receives: a completed run
     SIS -> a vendor's export becomes a disclosure flow dated by its run, and the student's
@@ -182,3 +269,4 @@ def test_events_posted_by_the_official_client_change_the_exposure_answer(store):
     assert after["routeco"]["datasets"] == ["rsd-sis", "routeco-ol-export", "routeco-routes"]
     assert after["routeco"]["elements"] == before["routeco"]["elements"]  # already held both
     assert set(after) == set(before)
+

@@ -1,8 +1,9 @@
 // Purpose: store OpenLineage events as received (append-only), before and apart from mapping
-//   them onto the lineage graph: the raw JSON and the fields needed to find them again.
+//   them onto the lineage graph: the event's lineage facts as JSON (lineage_facts: no
+//   free-text facets) and the fields needed to find them again.
 // Parameters: $events: list of {kind (run|dataset|job), event_type, event_time (ISO text),
 //   run_id, job_namespace, job_name, dataset_namespace, dataset_name, producer, schema_url,
-//   raw (the event as JSON text)}; $received_by (API key name); $now (datetime, UTC).
+//   raw (the event's lineage facts as JSON text)}; $received_by (API key name); $now (datetime, UTC).
 // Returns: one row {stored: number of events stored}.
 UNWIND $events AS e
 CREATE (x:OpenLineageEvent {received_at: $now, received_by: $received_by, kind: e.kind,

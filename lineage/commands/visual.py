@@ -44,11 +44,14 @@ def browse(ctx, student_id, open_, browser_url, check, serve_guide, guide_port):
     app = ctx.find_root().obj
     pseudo = pseudonymizer(ctx)
     key = pseudo(student_id)
-    if check:
-        from lineage.questions.student import student_lineage
+    from lineage.questions.lookups import os_user, record_lookup
 
-        with app.store() as store:
+    with app.store() as store:
+        if check:
+            from lineage.questions.student import student_lineage
+
             student_lineage(store, pseudo, student_id)  # NotFoundError for an unknown student
+        record_lookup(store, os_user(), "browse", key)  # the link shows the student's lineage
     settings = app.neo4j
     no_auth = settings.auth() is None  # the local server: its HOME/password
     base = browser_url or browser.browser_base(app.lineage.http_port, settings.uri)
@@ -100,9 +103,12 @@ def graph(ctx, student_id, out, as_of, label, title):
     from lineage.render.documents import render_picture
 
     pseudo = pseudonymizer(ctx)
+    from lineage.questions.lookups import os_user, record_lookup
+
     with ctx.find_root().obj.store() as store:
         data = answers.exposure(store, pseudo, student_id, as_of=as_of)
         paths = student_paths(store, pseudo, student_id, as_of=as_of)
+        record_lookup(store, os_user(), "picture", data["student"], f"format={out.suffix[1:]}")
     shown = label if label is not None else student_id.strip()
     path = render_picture(data, out, path_data=paths, title=title, student_label=shown)
     click.echo(f"wrote {path} ({len(data['actors'])} actors)")

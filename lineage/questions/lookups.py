@@ -22,7 +22,7 @@ from typing import Any
 from lineage.core.errors import UsageError
 
 #: What can be looked up (the ``what`` of a record).
-WHAT = ("exposure", "record", "path", "report", "picture", "impact")
+WHAT = ("exposure", "record", "path", "report", "picture", "browse", "impact")
 WHO_KINDS = ("user", "api_key", "os_user")
 CHANNELS = ("web", "api", "cli")
 

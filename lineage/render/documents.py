@@ -99,9 +99,16 @@ INVENTORY_CSV_COLUMNS = [
 ]
 
 
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`",
+                             "<": "&lt;", ">": "&gt;", "&": "&amp;", "\r": " ", "\n": " "})
+
+
 def _md(value: Any) -> str:
-    """A value as one Markdown table cell: lists joined by '; ', pipes and newlines escaped."""
-    return cell(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """A value as Markdown text on one line (a table cell, a heading, a list item): lists joined
+    by '; '; pipes, brackets and backticks backslash-escaped, ``< > &`` as HTML entities, line
+    breaks as spaces. A name such as ``<script>`` or ``[x](javascript:...)`` from an inventory
+    is shown as text by every Markdown renderer, never run or linked."""
+    return cell(value).translate(_MD_ESCAPES)
 
 
 def _env():

@@ -221,6 +221,90 @@ class SchemaFacet(_Open):
     fields: list[SchemaField] = Field(default_factory=list)
 
 
+def _schema_kept(fields: Any) -> list[dict[str, Any]]:
+    out = []
+    for f in fields if isinstance(fields, list) else []:
+        if isinstance(f, dict) and isinstance(f.get("name"), str):
+            item: dict[str, Any] = {"name": f["name"]}
+            if isinstance(f.get("type"), str):
+                item["type"] = f["type"]
+            if f.get("fields"):
+                item["fields"] = _schema_kept(f["fields"])
+            out.append(item)
+    return out
+
+
+def _input_field_kept(inp: Any) -> dict[str, Any] | None:
+    if not isinstance(inp, dict):
+        return None
+    item = {k: inp[k] for k in ("namespace", "name", "field") if isinstance(inp.get(k), str)}
+    ts = [{k: t[k] for k in ("type", "subtype", "masking") if k in t}
+          for t in inp.get("transformations") or [] if isinstance(t, dict)]
+    if ts:
+        item["transformations"] = ts
+    return item
+
+
+def _dataset_kept(ref: Any) -> Any:
+    if not isinstance(ref, dict):
+        return ref  # left for validation to refuse
+    out = {k: ref[k] for k in ("namespace", "name") if k in ref}
+    facets = ref.get("facets") if isinstance(ref.get("facets"), dict) else {}
+    kept: dict[str, Any] = {}
+    schema = facets.get("schema")
+    if isinstance(schema, dict):
+        kept["schema"] = {"fields": _schema_kept(schema.get("fields"))}
+    cl = facets.get("columnLineage")
+    if isinstance(cl, dict):
+        fields = {}
+        for name, spec in (cl.get("fields") or {}).items() if isinstance(cl.get("fields"),
+                                                                         dict) else []:
+            if not isinstance(spec, dict):
+                continue
+            one: dict[str, Any] = {"inputFields": [x for x in map(
+                _input_field_kept, spec.get("inputFields") or []) if x is not None]}
+            if isinstance(spec.get("transformationType"), str):
+                one["transformationType"] = spec["transformationType"]
+            fields[name] = one
+        kept["columnLineage"] = {"fields": fields, "dataset": [
+            x for x in map(_input_field_kept, cl.get("dataset") or []) if x is not None]}
+    if kept:
+        out["facets"] = kept
+    return out
+
+
+def lineage_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of an OpenLineage event that the lineage rules read, and nothing else: event
+    type and time, producer and schema URL, the run's id, the job's namespace and name, and of
+    each dataset its namespace, name, ``schema`` field names and types, and ``columnLineage``
+    (fields, input fields, transformation type/subtype/masking).
+
+    Everything else an event may carry — run and job facets (SQL text, error messages, source
+    code locations), descriptions, tags, ownership, statistics, custom facets — is dropped:
+    producers put free text there that can hold a student's ID or name, and the tracker keeps
+    none (README "Privacy of the tracker"). ``inventory_from_events`` gives the same
+    inventory from the facts as from the whole event. Input: an event dict as received (not yet
+    validated: what does not have the expected shape is left for :func:`parse_event` to refuse).
+    """
+    out = {k: data[k] for k in ("eventType", "eventTime", "producer", "schemaURL") if k in data}
+    if isinstance(data.get("run"), dict):
+        out["run"] = {k: data["run"][k] for k in ("runId",) if k in data["run"]}
+    elif "run" in data:
+        out["run"] = data["run"]
+    if isinstance(data.get("job"), dict):
+        out["job"] = {k: data["job"][k] for k in ("namespace", "name") if k in data["job"]}
+    elif "job" in data:
+        out["job"] = data["job"]
+    for key in ("inputs", "outputs"):
+        if isinstance(data.get(key), list):
+            out[key] = [_dataset_kept(d) for d in data[key]]
+        elif key in data:
+            out[key] = data[key]
+    if "dataset" in data:
+        out["dataset"] = _dataset_kept(data["dataset"])
+    return out
+
+
 def parse_event(data: Any) -> RunEvent | DatasetEvent | JobEvent:
     """One event dict as its model: a ``RunEvent`` when it has ``run`` or ``eventType``, a
     ``DatasetEvent`` when it has ``dataset``, else a ``JobEvent``. Raises ``ValueError``

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from lineage.sources.openlineage import lineage_facts
 from lineage.web import schemas, service
 from lineage.web.accounts import Principal
 from lineage.web.app import json_default
@@ -240,13 +241,17 @@ async def receive_openlineage(request: Request,
                         event: schemas.OpenLineageEvent = Body(
                             description="one OpenLineage RunEvent, DatasetEvent or JobEvent"),
                         p: Principal = Depends(api_can("ingest"))) -> Response:
-    """Receive one OpenLineage event (the HTTP transport's default endpoint). It is stored as
-    received and applied to the lineage graph by the OpenLineage mapping."""
+    """Receive one OpenLineage event (the HTTP transport's default endpoint, at most 4 MiB).
+    What the lineage rules read is stored (run id, job, datasets, their schema and column
+    lineage; :func:`lineage.sources.openlineage.lineage_facts`: other facets, which may hold
+    free text, are dropped) and applied to the lineage graph by the OpenLineage mapping."""
     from starlette.concurrency import run_in_threadpool
 
-    raw = json.loads(await request.body())  # as received (validated above), not re-serialised
+    # validated above; only what the lineage rules read is kept (no free-text facets: they
+    # can hold a student's ID or name)
+    facts = lineage_facts(json.loads(await request.body()))
     ws = workspace(request)
-    result = await run_in_threadpool(service.apply_openlineage_events, ws.store, [raw],
+    result = await run_in_threadpool(service.apply_openlineage_events, ws.store, [facts],
                                      received_by=p.name, mapping=ws.config.openlineage_mapping,
                                      pseudo=ws.pseudo)
     return _json(result, status=201)

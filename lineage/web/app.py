@@ -14,6 +14,7 @@ Errors are mapped to HTTP once, here: :class:`NotFoundError` 404; :class:`UsageE
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,13 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
        "frame-ancestors 'none'; base-uri 'none'")
 
 #: Failed sign-ins allowed per user name, and per client address, in :data:`LIMIT_WINDOW` s.
+#: Largest request body accepted (bytes): a form, an API request or one OpenLineage event.
+#: Larger: 413, before any of it is read into memory or stored.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+#: The server's own log (database errors are logged here in full; clients get a short text).
+log = logging.getLogger("lineage.web")
+
 USER_FAILURES = 5
 ADDRESS_FAILURES = 20
 LIMIT_WINDOW = 15 * 60
@@ -101,6 +109,9 @@ def create_app(config: WebConfig, store: service.Store | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        access = logging.getLogger("uvicorn.access")
+        if not any(isinstance(f, PathOnlyAccessLog) for f in access.filters):
+            access.addFilter(PathOnlyAccessLog())
         yield
         if own_store:
             ws.store.close()
@@ -164,6 +175,7 @@ def create_app(config: WebConfig, store: service.Store | None = None) -> FastAPI
             h["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # outermost: before anything reads
     return app
 
 
@@ -182,6 +194,12 @@ def _status(exc: service.LineageError) -> int:
 
 
 def _message(exc: service.LineageError) -> str:
+    if isinstance(exc, (service.DatabaseUnavailable, service.DatabaseError)):
+        # the database's address and the operator's hints stay in the server's log
+        log.error("%s%s", exc.message, f" ({exc.hint})" if exc.hint else "")
+        return ("the lineage database is unavailable; try again in a moment (the server's "
+                "log says why)" if isinstance(exc, service.DatabaseUnavailable)
+                else "the lineage database refused the request (the server's log says why)")
     text = exc.message
     problems = getattr(exc, "problems", None)
     if problems:
@@ -189,6 +207,74 @@ def _message(exc: service.LineageError) -> str:
     if exc.hint:
         text += f" ({exc.hint})"
     return text
+
+
+class PathOnlyAccessLog(logging.Filter):
+    """Drops the query string from uvicorn's access log lines: a student ID typed into a URL
+    by mistake (``/student?student_id=...``) never reaches the log (README "Privacy of the
+    tracker"). uvicorn's access record args are ``(client, method, path, http_version,
+    status)``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+class BodyLimit:
+    """ASGI middleware: a request body larger than ``limit`` bytes gets 413 (by its
+    Content-Length at once, or as soon as a chunked body passes the limit); nothing of it is
+    stored."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:  # noqa: D102
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._too_large(send)
+            return
+        seen = 0
+        started = refused = False
+
+        async def limited_receive() -> dict:
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    refused = True
+                    if not started:
+                        await self._too_large(send)
+                    return {"type": "http.disconnect"}  # the application stops reading
+            return message
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 was sent; whatever the application answers is dropped
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except Exception:
+            if not refused:
+                raise
+
+    async def _too_large(self, send: Any) -> None:
+        body = (b'{"detail":"the request is larger than %d bytes"}' % self.limit)
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 def is_api(request: Request) -> bool:

@@ -362,7 +362,8 @@ def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
     JSON objects) and, with a ``mapping`` (``lineage serve --openlineage-mapping``), apply them
     to the lineage graph exactly as ``lineage load --openlineage`` does.
 
-    Events are stored append-only (``:OpenLineageEvent`` nodes with the raw JSON;
+    Events are stored append-only (``:OpenLineageEvent`` nodes with the event as JSON — the
+    receiver passes only :func:`lineage.sources.openlineage.lineage_facts`;
     ``cypher/web/openlineage_create.cypher``). Applying replays **every** stored event through
     :func:`lineage.sources.openlineage.inventory_from_events` (so a flow stays dated from the
     first to the last completed run seen) and loads the result with ``update`` (a flow's dates
