@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import ID, ISO_DATE, pseudonymizer
+from lineage.commands.common import ID, ISO_DATE, pseudonymizer, warn_if_incomplete
 from lineage.questions.lookups import os_user, record_lookup
 from lineage.render.tables import format_option, render_json, render_rows, render_table
 
@@ -35,6 +35,7 @@ def exposure(ctx, student_id, as_of, element, view, fmt):
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
+        warn_if_incomplete(store)
         if view == "record":
             data = answers.record_of_disclosures(store, pseudo, student_id, as_of=as_of)
             record_lookup(store, os_user(), "record", data["student"])
@@ -64,6 +65,7 @@ def path(ctx, student_id, actor_id, as_of, fmt):
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
+        warn_if_incomplete(store)
         data = answers.explain_path(store, pseudo, student_id, actor_id, as_of=as_of)
         record_lookup(store, os_user(), "path", data["student"], f"actor={actor_id}")
     if fmt == "json":

@@ -348,16 +348,17 @@ def _changed_while_loading(name: str) -> IncompleteLoadError:
 
 
 def element_rows(sources: list[InventorySource]) -> list[dict]:
-    """Every element to MERGE: the NDPA catalogue plus the inputs' own definitions."""
+    """Every element to MERGE: the NDPA catalogue plus the inputs' own definitions (``own``:
+    defined by an input, so its source asserts it; catalogue elements are vocabulary)."""
     rows = {name: {"name": name, "category": cat, "sensitive": cat in SENSITIVE_CATEGORIES,
-                   "ceds_id": None, "description": None}
+                   "ceds_id": None, "description": None, "own": False}
             for name, cat in ELEMENT_CATEGORY.items()}
     for src in sources:
         for e in src.inventory.elements:
             rows[e.name] = {"name": e.name, "category": e.category,
                             "sensitive": e.sensitive if e.sensitive is not None
                             else e.category in SENSITIVE_CATEGORIES,
-                            "ceds_id": e.ceds_id, "description": e.description}
+                            "ceds_id": e.ceds_id, "description": e.description, "own": True}
     return list(rows.values())
 
 
