@@ -334,3 +334,41 @@ def test_a_load_killed_halfway_is_unfinished_until_rerun(store, env, tmp_path):
     store.reset()
     ok(env, "load", inventory, "--no-progress", "--source", "state")
     assert canonical_hash(store) == rerun
+
+
+# --- the web workspace and API say it too ------------------------------------------------------
+
+def test_web_banner_and_api_header_while_a_load_is_unfinished(store):
+    from lineage.graph.provenance import begin_load, finish_load
+    from tests.web_helpers import load_workspace, sign_in
+
+    rs = load_workspace(store)                       # Riverside, loaded and finished
+    c = rs.client()
+    token = sign_in(c, "olivia")
+    api = {"Authorization": f"Bearer {rs.keys['officer']}"}
+    student = {"student_id": "RSD-1001"}
+    clean = c.post("/api/v1/exposure", json=student, headers=api)
+    assert clean.status_code == 200 and "x-lineage-incomplete" not in clean.headers
+    page = c.post("/student", data={"student_id": "RSD-1001", "csrf": token}).text
+    assert 'id="incomplete"' not in page
+
+    load = begin_load(store, "nightly sis", "oneroster", None)   # what a load does first
+    r = c.post("/api/v1/exposure", json=student, headers=api)
+    assert r.status_code == 200
+    assert r.headers["x-lineage-incomplete"] == "nightly%20sis"
+    assert r.content == clean.content                # the answer's body is unchanged
+    page = c.post("/student", data={"student_id": "RSD-1001", "csrf": token}).text
+    assert ('<p class="banner incomplete" id="incomplete" role="alert">Note: the graph may be '
+            'incomplete: the last load of source nightly sis (load started ') in page
+    loads = c.get("/api/v1/sources", headers=api).json()["loads"]
+    assert [(x["source"], x["kind"], x["status"]) for x in loads] == [
+        ("inventory", "inventory", "finished"), ("nightly sis", "oneroster", "UNFINISHED")]
+    report = c.post("/api/v1/report", json={**student, "format": "md"}, headers=api)
+    assert "> **Note: the graph may be incomplete: the last load of source nightly sis" in (
+        report.text)
+
+    finish_load(store, "nightly sis", load, {"rosters": 3})
+    r = c.post("/api/v1/exposure", json=student, headers=api)
+    assert "x-lineage-incomplete" not in r.headers
+    page = c.post("/student", data={"student_id": "RSD-1001", "csrf": token}).text
+    assert 'id="incomplete"' not in page

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from lineage.commands.common import ISO_DATE, pseudonymizer
+from lineage.commands.common import ISO_DATE, pseudonymizer, warn_if_incomplete
 
 
 @click.command("browse")
@@ -98,6 +98,7 @@ def graph(ctx, student_id, out, as_of, label, title):
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
+        warn_if_incomplete(store)
         data = answers.exposure(store, pseudo, student_id, as_of=as_of)
         paths = student_paths(store, pseudo, student_id, as_of=as_of)
     shown = label if label is not None else student_id.strip()
