@@ -372,3 +372,16 @@ def test_web_banner_and_api_header_while_a_load_is_unfinished(store):
     assert "x-lineage-incomplete" not in r.headers
     page = c.post("/student", data={"student_id": "RSD-1001", "csrf": token}).text
     assert 'id="incomplete"' not in page
+
+
+def test_a_delta_export_is_never_a_snapshot(store, env):
+    from tests.helpers import ROOT
+
+    before = store.counts()
+    delta = ROOT / "tests" / "fixtures" / "oneroster-1.2" / "delta"
+    r = cli(env, "load", "--oneroster", str(delta), "--source", "sis", "--snapshot",
+            "2025-10-01", "--no-progress")
+    assert r.exit_code == 2
+    assert (f"{delta}, field '--snapshot': a delta export is not a full snapshot of its "
+            "source: load it without --snapshot") in r.output
+    assert store.counts() == before

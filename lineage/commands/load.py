@@ -106,6 +106,12 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
         source_name = check_source_name(source_name)
         for src in sources:
             src.source = source_name
+    if snapshot is not None:
+        partial = [Problem(src.origin, None, "--snapshot", "a delta export is not a full "
+                           "snapshot of its source: load it without --snapshot")
+                   for src in sources if src.partial]
+        if partial:
+            raise InputError(partial)
     for src in sources:
         for w in src.warnings:
             click.echo(f"warning: {w}")

@@ -64,7 +64,8 @@ class InventorySource:
     its bulk CSV paths are relative to. ``source``: the source name the load records for what
     this input asserts (``--source``; ``None``: named by
     :func:`lineage.sources.provenance.default_source_name` from ``origin``); ``kind``: the kind
-    of input (:data:`lineage.sources.provenance.SOURCE_KINDS`)."""
+    of input (:data:`lineage.sources.provenance.SOURCE_KINDS`); ``partial``: the input is a
+    delta, which ``--snapshot`` refuses."""
 
     inventory: Inventory
     origin: str
@@ -72,6 +73,8 @@ class InventorySource:
     warnings: list[Problem] = field(default_factory=list)
     source: str | None = None
     kind: str = "inventory"
+    #: True for a partial export (a OneRoster delta): never a full snapshot of its source
+    partial: bool = False
 
 
 @dataclass

@@ -73,8 +73,9 @@ def native_source(parsed: ParsedSource, kind: str = "inventory") -> Iterator[Inv
         path = tmp / "inventory.json"
         path.write_text(inv.model_dump_json(exclude_none=True), encoding="utf-8")
         native = read_inventory(path)
+        modes = getattr(parsed, "modes", None) or {}     # OneRoster: bulk / delta per file
         yield InventorySource(native.inventory, parsed.origin, tmp, warnings=list(parsed.warnings),
-                              kind=kind)
+                              kind=kind, partial=any(m == "delta" for m in modes.values()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
