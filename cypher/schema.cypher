@@ -14,4 +14,6 @@ CREATE CONSTRAINT pseudonym_key_id IF NOT EXISTS FOR (n:PseudonymKey) REQUIRE n.
 CREATE INDEX actor_role IF NOT EXISTS FOR (n:Actor) ON (n.role);
 CREATE INDEX dataset_granularity IF NOT EXISTS FOR (n:Dataset) ON (n.granularity);
 CREATE INDEX grant_scope IF NOT EXISTS FOR (n:Grant) ON (n.scope);
-CREATE INDEX flow_kind IF NOT EXISTS FOR (n:Flow) ON (n.kind)
+CREATE INDEX flow_kind IF NOT EXISTS FOR (n:Flow) ON (n.kind);
+CREATE CONSTRAINT source_name IF NOT EXISTS FOR (n:Source) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT load_source IF NOT EXISTS FOR (n:Load) REQUIRE n.source IS UNIQUE

@@ -1,7 +1,10 @@
 // Purpose: create or update flows (collection, transformation, disclosure) and their links.
 // Parameters: $rows: list of {id, kind, operation, source (dataset id or null), target,
 //   elements: [name], legal_basis, agreement (id or null), purpose, threat, valid_from,
-//   valid_to, population, students: [pseudonym] (inline subjects)}.
+//   valid_to, population, students: [pseudonym] (inline subjects)};
+//   $source: the source name the load speaks for (added to the sorted `sources` list of every
+//   node and relationship written here); $load: the id of a snapshot load or null
+//   (`seen_in` of the flow marks what a snapshot asserts).
 //   Source, target, elements and agreement links the row no longer names (an earlier definition,
 //   `load --update`) are removed; subjects (inline or from subjects files) are only ever added.
 // Returns: nothing.
@@ -11,7 +14,9 @@ SET f.kind = r.kind, f.operation = r.operation, f.elements = r.elements,
     f.legal_basis = r.legal_basis, f.agreement = r.agreement, f.purpose = r.purpose,
     f.threat = r.threat, f.valid_from = r.valid_from, f.valid_to = r.valid_to,
     f.population = r.population,
-    f.source = r.source, f.target = r.target
+    f.source = r.source, f.target = r.target, f.seen_in = coalesce($load, f.seen_in),
+    f.sources = CASE WHEN f.sources IS NULL THEN [$source] WHEN $source IN f.sources THEN f.sources
+      ELSE [z IN f.sources WHERE z < $source] + $source + [z IN f.sources WHERE z > $source] END
 WITH f, r
 CALL (f, r) {
   OPTIONAL MATCH (s:Dataset)-[x:SOURCE_OF]->(f) WHERE s.id <> coalesce(r.source, '')
@@ -32,26 +37,38 @@ CALL (f, r) {
 CALL (f, r) {
   WITH f, r WHERE r.source IS NOT NULL
   MATCH (s:Dataset {id: r.source})
-  MERGE (s)-[:SOURCE_OF]->(f)
+  MERGE (s)-[x:SOURCE_OF]->(f)
+  SET x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
+      ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
 }
 CALL (f, r) {
   MATCH (t:Dataset {id: r.target})
-  MERGE (f)-[:TARGETS]->(t)
+  MERGE (f)-[x:TARGETS]->(t)
+  SET x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
+      ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
 }
 CALL (f, r) {
   UNWIND r.elements AS name
   MATCH (e:Element {name: name})
-  MERGE (f)-[:CARRIES]->(e)
+  MERGE (f)-[x:CARRIES]->(e)
+  SET x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
+      ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
 }
 CALL (f, r) {
   UNWIND r.students AS key
   MERGE (s:Student {key: key})
-  MERGE (s)-[:SUBJECT_OF]->(f)
+  SET s.sources = CASE WHEN s.sources IS NULL THEN [$source] WHEN $source IN s.sources THEN s.sources
+      ELSE [z IN s.sources WHERE z < $source] + $source + [z IN s.sources WHERE z > $source] END
+  MERGE (s)-[x:SUBJECT_OF]->(f)
+  SET x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
+      ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
 }
 CALL (f, r) {
   WITH f, r WHERE r.agreement IS NOT NULL
   MATCH (g:Agreement {id: r.agreement})
-  MERGE (f)-[:UNDER]->(g)
+  MERGE (f)-[x:UNDER]->(g)
+  SET x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
+      ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
 }
 WITH f
 SET f.subjects_only = EXISTS { (:Student)-[:SUBJECT_OF]->(f) }

@@ -12,7 +12,7 @@ import click
 
 _MODULES = [
     "db", "load", "demo", "exposure", "datasets", "report", "check",
-    "inventory", "visual", "synth", "serve", "web_admin", "completion",
+    "inventory", "visual", "synth", "serve", "web_admin", "completion", "sources",
 ]
 
 

@@ -44,7 +44,10 @@ def check(ctx, rules, min_cell_size, fail_on, list_rules, fmt):
                    render_table(rows, cols, title="Policy rules"), nl=False)
         return
     policy.select_rules(rules)  # unknown rule IDs fail before the database is opened
+    from lineage.commands.common import warn_if_incomplete
+
     with ctx.find_root().obj.store() as store:
+        warn_if_incomplete(store)
         findings = policy.audit(store, list(rules), min_cell_size=min_cell_size)
     rows = [f.as_dict() for f in findings]
     if fmt == "json":

@@ -93,6 +93,20 @@ def check_key_if_set(ctx: click.Context, store) -> None:
         verify_key(store, Pseudonymizer.from_settings(settings))
 
 
+def warn_if_incomplete(store) -> list[dict]:
+    """Ask :func:`lineage.questions.sources.unfinished_sources` and, when a source's last load
+    did not finish, write :func:`~lineage.questions.sources.incomplete_warning` on standard
+    error (standard output stays exactly the answer, whatever the format). Returns the
+    unfinished sources (for documents that show the note themselves)."""
+    from lineage.questions.sources import incomplete_warning, unfinished_sources
+
+    unfinished = unfinished_sources(store)
+    text = incomplete_warning(unfinished)
+    if text:
+        click.echo(text, err=True)
+    return unfinished
+
+
 def check_window(since: date | None, until: date | None) -> None:
     """Raise UsageError when ``until`` is before ``since``."""
     if since and until and until < since:

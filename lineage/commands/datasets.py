@@ -18,6 +18,7 @@ from lineage.commands.common import (
     check_key_if_set,
     check_window,
     examples,
+    warn_if_incomplete,
 )
 from lineage.core.errors import LineageError, RenderError, UsageError
 from lineage.questions.lookups import impact_detail, os_user, record_lookup
@@ -57,6 +58,7 @@ def _neighbour_command(direction: str):
         from lineage.questions import datasets as questions
 
         with ctx.find_root().obj.store() as store:
+            warn_if_incomplete(store)
             data = questions.neighbourhood(store, dataset, direction, depth)
         click.echo(render_rows(_rows(data), NEIGHBOUR_COLUMNS, fmt, json_data=data,
                                title=f"{direction.capitalize()} of {dataset}"), nl=False)
@@ -107,6 +109,7 @@ def impact(ctx, actor, dataset, since, until, out, fmt):
             try:
                 with ctx.find_root().obj.store() as store, impact_progress(console) as tick:
                     check_key_if_set(ctx, store)
+                    warn_if_incomplete(store)
                     rows = questions.impact(store, actor=actor, dataset=dataset, since=since,
                                             until=until)
                     _write_impact(fh, rows, fmt, (actor, dataset, since, until), per_element,

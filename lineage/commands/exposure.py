@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import ID, ISO_DATE, STUDENT_ID, examples, pseudonymizer
+from lineage.commands.common import (
+    ID,
+    ISO_DATE,
+    STUDENT_ID,
+    examples,
+    pseudonymizer,
+    warn_if_incomplete,
+)
 from lineage.questions.lookups import os_user, record_lookup
 from lineage.render import tables
 from lineage.render.answers import exposure_summary, readable_rows
@@ -54,8 +61,13 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
     """
     from lineage.questions import student as answers
 
+    from lineage.questions.sources import incomplete_warning, unfinished_sources
+
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
+        summary_table = view == "actors" and fmt == "table"
+        # the table's first lines say the graph may be incomplete; other outputs: stderr
+        unfinished = unfinished_sources(store) if summary_table else warn_if_incomplete(store)
         if view == "record":
             data = answers.record_of_disclosures(store, pseudo, student_id, as_of=as_of)
             record_lookup(store, os_user(), "record", data["student"])
@@ -72,10 +84,12 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
         f" (as of {as_of})" if as_of else " (ever)")
     if fmt == "table":
         # the ID typed is shown on the screen it was typed on; what is saved (a file, a pipe)
-        # never holds a raw student ID. warnings: the lines that say the graph may be
-        # incomplete (a source that did not finish loading) go here; none are recorded yet
+        # never holds a raw student ID. warnings: the graph may be incomplete (a source's
+        # last load did not finish)
         who = student_id if tables.output_width() is not None else "This student"
-        click.echo(exposure_summary(data, who, warnings=(), colors=tables.output_colors()))
+        warning = incomplete_warning(unfinished, prefix="")
+        click.echo(exposure_summary(data, who, warnings=[warning] if warning else (),
+                                    colors=tables.output_colors()))
     click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, fmt, json_data=data, title=title,
                            table_rows=readable_rows(data["actors"], _wide(wide))), nl=False)
 
@@ -95,6 +109,7 @@ def path(ctx, student_id, actor_id, as_of, wide, fmt):
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
+        warn_if_incomplete(store)
         data = answers.explain_path(store, pseudo, student_id, actor_id, as_of=as_of)
         record_lookup(store, os_user(), "path", data["student"], f"actor={actor_id}")
     if fmt == "json":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lineage.commands.common import examples, out_option, write_output
+from lineage.commands.common import examples, out_option, warn_if_incomplete, write_output
 from lineage.render.tables import INVENTORY_FORMATS, format_option
 
 
@@ -28,7 +28,12 @@ def inventory(fmt, out):
 
     ctx = click.get_current_context()
     with ctx.find_root().obj.store() as store:
+        unfinished = warn_if_incomplete(store)
         data = reports.data_inventory(store)
+    if fmt in ("md", "html"):
+        from lineage.questions.sources import incomplete_warning
+
+        data["incomplete"] = incomplete_warning(unfinished, prefix="Note: ")
     if fmt == "json":
         write_output(render_json(data), out)
     elif fmt == "csv":

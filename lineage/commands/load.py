@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from lineage.commands.common import examples, pseudonymizer
+from lineage.commands.common import ISO_DATE, examples, pseudonymizer
 from lineage.core.errors import InputError, Problem
 
 
@@ -38,6 +38,13 @@ from lineage.core.errors import InputError, Problem
 @click.option("--writers", type=click.IntRange(1, 16), default=None,
               help="Concurrent writer sessions for bulk rows (default LINEAGE_WRITERS or 2; "
                    "1 = one session in file order).")
+@click.option("--source", "source_name", metavar="NAME",
+              help="The source this load speaks for (e.g. sis); default: the file or folder "
+                   "name without extension and trailing date. 'lineage sources' lists them.")
+@click.option("--snapshot", type=ISO_DATE, metavar="YYYY-MM-DD",
+              help="The export's date: the load is a full snapshot of its source; what the "
+                   "source asserted before and no longer does ends at this date (nothing is "
+                   "deleted).")
 @click.option("--check-only", is_flag=True, help="Validate everything; write nothing.")
 @click.option("--update", is_flag=True,
               help="Apply changes to what an earlier load defined (they are listed; without "
@@ -45,14 +52,16 @@ from lineage.core.errors import InputError, Problem
 @click.option("--progress/--no-progress", default=True, help="Progress bar for bulk files.")
 @click.pass_context
 def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, district_name,
-         mappings, batch_size, writers, check_only, update, progress):
+         mappings, batch_size, writers, source_name, snapshot, check_only, update, progress):
     """Validate and load inventory files (YAML/JSON with bulk CSVs), metadata dictionaries,
     OneRoster and Ed-Fi rosters and OpenLineage events.
 
     Everything is validated before anything is written; every problem is listed with its file,
     row and field (exit 2, graph unchanged). Loading the same files twice changes nothing; a
     load that would change what an earlier load defined lists the changes and needs --update.
-    The pseudonym key must be the one the graph was first loaded with.
+    The pseudonym key must be the one the graph was first loaded with. Every load names its
+    source (--source); a load interrupted part-way is listed UNFINISHED by 'lineage sources'
+    and every answer warns until the source is loaded again.
     """
     from lineage.graph.writer import load as do_load
     from lineage.graph.writer import prepare, read_sources
@@ -78,7 +87,8 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
-            src = InventorySource(imp.inventory, str(d), d.parent, warnings=list(imp.warnings))
+            src = InventorySource(imp.inventory, str(d), d.parent, warnings=list(imp.warnings),
+                                  kind="dictionary")
             sources.append(src)
             notes.append(f"{d}: {len(imp.recipients)} recipients, "
                          f"{len(imp.inventory.flows)} flows, {len(imp.columns)} element columns "
@@ -93,6 +103,18 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
             onerosters, edfis, openlineages, district=district, mappings=mappings))
         sources.extend(found)
         notes.extend(format_notes)
+    if source_name is not None:
+        from lineage.sources.provenance import check_source_name
+
+        source_name = check_source_name(source_name)
+        for src in sources:
+            src.source = source_name
+    if snapshot is not None:
+        partial = [Problem(src.origin, None, "--snapshot", "a delta export is not a full "
+                           "snapshot of its source: load it without --snapshot")
+                   for src in sources if src.partial]
+        if partial:
+            raise InputError(partial)
     for src in sources:
         for w in src.warnings:
             click.echo(f"warning: {w}")
@@ -108,7 +130,8 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
         with progress_bar(progress) as report:
             summary = do_load(store, sources, pseudo,
                               batch_size=batch_size or app.lineage.batch_size, progress=report,
-                              writers=writers or app.lineage.writers, update=update)
+                              writers=writers or app.lineage.writers, update=update,
+                              snapshot=snapshot)
     shown = {str(w) for src in sources for w in src.warnings}
     for w in summary.warnings:
         if w not in shown:
@@ -117,6 +140,10 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
         click.echo(f"updated: {c}")
     for n in notes:
         click.echo(n)
+    for name, closed in summary.closed.items():
+        click.echo(f"snapshot {snapshot} of {name}: {closed['closed']} rows no longer in the "
+                   f"export ended on {snapshot}; {closed['released']} still asserted by "
+                   "another source")
     items = ", ".join(f"{v} {k}" for k, v in summary.items.items() if v)
     click.echo(f"loaded: {items}")
     click.echo(f"graph changes: {summary.nodes_created} nodes created, "

@@ -10,6 +10,7 @@ from lineage.commands.common import (
     examples,
     out_option,
     pseudonymizer,
+    warn_if_incomplete,
     write_output,
 )
 from lineage.questions.lookups import for_report, os_user, record_lookup
@@ -48,6 +49,7 @@ def report(ctx, student_id, fmt, out, as_of, received, include_lookups):
     pseudo = pseudonymizer(ctx)
     picture = note = None
     with ctx.find_root().obj.store() as store:
+        unfinished = warn_if_incomplete(store)
         data = reports.student_report(store, pseudo, student_id, as_of=as_of,
                                       received_on=received)
         if include_lookups:
@@ -57,7 +59,11 @@ def report(ctx, student_id, fmt, out, as_of, received, include_lookups):
             picture, note = documents.student_picture(store, pseudo, data)
     if fmt == "json":
         write_output(render_json(data), out)
-    elif fmt == "md":
+        return
+    from lineage.questions.sources import incomplete_warning
+
+    data["incomplete"] = incomplete_warning(unfinished, prefix="Note: ")
+    if fmt == "md":
         write_output(documents.report_markdown(data), out)
     elif fmt == "html":
         write_output(documents.report_html(data, picture, note), out)

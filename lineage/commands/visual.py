@@ -12,7 +12,14 @@ import webbrowser
 
 import click
 
-from lineage.commands.common import ISO_DATE, OUT_PATH, STUDENT_ID, examples, pseudonymizer
+from lineage.commands.common import (
+    ISO_DATE,
+    OUT_PATH,
+    STUDENT_ID,
+    examples,
+    pseudonymizer,
+    warn_if_incomplete,
+)
 
 
 @click.command("browse", epilog=examples(
@@ -106,6 +113,7 @@ def graph(ctx, student_id, out, as_of, label, title):
     from lineage.questions.lookups import os_user, record_lookup
 
     with ctx.find_root().obj.store() as store:
+        warn_if_incomplete(store)
         data = answers.exposure(store, pseudo, student_id, as_of=as_of)
         paths = student_paths(store, pseudo, student_id, as_of=as_of)
         record_lookup(store, os_user(), "picture", data["student"], f"format={out.suffix[1:]}")

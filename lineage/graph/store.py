@@ -228,6 +228,29 @@ class Store:
             )
         return summary.counters
 
+    def write_rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run ``cypher/<name>.cypher`` in a managed write transaction; return its rows."""
+        with self._translate():
+            records, _, _ = self._driver.execute_query(
+                self._query(query(name)), params, database_=self.database,
+                routing_=RoutingControl.WRITE,
+            )
+        return [r.data() for r in records]
+
+    def run_statements(self, name: str, **params: Any
+                       ) -> list[tuple[list[dict[str, Any]], neo4j.SummaryCounters]]:
+        """Run each statement of ``cypher/<name>.cypher`` (separated by ``;``) in an auto-commit
+        transaction, in order (for ``CALL ... IN TRANSACTIONS`` batches: large changes never in
+        one transaction). Returns ``(rows, counters)`` per statement. Not retried."""
+        out = []
+        with self._translate():
+            with self._driver.session(database=self.database) as session:
+                for st in statements(name):
+                    result = session.run(self._query(st), params)
+                    rows = [r.data() for r in result]
+                    out.append((rows, result.consume().counters))
+        return out
+
     def write_batches(self, name: str, batches, **params: Any) -> dict[str, int]:
         """Run ``cypher/<name>.cypher`` once per batch (``$rows``), one managed transaction each.
 

@@ -36,6 +36,7 @@ from lineage.core.models import Inventory
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Scope
 from lineage.graph.keys import claim_key, verify_key
+from lineage.graph.provenance import begin_load, close_snapshot, finish_load, source_of
 from lineage.graph.store import Store
 from lineage.rules.evaluator import possible_elements
 from lineage.sources.bulk import BULK
@@ -66,6 +67,9 @@ class LoadSummary:
     warnings: list[str] = field(default_factory=list)
     #: changes to earlier definitions applied with ``update`` (file, field, old -> new)
     changes: list[str] = field(default_factory=list)
+    #: per source of a snapshot load: {"closed": n, "released": m}
+    #: (:func:`lineage.graph.provenance.close_snapshot`)
+    closed: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, kind: str, n: int, counters: dict[str, int], seconds: float = 0.0) -> None:
         """Count ``n`` input items of ``kind`` written in ``seconds``; add the write counters."""
@@ -344,16 +348,17 @@ def _changed_while_loading(name: str) -> IncompleteLoadError:
 
 
 def element_rows(sources: list[InventorySource]) -> list[dict]:
-    """Every element to MERGE: the NDPA catalogue plus the inputs' own definitions."""
+    """Every element to MERGE: the NDPA catalogue plus the inputs' own definitions (``own``:
+    defined by an input, so its source asserts it; catalogue elements are vocabulary)."""
     rows = {name: {"name": name, "category": cat, "sensitive": cat in SENSITIVE_CATEGORIES,
-                   "ceds_id": None, "description": None}
+                   "ceds_id": None, "description": None, "own": False}
             for name, cat in ELEMENT_CATEGORY.items()}
     for src in sources:
         for e in src.inventory.elements:
             rows[e.name] = {"name": e.name, "category": e.category,
                             "sensitive": e.sensitive if e.sensitive is not None
                             else e.category in SENSITIVE_CATEGORIES,
-                            "ceds_id": e.ceds_id, "description": e.description}
+                            "ceds_id": e.ceds_id, "description": e.description, "own": True}
     return list(rows.values())
 
 
@@ -449,8 +454,16 @@ def read_sources(paths: list[Path]) -> list[InventorySource]:
 
 def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
          batch_size: int = 20000, progress: Callable[[str, int, int], None] | None = None,
-         writers: int = 2, update: bool = False, demo: bool = False) -> LoadSummary:
+         writers: int = 2, update: bool = False, demo: bool = False,
+         snapshot: date | None = None) -> LoadSummary:
     """Check all sources (:func:`prepare`), then write them. Returns a :class:`LoadSummary`.
+
+    Provenance (:mod:`lineage.graph.provenance`): each input speaks for its source
+    (:func:`~lineage.graph.provenance.source_of`); every node and relationship written lists
+    it in ``sources``. Each source's ``Load`` record is written, unfinished, before any row and
+    marked finished after the last. ``snapshot`` (the export's date): each source of the load
+    is a full snapshot, and what it asserted before and no longer asserts is closed at that
+    date (:func:`~lineage.graph.provenance.close_snapshot`).
 
     Bulk rows go in batches of ``batch_size`` rows over ``writers`` concurrent sessions
     (partitioned so that they rarely touch the same nodes; 1 = one session, in file order).
@@ -474,19 +487,32 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
         summary.warnings.extend(str(w) for w in src.warnings)
     summary.warnings.extend(str(w) for w in catalog.warnings)
 
-    summary.add("elements", 0, store.write_batches("ingest/elements", [element_rows(sources)]))
-    per_kind: dict[str, list[dict]] = {}
+    names: dict[str, str] = {}                     # source name -> kind, in input order
+    for src in sources:
+        names.setdefault(source_of(src), src.kind)
+    loads = {name: begin_load(store, name, kind, snapshot) for name, kind in names.items()}
+    by_source: dict[str, dict[str, int]] = {name: {} for name in names}
+
+    def params(name: str) -> dict[str, Any]:
+        return {"source": name, "load": loads[name] if snapshot else None}
+
+    for name in names:
+        summary.add("elements", 0, store.write_batches("ingest/elements", [element_rows(
+            [s for s in sources if source_of(s) == name])], **params(name)))
+    per_kind: dict[tuple[str, str], list[dict]] = {}
     for src in sources:
         for kind, rows in inventory_rows(src.inventory, pseudo).items():
-            per_kind.setdefault(kind, []).extend(rows)
+            per_kind.setdefault((kind, source_of(src)), []).extend(rows)
     extra = {"grants": {"person_scopes": [Scope.ROSTER.value, Scope.OWN_CHILD.value]}}
     for kind in ("actors", "datasets", "small_cells", "agreements", "flows", "grants", "sections"):
-        rows = per_kind.get(kind, [])
-        if rows:
-            t0 = time.perf_counter()
-            counters = store.write_batches(f"ingest/{kind}", _batched(rows, batch_size),
-                                           **extra.get(kind, {}))
-            summary.add(kind, len(rows), counters, time.perf_counter() - t0)
+        for name in names:
+            rows = per_kind.get((kind, name), [])
+            if rows:
+                t0 = time.perf_counter()
+                counters = store.write_batches(f"ingest/{kind}", _batched(rows, batch_size),
+                                               **extra.get(kind, {}), **params(name))
+                summary.add(kind, len(rows), counters, time.perf_counter() - t0)
+                by_source[name][kind] = by_source[name].get(kind, 0) + len(rows)
 
     bulk = bulk_in_order(sources)  # actors and sections before the rows that refer to them
     for src, b in bulk:
@@ -523,11 +549,18 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
         t0 = time.perf_counter()
         spec = BULK[b.kind]
         key = spec.partition_key(catalog.section_school, batch_size)
+        src_name = source_of(src)
         counters = store.write_partitioned(
             spec.statement, prefetch(partitioned(rows(), key, batch_size, writers)),
-            writers=writers, **spec.extra_params)
+            writers=writers, **spec.extra_params, **params(src_name))
         summary.add(b.kind.value, done[0], counters,
                     time.perf_counter() - t0)
+        by_source[src_name][b.kind.value] = by_source[src_name].get(b.kind.value, 0) + done[0]
+    for name in names:
+        if snapshot is not None:
+            closed = close_snapshot(store, name, loads[name], snapshot)
+            summary.closed[name] = closed
+        finish_load(store, name, loads[name], by_source[name])
     summary.warnings.extend(cell_element_warnings(store))  # docs/rules.md rule 5
     return summary
 

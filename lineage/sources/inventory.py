@@ -68,12 +68,20 @@ MAX_PROBLEMS = 200
 @dataclass
 class InventorySource:
     """One parsed inventory: the model, the file it came from (for messages) and the folder
-    its bulk CSV paths are relative to."""
+    its bulk CSV paths are relative to. ``source``: the source name the load records for what
+    this input asserts (``--source``; ``None``: named by
+    :func:`lineage.sources.provenance.default_source_name` from ``origin``); ``kind``: the kind
+    of input (:data:`lineage.sources.provenance.SOURCE_KINDS`); ``partial``: the input is a
+    delta, which ``--snapshot`` refuses."""
 
     inventory: Inventory
     origin: str
     base_dir: Path
     warnings: list[Problem] = field(default_factory=list)
+    source: str | None = None
+    kind: str = "inventory"
+    #: True for a partial export (a OneRoster delta): never a full snapshot of its source
+    partial: bool = False
 
 
 @dataclass

@@ -29,10 +29,12 @@ from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_invent
 
 
 @contextmanager
-def native_source(parsed: ParsedSource) -> Iterator[InventorySource]:
+def native_source(parsed: ParsedSource, kind: str = "inventory") -> Iterator[InventorySource]:
     """Stream ``parsed``'s rows into native files and yield them as an
     :class:`~lineage.sources.inventory.InventorySource` (origin: the user's input; warnings: the
-    parser's). The folder is deleted when the context ends.
+    parser's; ``kind``: the input format, one of
+    :data:`lineage.sources.provenance.SOURCE_KINDS`). The folder is deleted when the context
+    ends.
 
     Raises :class:`InputError` with every problem the parser yields (at most
     :data:`~lineage.sources.inventory.MAX_PROBLEMS`), before anything is loaded.
@@ -71,7 +73,9 @@ def native_source(parsed: ParsedSource) -> Iterator[InventorySource]:
         path = tmp / "inventory.json"
         path.write_text(inv.model_dump_json(exclude_none=True), encoding="utf-8")
         native = read_inventory(path)
-        yield InventorySource(native.inventory, parsed.origin, tmp, warnings=list(parsed.warnings))
+        modes = getattr(parsed, "modes", None) or {}     # OneRoster: bulk / delta per file
+        yield InventorySource(native.inventory, parsed.origin, tmp, warnings=list(parsed.warnings),
+                              kind=kind, partial=any(m == "delta" for m in modes.values()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -92,18 +96,19 @@ def open_format_sources(oneroster: Iterable[Path] = (), edfi: Iterable[Path] = (
     from lineage.sources.oneroster import read_oneroster
     from lineage.sources.openlineage import read_openlineage
 
-    openers = ([lambda p=p: read_oneroster(p, district=district) for p in oneroster]
-               + [lambda p=p: read_edfi(p, district=district) for p in edfi]
-               + [lambda p=p: read_openlineage(p, list(mappings)) for p in openlineage])
+    openers = ([("oneroster", lambda p=p: read_oneroster(p, district=district)) for p in oneroster]
+               + [("edfi", lambda p=p: read_edfi(p, district=district)) for p in edfi]
+               + [("openlineage", lambda p=p: read_openlineage(p, list(mappings)))
+                  for p in openlineage])
     sources: list[InventorySource] = []
     notes: list[str] = []
     problems: list[Problem] = []
     with ExitStack() as stack:
-        for open_one in openers:
+        for kind, open_one in openers:
             try:
                 parsed = open_one()
                 stack.callback(parsed.close)
-                sources.append(stack.enter_context(native_source(parsed)))
+                sources.append(stack.enter_context(native_source(parsed, kind)))
                 notes.extend(parsed.notes)
             except InputError as exc:
                 problems.extend(exc.problems)

@@ -127,7 +127,8 @@ def report(request: Request, q: schemas.ReportQuery,
     picture = note = None
     if q.format in ("html", "pdf"):
         picture, note = service.report_picture(ws.store, ws.pseudo, data)
-    content, media = service.report_document(data, q.format, picture, note)
+    content, media = service.report_document(data, q.format, picture, note,
+                                             incomplete=service.incomplete_note(ws.store))
     _record(request, p, "report", service.student_key(ws.pseudo, q.student_id),
             f"format={q.format} received={data['inspection']['received_on']}")
     headers = {} if q.format == "json" else {

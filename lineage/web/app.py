@@ -156,6 +156,20 @@ def create_app(config: WebConfig, store: service.Store | None = None) -> FastAPI
                     return JSONResponse({"detail": message}, status_code=401,
                                         headers={"WWW-Authenticate": "Bearer"})
                 request.state.principal = principal
+            response = await call_next(request)
+            if response.status_code < 400 and request.url.path != "/api/v1/lineage":
+                from urllib.parse import quote
+
+                from starlette.concurrency import run_in_threadpool
+
+                try:        # every answer says when a source's last load did not finish
+                    names = await run_in_threadpool(service.unfinished_source_names, ws.store)
+                except service.LineageError:
+                    names = []
+                if names:
+                    response.headers["X-Lineage-Incomplete"] = ", ".join(
+                        quote(n, safe="") for n in names)
+            return response
         return await call_next(request)
 
     @app.middleware("http")

@@ -41,9 +41,15 @@ def render(request: Request, template: str, *, session: Session | None,
     ws: Workspace = workspace(request)
     nav = [(href, label) for href, label, perm in NAV
            if principal is not None and principal.can(perm)]
+    incomplete = None
+    if principal is not None or template == "inventory.html.j2":
+        try:        # every answer page says when a source's last load did not finish
+            incomplete = service.incomplete_note(ws.store)
+        except service.LineageError:
+            incomplete = None
     html = ws.env.get_template(template).render(
         principal=principal, csrf=session.csrf if session else None, nav=nav,
-        public_inventory=ws.config.public_inventory, **ctx)
+        public_inventory=ws.config.public_inventory, incomplete=incomplete, **ctx)
     return HTMLResponse(html, status_code=status)
 
 
@@ -217,7 +223,8 @@ def student_report(request: Request, student_id: str = Form("", max_length=200),
     picture = note = None
     if fmt in ("html", "pdf"):
         picture, note = service.report_picture(ws.store, ws.pseudo, report)
-    content, media = service.report_document(report, fmt, picture, note)
+    content, media = service.report_document(report, fmt, picture, note,
+                                             incomplete=service.incomplete_note(ws.store))
     _record(request, p, "report", service.student_key(ws.pseudo, sid),
             f"format={fmt} received={report['inspection']['received_on']}")
     name = f"parent-report-{report['inspection']['received_on']}.{fmt}"

@@ -280,10 +280,23 @@ class Run(Model):
     unfinished: bool
 
 
+class SourceLoad(Model):
+    source: str
+    kind: str | None
+    started: str | None = Field(description="UTC, ISO 8601")
+    finished_at: str | None = Field(description="UTC, ISO 8601; null while unfinished")
+    snapshot: str | None = Field(description="the export's date of a snapshot load")
+    rows: dict[str, int] = Field(description="items written per kind")
+    finished: bool
+    status: Literal["finished", "UNFINISHED"]
+
+
 class Sources(Model):
     counts: dict[str, int]
     openlineage_last_received: str | None
     runs: list[Run]
+    loads: list[SourceLoad] = Field(default_factory=list, description="every source with its "
+                                    "last load; UNFINISHED: answers may be incomplete")
 
 
 class Lookup(Model):

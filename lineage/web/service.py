@@ -39,6 +39,7 @@ from lineage.graph.store import Store
 from lineage.questions import audit as policy
 from lineage.questions import datasets, lookups, reports
 from lineage.questions import student as answers
+from lineage.questions.sources import incomplete_warning, list_sources, unfinished_sources
 from lineage.render import documents
 from lineage.render.tables import cell
 
@@ -126,10 +127,14 @@ def report_picture(store: Store, pseudo: Pseudonymizer, report: dict[str, Any]
 
 
 def report_document(report: dict[str, Any], fmt: str, picture: str | None = None,
-                    note: str | None = None) -> tuple[bytes, str]:
+                    note: str | None = None, incomplete: str | None = None) -> tuple[bytes, str]:
     """The parent report as a file: ``(content, media type)`` for ``fmt`` ``md``, ``html``,
-    ``pdf`` (WeasyPrint) or ``json``. Raises :class:`RenderError` (PDF) or :class:`UsageError`.
+    ``pdf`` (WeasyPrint) or ``json``. ``incomplete``: the unfinished-load note
+    (:func:`incomplete_note`), shown at the top of md/html/pdf (JSON is unchanged).
+    Raises :class:`RenderError` (PDF) or :class:`UsageError`.
     """
+    if fmt != "json" and incomplete:
+        report = {**report, "incomplete": incomplete}
     if fmt == "md":
         return documents.report_markdown(report).encode("utf-8"), "text/markdown; charset=utf-8"
     if fmt == "html":
@@ -309,13 +314,26 @@ def sources(store: Store, limit: int = 50) -> dict[str, Any]:
     job_namespace, job_name, events, first_time, last_time, last_type, received_by,
     unfinished}]}``; ``unfinished`` runs are OpenLineage runs with no COMPLETE, FAIL or ABORT.
 
-    The loader does not record its sources (files, dates) in the graph yet: until it does, the
-    counts stand for what was loaded.
+    ``"loads"``: every source with its last load
+    (:func:`lineage.questions.sources.list_sources`).
     """
     row = store.read("web/load_counts")[0]
     last = row.pop("openlineage_last_received")
     runs = store.read("web/openlineage_runs", limit=limit)
-    return {"counts": row, "openlineage_last_received": lookups.utc_text(last), "runs": runs}
+    return {"counts": row, "openlineage_last_received": lookups.utc_text(last), "runs": runs,
+            "loads": list_sources(store)}
+
+
+def incomplete_note(store: Store) -> str | None:
+    """The note every answer page shows while a source's last load is unfinished
+    (:func:`lineage.questions.sources.unfinished_sources`), or ``None``."""
+    return incomplete_warning(unfinished_sources(store), prefix="Note: ")
+
+
+def unfinished_source_names(store: Store) -> list[str]:
+    """Names of the sources whose last load is unfinished (the API's
+    ``X-Lineage-Incomplete`` header)."""
+    return [u["name"] for u in unfinished_sources(store)]
 
 
 # --- look-up records -----------------------------------------------------------------------------
@@ -388,7 +406,8 @@ def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
         inv, warnings = inventory_from_events(every, mapping, origin="OpenLineage receiver")
         if inv.flows:
             load(store, [InventorySource(inv, "OpenLineage receiver", Path("."),
-                                         warnings=list(warnings))], pseudo, update=True)
+                                         warnings=list(warnings), kind="openlineage")],
+                 pseudo, update=True)
     except InputError as exc:
         out["problems"] = [str(p) for p in exc.problems]
         return out
