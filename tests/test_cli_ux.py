@@ -350,8 +350,9 @@ def every_command(group=main, path=()):
 
 def test_every_command_is_walked():
     paths = {" ".join(p) for p, _ in every_command()}
-    assert {"", "exposure", "db", "db start", "users add", "keys revoke", "completion"} <= paths
-    assert len(paths) == 32
+    assert {"", "exposure", "db", "db start", "users add", "keys revoke", "completion",
+            "sources", "forget"} <= paths
+    assert len(paths) == 34
 
 
 @pytest.mark.parametrize("path", [p for p, _ in every_command()], ids=" ".join)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 
+from lineage.commands.common import examples
 from lineage.core.errors import UsageError
 from lineage.render.tables import format_option, render_rows
 
 
-@click.command("sources")
+@click.command("sources", epilog=examples(
+    "lineage sources",
+    "lineage sources --format json"))
 @format_option()
 @click.pass_context
 def sources(ctx, fmt):
@@ -24,7 +27,9 @@ def sources(ctx, fmt):
                            title="Sources and their last loads"), nl=False)
 
 
-@click.command("forget")
+@click.command("forget", epilog=examples(
+    "lineage forget roster-fix-2026-11",
+    "lineage forget roster-fix-2026-11 --yes"))
 @click.argument("source")
 @click.option("--yes", is_flag=True, help="Really remove what only SOURCE asserted.")
 @click.pass_context
