@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import random
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from lineage.questions import student as answers
 from lineage.sources import open_format_sources
 from lineage.sources.edfi import read_edfi
 from lineage.sources.oneroster import read_oneroster
+from tests.formats_equivalence import normalise, org_ids
 from tests.helpers import PSEUDO
 
 #: sha256 of every file of ``lineage synth --students 400 --seed 7`` as written before the
@@ -100,55 +99,12 @@ def test_format_outputs_hold_the_same_rows(states):
     assert {u["givenName"] for u in users} == {"Synthetic"}
 
 
-def _org_ids(native: Path, edfi: Path) -> list[tuple[str, str]]:
-    """(native id, Ed-Fi id) of every district and school, longest first."""
-    import yaml
-
-    a = [x["id"] for x in yaml.safe_load((native / "inventory.yaml").read_text())["actors"]
-         if x["role"] in ("district", "school")]
-    b = [f"{r['id']}" for r in _edfi_orgs(edfi / "edfi" / "InterchangeEducationOrganization.xml")]
-    assert len(a) == len(b)
-    return sorted(zip(a, b), key=lambda p: -len(p[0]))
-
-
-def _edfi_orgs(path: Path) -> list[dict]:
-    import xml.etree.ElementTree as ET
-
-    out = []
-    for el in ET.parse(path).getroot():
-        tag = el.tag.rsplit("}", 1)[-1]
-        ident = el.find("{*}LocalEducationAgencyId" if tag == "LocalEducationAgency"
-                        else "{*}SchoolId")
-        out.append({"id": ident.text})
-    return out
-
-
-def normalise(answer: dict, orgs: list[tuple[str, str]]) -> dict:
-    """An exposure answer with native ids written the formats' way (teachers ``staff:``,
-    guardians ``parent:``, Ed-Fi's numeric organisations inside every id), lists sorted."""
-    def fix(v):
-        if isinstance(v, str):
-            if re.fullmatch(r"T\d+", v):
-                return "staff:" + v
-            if re.fullmatch(r"G\d+", v):
-                return "parent:" + v
-            for a, b in orgs:
-                v = re.sub(rf"(?<![A-Za-z0-9]){re.escape(a)}(?![A-Za-z0-9])", b, v)
-            return v
-        if isinstance(v, list):
-            return sorted((fix(x) for x in v), key=lambda x: json.dumps(x, sort_keys=True))
-        if isinstance(v, dict):
-            return {k: fix(x) for k, x in v.items()}
-        return v
-    return fix(answer)
-
-
 def test_native_oneroster_and_edfi_give_identical_answers(store, states):
     """The same state loaded three ways: identical exposure for 20 random students and
     identical impact counts for a district vendor."""
     enrolled = sorted({r["student_id"] for r in _csv(states["native"] / "enrolments.csv")})
     sample = random.Random(5).sample(enrolled, 20)
-    orgs = _org_ids(states["native"], states["edfi"])
+    orgs = org_ids(states["native"], states["edfi"])
     results = {}
     for fmt in ("native", "oneroster", "edfi"):
         store.reset()
