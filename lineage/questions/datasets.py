@@ -15,7 +15,7 @@ from lineage.core.errors import NotFoundError, UsageError
 from lineage.core.vocabulary import ORGANISATION_ROLES, Access, Scope
 from lineage.core.windows import Window, iso
 from lineage.graph.store import Store
-from lineage.questions.student import subgraph
+from lineage.questions.student import contexts, subgraph
 from lineage.rules.classes import ClassCache, population_context
 from lineage.rules.evaluator import Lineage, StudentContext
 
@@ -136,7 +136,7 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     batch: list[str] = []
 
     def evaluate(batch_keys: list[str]) -> Iterator[dict[str, Any]]:
-        for row in store.read("queries/exposure_context", student_keys=batch_keys):
+        for row in contexts(store, batch_keys):
             r = answer(StudentContext.from_row(row))
             if r is not None:
                 yield {"student": row["key"], **r}

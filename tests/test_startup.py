@@ -1,0 +1,44 @@
+"""Start-up cost of the command line: ``import lineage.cli`` and ``lineage --help`` load only
+what every command needs (click, the error hierarchy, the command modules' option
+declarations); the driver, the web stack, the synthetic generator and the settings machinery
+are imported by the commands that use them. Each check runs a fresh interpreter (a module
+imported once stays in ``sys.modules``) and reads ``sys.modules`` there."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: modules that no command needs just to be listed (each costs tens of milliseconds)
+HEAVY = ("neo4j", "fastapi", "uvicorn", "starlette", "lineage.sources.synth",
+         "lineage.sources.inventory", "lineage.core.models", "pydantic_settings", "numpy",
+         "lineage.graph.store", "lineage.web", "jinja2", "yaml")
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The :data:`HEAVY` modules in ``sys.modules`` after running ``code`` in a new process
+    started in the repository (so that this worktree's ``lineage`` is the one imported)."""
+    probe = (f"{code}\nimport json, sys\n"
+             f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_cli_loads_no_heavy_module():
+    assert _loaded_after("import lineage.cli") == []
+
+
+@pytest.mark.parametrize("args", [["--help"], ["exposure", "--help"], ["db", "--help"],
+                                  ["synth", "--help"], ["serve", "--help"]])
+def test_help_loads_no_heavy_module(args):
+    code = ("from lineage.cli import main\n"
+            f"try:\n    main({args!r}, prog_name='lineage')\n"
+            "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n")
+    assert _loaded_after(code) == []
