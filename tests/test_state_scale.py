@@ -124,7 +124,7 @@ def test_population_context_matches_exposure_context(state):
         "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
     cover = coverage_index(ds)
     seen = 0
-    for group in store.stream("queries/impact_population", datasets=up):
+    for group in store.stream("queries/impact_population", datasets=up, within=up):
         if seen >= 40:
             break
         derived = population_context(group, chains, cover)

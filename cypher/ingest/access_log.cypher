@@ -5,4 +5,4 @@ UNWIND $rows AS r
 MATCH (a:Actor {id: r.actor})
 MERGE (s:Student {key: r.student})
 MERGE (a)-[x:ACCESSED {k: r.k}]->(s)
-SET x.at = r.at, x.dataset = r.dataset, x.action = r.action, x.elements = r.elements
+SET x.at = date(r.at), x.dataset = r.dataset, x.action = r.action, x.elements = r.elements

@@ -1,7 +1,7 @@
 // Purpose: bulk teaching assignments: a teacher teaching a class section at a school during a
 //   window. Creates the section (at its school) and the teacher (an actor with $role, part of
 //   the school) when they are not in the graph yet; existing actors keep their name and role.
-// Parameters: $rows: list of {section, school, teacher (actor id), valid_from, valid_to, k};
+// Parameters: $rows: list of {section, school, teacher (actor id), valid_from, valid_to (ISO text), k};
 //   $role: the role given to teachers created here (Role.TEACHER).
 // Returns: nothing.
 UNWIND $rows AS r
@@ -14,4 +14,4 @@ MERGE (a:Actor {id: r.teacher})
 FOREACH (_ IN CASE WHEN EXISTS { (a)-[:PART_OF]->() } THEN [] ELSE [1] END |
   MERGE (a)-[:PART_OF]->(o))
 MERGE (a)-[t:TEACHES {k: r.k}]->(x)
-SET t.valid_from = r.valid_from, t.valid_to = r.valid_to
+SET t.valid_from = date(r.valid_from), t.valid_to = date(r.valid_to)

@@ -121,7 +121,8 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         chains = {c[0]: c for c in store.read(
             "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
         classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)), ds, (since, until))
-        for group in store.stream("queries/impact_population", datasets=population):
+        for group in store.stream("queries/impact_population", datasets=population,
+                                  within=sorted(ds)):
             row = classes(population_context(group, chains, classes.cover))
             if row is not None:
                 for k in group["keys"]:
