@@ -67,11 +67,13 @@ class AppContext:
 
     def store(self):
         """Open the :class:`lineage.graph.store.Store` (use as a context manager)."""
-        _import_driver()
         from lineage.graph.store import Store
 
         return Store(self.neo4j)
 
+
+#: Commands that never reach a database or the local server (the driver is not imported).
+NO_DRIVER = frozenset({"synth", "schema"})
 
 #: Array libraries the ``neo4j`` driver imports when installed, only to accept their values as
 #: query parameters and to build data frames from results; the CLI does neither.
@@ -102,6 +104,8 @@ class LineageGroup(click.Group):
     """A click group that turns :class:`LineageError` into a message and an exit code."""
 
     def invoke(self, ctx: click.Context):  # noqa: D102
+        # the subcommand's own arguments, before the group consumes them: only asking for help?
+        ctx.meta["lineage.help"] = bool({"--help", "-h"} & set(ctx.args))
         try:
             return super().invoke(ctx)
         except LineageError as exc:
@@ -147,6 +151,10 @@ def main(ctx: click.Context, uri, user, password, database) -> None:
 
     # the driver logs retries of transient errors; the CLI reports errors itself
     logging.getLogger("neo4j").setLevel(logging.ERROR)
+    # the driver, before any command module imports it (not for a subcommand's --help; a miss
+    # only costs the array libraries' import time)
+    if ctx.invoked_subcommand not in NO_DRIVER and not ctx.meta.get("lineage.help"):
+        _import_driver()
     ctx.obj = AppContext({k: v for k, v in
                           {"uri": uri, "user": user, "password": password,
                            "database": database}.items() if v is not None})

@@ -42,3 +42,15 @@ def test_help_loads_no_heavy_module(args):
             f"try:\n    main({args!r}, prog_name='lineage')\n"
             "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n")
     assert _loaded_after(code) == []
+
+
+def test_command_driver_without_array_libraries_which_stay_importable():
+    """A command's process imports the driver without numpy/pandas/pyarrow (the CLI never sends
+    or builds arrays); importing one of them afterwards still works."""
+    code = ("from lineage.cli import _import_driver\n_import_driver()\nimport sys\n"
+            "assert 'neo4j' in sys.modules\nloaded = 'numpy' in sys.modules\n"
+            "try:\n    import numpy\nexcept ImportError:\n    pass\n"
+            "print(loaded, sys.modules.get('numpy', 0) is not None)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.split() == ["False", "True"]
