@@ -27,7 +27,11 @@ def main() -> int:
     repo, job, rest = args[1], args[2], args[3:]
     sys.path.insert(0, os.path.abspath(repo))
     from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer
-    from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
+    from lineage.core.settings import (
+        LineageSettings,
+        Neo4jSettings,
+        with_local_password,
+    )
     from lineage.graph.store import Store
 
     pseudo = Pseudonymizer(os.environ.get("LINEAGE_PSEUDONYM_KEY") or DEMO_KEY)

@@ -66,7 +66,11 @@ def state(args) -> Path:
         generate(out, args.students, args.seed)
     if not args.skip_load:
         from lineage.core.pseudonym import DEMO_KEY, Pseudonymizer
-        from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
+        from lineage.core.settings import (
+            LineageSettings,
+            Neo4jSettings,
+            with_local_password,
+        )
         from lineage.graph.store import Store
         from lineage.graph.writer import load, read_sources
 

@@ -23,7 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, arguments, loadavg, log, pct, result, state, student_ids, worker  # noqa: E402
+from common import (
+    REPO,
+    arguments,
+    loadavg,
+    log,
+    pct,
+    result,
+    state,
+    student_ids,
+    worker,
+)
 
 
 def level(repo: Path, ids_file: str, clients: int, per_client: int, seed: int) -> dict:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, arguments, loadavg, log, result, state, worker  # noqa: E402
+from common import REPO, arguments, loadavg, log, result, state, worker
 
 
 def main() -> int:
@@ -30,7 +30,11 @@ def main() -> int:
     args = ap.parse_args()
     state(args)
     sys.path.insert(0, str(REPO))
-    from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
+    from lineage.core.settings import (
+        LineageSettings,
+        Neo4jSettings,
+        with_local_password,
+    )
     from lineage.core.vocabulary import Role
     from lineage.graph.store import Store
 

@@ -8,7 +8,6 @@ codes and messages, once (see :mod:`lineage.core.errors`). A user mistake never 
 from __future__ import annotations
 
 import sys
-
 from typing import TYPE_CHECKING
 
 import click

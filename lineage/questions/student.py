@@ -101,7 +101,9 @@ def element_name(store: Store, typed: str) -> str:
 
     Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names.
     """
-    from lineage.sources.dictionary import _canonical_element  # the formats: only when asked
+    from lineage.sources.dictionary import (
+        _canonical_element,  # the formats: only when asked
+    )
 
     names = [r["name"] for r in store.read("queries/element_names")]
     found = _canonical_element(typed, {n: "" for n in names})
