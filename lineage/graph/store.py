@@ -145,7 +145,7 @@ class Store:
     Usage::
 
         with Store(Neo4jSettings()) as store:
-            rows = store.read("queries/exposure_context", student_keys=[key])
+            rows = store.read("queries/actors_by_id", ids=["rsd"])
     """
 
     def __init__(self, settings: Neo4jSettings) -> None:
