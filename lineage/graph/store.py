@@ -129,18 +129,31 @@ def run_once(uri: str, auth: tuple[str, str] | None, name: str, *, database: str
     return [r.data() for r in records]
 
 
+_GRAPH_TYPES = (neo4j.graph.Node, neo4j.graph.Relationship, neo4j.graph.Path)
+
+
 def _keys_values(result: neo4j.Result) -> tuple[list[str], list[list[Any]]]:
-    """A result's column names and its rows' values, as decoded (no copy)."""
-    return result.keys(), result.values()
+    """A result's column names and its rows' values, as decoded (no copy); a row holding a
+    node, relationship or path in a column (the Browser's path queries) is converted as
+    ``Record.data()`` converts it."""
+    keys = result.keys()
+    rows = []
+    for record in result:
+        values = record.values()
+        if any(isinstance(v, _GRAPH_TYPES) for v in values):
+            data = record.data()
+            values = [data[k] for k in keys]
+        rows.append(values)
+    return keys, rows
 
 
 class Store:
     """Owns one driver. Shape of results: lists of plain ``dict`` rows, column name -> value.
 
-    The queries (``cypher/**/*.cypher``) return maps, lists and scalars, never nodes,
-    relationships or paths, so a row is made of the values the driver decoded, without the
-    recursive copy of ``Record.data()``: callers may keep them but must not expect graph
-    entities turned into dicts.
+    The queries (``cypher/**/*.cypher``) return maps, lists and scalars, so a row is made of the
+    values the driver decoded, without the recursive copy of ``Record.data()``; only a row with
+    a node, relationship or path in a column (``browse_exposure``) is converted as ``data()``
+    does. Graph entities nested in lists or maps are not converted: queries never return them.
 
     Usage::
 
