@@ -8,11 +8,9 @@ codes and messages, once (see :mod:`lineage.core.errors`). A user mistake never 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
-from rich.console import Console
 
 from lineage.core.errors import (
     ConfigurationError,
@@ -21,17 +19,50 @@ from lineage.core.errors import (
     pydantic_errors,
     redact_uri,
 )
-from lineage.core.settings import LineageSettings, Neo4jSettings, with_local_password
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:  # imported when a command runs, not for --help (tests/test_startup.py)
+    from rich.console import Console
+
+    from lineage.core.settings import LineageSettings, Neo4jSettings
 
 
-@dataclass
 class AppContext:
-    """What every command gets: the settings after CLI overrides."""
+    """What every command gets: the settings after CLI overrides.
 
-    neo4j: Neo4jSettings
-    lineage: LineageSettings = field(default_factory=LineageSettings)
+    Built from the environment when a command first reads them (``neo4j`` / ``lineage``), so
+    that ``--help`` and commands that need no settings never load the settings machinery; a
+    bad value is then a :class:`ConfigurationError` (exit 2) at that first read.
+    """
+
+    def __init__(self, overrides: dict[str, str] | None = None) -> None:
+        self._overrides = dict(overrides or {})
+        self._lineage: LineageSettings | None = None
+        self._neo4j: Neo4jSettings | None = None
+
+    @property
+    def lineage(self) -> LineageSettings:
+        """The product's settings (``LINEAGE_*``)."""
+        if self._lineage is None:
+            from lineage.core.settings import LineageSettings
+
+            self._lineage = _settings(LineageSettings, "LINEAGE_")
+        return self._lineage
+
+    @property
+    def neo4j(self) -> Neo4jSettings:
+        """The database settings (``NEO4J_*`` and the CLI's options); without a URI, the local
+        server on its configured port, with its password from ``LINEAGE_HOME/password``."""
+        if self._neo4j is None:
+            from lineage.core.settings import Neo4jSettings, with_local_password
+
+            product = self.lineage
+            overrides = dict(self._overrides)
+            if "uri" not in overrides:  # the local server, on the port it is configured to use
+                overrides["uri"] = f"bolt://127.0.0.1:{product.bolt_port}"
+            # the local server's password comes from LINEAGE_HOME/password unless one is given
+            self._neo4j = with_local_password(_settings(Neo4jSettings, "NEO4J_", **overrides),
+                                              product)
+        return self._neo4j
 
     def store(self):
         """Open the :class:`lineage.graph.store.Store` (use as a context manager)."""
@@ -40,10 +71,40 @@ class AppContext:
         return Store(self.neo4j)
 
 
+#: Commands that never reach a database or the local server (the driver is not imported).
+NO_DRIVER = frozenset({"synth", "schema"})
+
+#: Array libraries the ``neo4j`` driver imports when installed, only to accept their values as
+#: query parameters and to build data frames from results; the CLI does neither.
+_DRIVER_OPTIONAL = ("numpy", "pandas", "pyarrow")
+
+
+def _import_driver() -> None:
+    """Import the driver for a command of this process without its optional array libraries
+    (numpy alone costs ~60 ms of a one-shot command's start). Only when none of them is
+    loaded yet and the driver is not: an ``import`` of a ``sys.modules`` entry set to ``None``
+    raises ImportError, which the driver takes as "not installed"; the entries are removed
+    again at once, so that later imports of those libraries work as usual."""
+    import sys
+
+    if "neo4j" in sys.modules or any(m in sys.modules for m in _DRIVER_OPTIONAL):
+        return
+    for m in _DRIVER_OPTIONAL:
+        sys.modules[m] = None  # type: ignore[assignment]
+    try:
+        import neo4j  # noqa: F401
+    finally:
+        for m in _DRIVER_OPTIONAL:
+            if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
+
+
 class LineageGroup(click.Group):
     """A click group that turns :class:`LineageError` into a message and an exit code."""
 
     def invoke(self, ctx: click.Context):  # noqa: D102
+        # the subcommand's own arguments, before the group consumes them: only asking for help?
+        ctx.meta["lineage.help"] = bool({"--help", "-h"} & set(ctx.args))
         try:
             return super().invoke(ctx)
         except LineageError as exc:
@@ -51,16 +112,29 @@ class LineageGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
+_err_console: list[Console] = []
+
+
+def err_console() -> Console:
+    """The rich console on standard error that errors are printed on (made on first use)."""
+    if not _err_console:
+        from rich.console import Console
+
+        _err_console.append(Console(stderr=True, highlight=False, soft_wrap=True))
+    return _err_console[0]
+
+
 def report_error(exc: LineageError) -> None:
     """Print a library error for a person: the message, every problem, and what to do."""
+    err = err_console()
     if isinstance(exc, InputError):
-        err_console.print(f"[bold red]error:[/] {exc.message}")
+        err.print(f"[bold red]error:[/] {exc.message}")
         for p in exc.problems:
-            err_console.print(f"  - {p}", markup=False)
+            err.print(f"  - {p}", markup=False)
     else:
-        err_console.print(f"[bold red]error:[/] {redact_uri(exc.message)}", markup=True)
+        err.print(f"[bold red]error:[/] {redact_uri(exc.message)}", markup=True)
     if exc.hint:
-        err_console.print(f"[dim]hint:[/] {exc.hint}")
+        err.print(f"[dim]hint:[/] {exc.hint}")
 
 
 @click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]},
@@ -78,19 +152,19 @@ def main(ctx: click.Context, uri, user, password, database) -> None:
 
     # the driver logs retries of transient errors; the CLI reports errors itself
     logging.getLogger("neo4j").setLevel(logging.ERROR)
-    overrides = {k: v for k, v in
-                 {"uri": uri, "user": user, "password": password, "database": database}.items()
-                 if v is not None}
-    product = _settings(LineageSettings, "LINEAGE_")
-    if "uri" not in overrides:  # the local server, on the port it is configured to use
-        overrides["uri"] = f"bolt://127.0.0.1:{product.bolt_port}"
-    # the local server's password comes from LINEAGE_HOME/password unless one is given
-    neo4j = with_local_password(_settings(Neo4jSettings, "NEO4J_", **overrides), product)
-    ctx.obj = AppContext(neo4j=neo4j, lineage=product)
+    # the driver, before any command module imports it (not for a subcommand's --help; a miss
+    # only costs the array libraries' import time)
+    if ctx.invoked_subcommand not in NO_DRIVER and not ctx.meta.get("lineage.help"):
+        _import_driver()
+    ctx.obj = AppContext({k: v for k, v in
+                          {"uri": uri, "user": user, "password": password,
+                           "database": database}.items() if v is not None})
 
 
 def _settings(cls, prefix: str, **overrides):
     """Build a settings class; a bad environment value is a ConfigurationError (exit 2)."""
+    from pydantic import ValidationError
+
     try:
         return cls(**overrides)
     except ValidationError as exc:

@@ -193,6 +193,18 @@ class TestViolations:
         r1001 = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1001")["actors"]}
         assert r1001["public"]["access"] == "aggregate"
 
+    def test_v1_impact_of_small_cell_is_its_four_students(self, violated):
+        """Breach of the published table: only the named small cell's students are identifiable
+        there (rule 5), by classes (cells read from the subgraph's cells) as one at a time."""
+        by_class = sorted(datasets.impact(violated, dataset="lincoln-el-progress"),
+                          key=lambda r: r["student"])
+        per_student = sorted(datasets.impact(violated, dataset="lincoln-el-progress",
+                                             method="per_student"), key=lambda r: r["student"])
+        assert by_class == per_student
+        assert {r["student"] for r in by_class} == {
+            PSEUDO(x) for x in ("RSD-1003", "RSD-2065", "RSD-2067", "RSD-2128")}
+        assert all(r["first_date"] == "2025-06-20" for r in by_class)
+
     def test_v2_routeco_gains_test_scores(self, violated):
         rows = {a["actor_id"]: a for a in answers.exposure(violated, PSEUDO, "RSD-1001")["actors"]}
         assert set(rows["routeco"]["elements"]) == S2 | {"Standardized test scores"}

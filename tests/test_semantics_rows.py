@@ -1,5 +1,5 @@
 """The evaluator (``lineage.rules.evaluator.Lineage``) on hand-built rows, without a database: the
-rows have the shapes ``exposure_context.cypher`` and ``lineage_subgraph.cypher`` return."""
+rows have the shapes ``exposure_context.cypher`` returns (students, datasets)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ D = date.fromisoformat
 def ds(did: str, holder: str, gran: str = "student", *, elements=None, inflows=(), grants=(),
        retention: str = "kept", members_only: bool = False, origin: bool | None = None,
        valid_to: str | None = None, min_cell_size: int | None = None) -> dict:
-    """A dataset row of ``lineage_subgraph.cypher``."""
+    """A dataset row of ``exposure_context.cypher``."""
     return {"id": did, "name": did, "granularity": gran, "elements": elements,
             "members_only": members_only, "retention": retention, "valid_from": None,
             "valid_to": D(valid_to) if valid_to else None, "min_cell_size": min_cell_size,

@@ -124,11 +124,11 @@ def test_population_context_matches_exposure_context(state):
         "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
     cover = coverage_index(ds)
     seen = 0
-    for group in store.stream("queries/impact_population", datasets=up):
+    for group in store.stream("queries/impact_population", datasets=up, within=up):
         if seen >= 40:
             break
         derived = population_context(group, chains, cover)
-        full = store.read("queries/exposure_context", student_keys=group["keys"][:1])[0]
+        full = answers.contexts(store, group["keys"][:1])[0]
 
         def norm(xs):
             return sorted(repr(sorted(x.items())) for x in xs)

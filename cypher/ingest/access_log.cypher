@@ -9,6 +9,6 @@ MERGE (s:Student {key: r.student})
 SET s.sources = CASE WHEN s.sources IS NULL THEN [$source] WHEN $source IN s.sources THEN s.sources
       ELSE [z IN s.sources WHERE z < $source] + $source + [z IN s.sources WHERE z > $source] END
 MERGE (a)-[x:ACCESSED {k: r.k}]->(s)
-SET x.at = r.at, x.dataset = r.dataset, x.action = r.action, x.elements = r.elements,
+SET x.at = date(r.at), x.dataset = r.dataset, x.action = r.action, x.elements = r.elements,
     x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
       ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END

@@ -1,5 +1,5 @@
 // Purpose: bulk enrolments: a student enrolled at a school or district during a window.
-// Parameters: $rows: list of {student (pseudonym), org, valid_from, valid_to, k};
+// Parameters: $rows: list of {student (pseudonym), org, valid_from, valid_to (ISO text), k};
 //   $source: the source name the load speaks for (added to `sources` of what it writes);
 //   $load: the id of a snapshot load (`seen_in` marks what it asserts) or null.
 // Returns: nothing.
@@ -9,6 +9,6 @@ MERGE (s:Student {key: r.student})
 SET s.sources = CASE WHEN s.sources IS NULL THEN [$source] WHEN $source IN s.sources THEN s.sources
       ELSE [z IN s.sources WHERE z < $source] + $source + [z IN s.sources WHERE z > $source] END
 MERGE (s)-[e:ENROLLED_AT {k: r.k}]->(o)
-SET e.valid_from = r.valid_from, e.valid_to = r.valid_to, e.seen_in = coalesce($load, e.seen_in),
+SET e.valid_from = date(r.valid_from), e.valid_to = date(r.valid_to), e.seen_in = coalesce($load, e.seen_in),
     e.sources = CASE WHEN e.sources IS NULL THEN [$source] WHEN $source IN e.sources THEN e.sources
       ELSE [z IN e.sources WHERE z < $source] + $source + [z IN e.sources WHERE z > $source] END

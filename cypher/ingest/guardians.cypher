@@ -1,6 +1,6 @@
 // Purpose: bulk guardianship: a parent/guardian of a student during a window. A guardian not in
 //   the graph yet is created as an actor with $role (existing actors keep name and role).
-// Parameters: $rows: list of {guardian (actor id), student (pseudonym), valid_from, valid_to, k};
+// Parameters: $rows: list of {guardian (actor id), student (pseudonym), valid_from, valid_to (ISO text), k};
 //   $role: the role given to guardians created here (Role.PARENT);
 //   $source: the source name the load speaks for (added to `sources` of what it writes);
 //   $load: the id of a snapshot load (`seen_in` marks what it asserts) or null.
@@ -14,6 +14,6 @@ MERGE (s:Student {key: r.student})
 SET s.sources = CASE WHEN s.sources IS NULL THEN [$source] WHEN $source IN s.sources THEN s.sources
       ELSE [z IN s.sources WHERE z < $source] + $source + [z IN s.sources WHERE z > $source] END
 MERGE (g)-[e:GUARDIAN_OF {k: r.k}]->(s)
-SET e.valid_from = r.valid_from, e.valid_to = r.valid_to, e.seen_in = coalesce($load, e.seen_in),
+SET e.valid_from = date(r.valid_from), e.valid_to = date(r.valid_to), e.seen_in = coalesce($load, e.seen_in),
     e.sources = CASE WHEN e.sources IS NULL THEN [$source] WHEN $source IN e.sources THEN e.sources
       ELSE [z IN e.sources WHERE z < $source] + $source + [z IN e.sources WHERE z > $source] END

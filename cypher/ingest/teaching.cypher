@@ -1,7 +1,7 @@
 // Purpose: bulk teaching assignments: a teacher teaching a class section at a school during a
 //   window. Creates the section (at its school) and the teacher (an actor with $role, part of
 //   the school) when they are not in the graph yet; existing actors keep their name and role.
-// Parameters: $rows: list of {section, school, teacher (actor id), valid_from, valid_to, k};
+// Parameters: $rows: list of {section, school, teacher (actor id), valid_from, valid_to (ISO text), k};
 //   $role: the role given to teachers created here (Role.TEACHER);
 //   $source: the source name the load speaks for (added to `sources` of what it writes);
 //   $load: the id of a snapshot load (`seen_in` marks what it asserts) or null.
@@ -24,6 +24,6 @@ FOREACH (_ IN CASE WHEN EXISTS { (a)-[:PART_OF]->() } THEN [] ELSE [1] END |
   SET p.sources = CASE WHEN p.sources IS NULL THEN [$source] WHEN $source IN p.sources THEN p.sources
       ELSE [z IN p.sources WHERE z < $source] + $source + [z IN p.sources WHERE z > $source] END)
 MERGE (a)-[t:TEACHES {k: r.k}]->(x)
-SET t.valid_from = r.valid_from, t.valid_to = r.valid_to, t.seen_in = coalesce($load, t.seen_in),
+SET t.valid_from = date(r.valid_from), t.valid_to = date(r.valid_to), t.seen_in = coalesce($load, t.seen_in),
     t.sources = CASE WHEN t.sources IS NULL THEN [$source] WHEN $source IN t.sources THEN t.sources
       ELSE [z IN t.sources WHERE z < $source] + $source + [z IN t.sources WHERE z > $source] END

@@ -10,7 +10,6 @@ import click
 from lineage.core.errors import RenderError, UsageError
 from lineage.core.pseudonym import Pseudonymizer, normalise_id
 from lineage.core.windows import parse_day
-from lineage.graph.keys import verify_key
 from lineage.render.tables import atomic_file
 
 
@@ -88,6 +87,8 @@ def check_key_if_set(ctx: click.Context, store) -> None:
     """For questions that list pseudonyms without needing the key (``impact``): when
     ``LINEAGE_PSEUDONYM_KEY`` is set, it must be the graph's key (ConfigurationError, exit 2),
     since the district maps the pseudonyms back with it."""
+    from lineage.graph.keys import verify_key
+
     settings = ctx.find_root().obj.lineage
     if settings.pseudonym_key is not None and settings.pseudonym_key.get_secret_value():
         verify_key(store, Pseudonymizer.from_settings(settings))

@@ -12,14 +12,16 @@ Errors are library errors; the root group turns them into messages and exit code
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
 from lineage.commands.common import examples
 from lineage.core.errors import NotFoundError, UsageError
-from lineage.graph import server
-from lineage.graph.store import probe
+
+if TYPE_CHECKING:  # the server module (and the driver under it) load when a command runs
+    from lineage.graph import server
 
 
 def _home_option(f):
@@ -44,6 +46,8 @@ def _same_server(uri: str, info: server.ServerInfo) -> bool:
 
 
 def _describe(info: server.ServerInfo) -> list[str]:
+    from lineage.graph import server
+
     lines = [
         f"  version:  Neo4j {info.version or '?'} {info.edition or ''}".rstrip(),
         f"  bolt:     {info.bolt_uri}",
@@ -85,6 +89,8 @@ def start(app, home, bolt_port, http_port, heap, pagecache, timeout) -> None:
     password' prints it for Neo4j Browser). Data stays in HOME/data across restarts. Starting a
     server that already runs is not an error.
     """
+    from lineage.graph import server
+
     settings = app.lineage
     home = home or settings.home
     info = server.start(home, bolt_port=bolt_port or settings.bolt_port,
@@ -107,6 +113,8 @@ def start(app, home, bolt_port, http_port, heap, pagecache, timeout) -> None:
 @click.pass_obj
 def stop(app, home, timeout) -> None:
     """Stop the local Neo4j server (the data stays)."""
+    from lineage.graph import server
+
     home = Path(home or app.lineage.home)
     if server.stop(home, timeout=timeout):
         click.echo(f"Local Neo4j server in {home.resolve()} stopped")
@@ -122,6 +130,9 @@ def status(app, home) -> None:
 
     Exits 3 ("database unreachable") when nothing answers at --uri / NEO4J_URI.
     """
+    from lineage.graph import server
+    from lineage.graph.store import probe
+
     home = Path(home or app.lineage.home)
     info = server.status(home)
     if info is None:
@@ -150,6 +161,8 @@ def password(app, home) -> None:
     The only command that shows a secret: keep its output off screens, logs and URLs.
     Exits 1 when the server was never started in HOME (no HOME/password yet).
     """
+    from lineage.graph import server
+
     home = Path(home or app.lineage.home)
     secret = server.password(home)
     if secret is None:

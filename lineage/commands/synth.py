@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from lineage.commands.common import examples
-from lineage.sources.synth import INVENTORY_FILE, SynthSummary, generate
+
+if TYPE_CHECKING:  # loaded when the command runs, not for --help (tests/test_startup.py)
+    from rich.console import Console
+
+    from lineage.sources.synth import SynthSummary
 
 
 @click.command("synth", epilog=examples(
@@ -37,6 +40,10 @@ def synth(students: int, seed: int, out: Path, force: bool, fmt: str) -> None:
     are written in that format (OUT/oneroster/, OUT/edfi/; Ed-Fi organisations get numeric ids):
     load them with 'lineage load OUT/inventory.yaml --oneroster OUT/oneroster' (or --edfi).
     """
+    from rich.console import Console
+
+    from lineage.sources.synth import INVENTORY_FILE, generate
+
     console = Console(highlight=False)
     with console.status(f"generating {students:,} students..."):
         summary = generate(out, students=students, seed=seed, force=force, fmt=fmt)
@@ -46,6 +53,10 @@ def synth(students: int, seed: int, out: Path, force: bool, fmt: str) -> None:
 
 
 def _print_summary(console: Console, s: SynthSummary) -> None:
+    from rich.table import Table
+
+    from lineage.sources.synth import INVENTORY_FILE
+
     table = Table(title=f"synthetic state written to {s.out / INVENTORY_FILE}", show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right")

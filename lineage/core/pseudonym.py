@@ -20,8 +20,12 @@ import hashlib
 import hmac
 import unicodedata
 
+from typing import TYPE_CHECKING
+
 from lineage.core.errors import ConfigurationError
-from lineage.core.settings import LineageSettings
+
+if TYPE_CHECKING:  # the settings machinery loads only when settings are read
+    from lineage.core.settings import LineageSettings
 
 #: The fixed key the demo uses (synthetic data only). Never use it for real students.
 DEMO_KEY = "demo-key-synthetic-data-only-never-for-real-students"
@@ -89,7 +93,10 @@ class Pseudonymizer:
     def from_settings(cls, settings: LineageSettings | None = None) -> Pseudonymizer:
         """Build from ``LINEAGE_PSEUDONYM_KEY``. Raises :class:`ConfigurationError` without one
         or with one shorter than :data:`MIN_KEY_BYTES` bytes."""
-        settings = settings or LineageSettings()
+        if settings is None:
+            from lineage.core.settings import LineageSettings
+
+            settings = LineageSettings()
         if settings.pseudonym_key is None or not settings.pseudonym_key.get_secret_value():
             raise ConfigurationError(
                 "no pseudonym key: student IDs are stored only as a keyed hash, and the key "

@@ -129,13 +129,36 @@ def run_once(uri: str, auth: tuple[str, str] | None, name: str, *, database: str
     return [r.data() for r in records]
 
 
+_GRAPH_TYPES = (neo4j.graph.Node, neo4j.graph.Relationship, neo4j.graph.Path)
+
+
+def _keys_values(result: neo4j.Result) -> tuple[list[str], list[list[Any]]]:
+    """A result's column names and its rows' values, as decoded (no copy); a row holding a
+    node, relationship or path in a column (the Browser's path queries) is converted as
+    ``Record.data()`` converts it."""
+    keys = result.keys()
+    rows = []
+    for record in result:
+        values = record.values()
+        if any(isinstance(v, _GRAPH_TYPES) for v in values):
+            data = record.data()
+            values = [data[k] for k in keys]
+        rows.append(values)
+    return keys, rows
+
+
 class Store:
-    """Owns one driver. Shape of results: lists of plain ``dict`` rows (``record.data()``).
+    """Owns one driver. Shape of results: lists of plain ``dict`` rows, column name -> value.
+
+    The queries (``cypher/**/*.cypher``) return maps, lists and scalars, so a row is made of the
+    values the driver decoded, without the recursive copy of ``Record.data()``; only a row with
+    a node, relationship or path in a column (``browse_exposure``) is converted as ``data()``
+    does. Graph entities nested in lists or maps are not converted: queries never return them.
 
     Usage::
 
         with Store(Neo4jSettings()) as store:
-            rows = store.read("queries/exposure_context", student_keys=[key])
+            rows = store.read("queries/actors_by_id", ids=["rsd"])
     """
 
     def __init__(self, settings: Neo4jSettings) -> None:
@@ -193,11 +216,11 @@ class Store:
     def read_text(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         """Run a read statement given as text (only for fixed statements, never templated)."""
         with self._translate():
-            records, _, _ = self._driver.execute_query(
+            keys, rows = self._driver.execute_query(
                 self._query(cypher), params, database_=self.database,
-                routing_=RoutingControl.READ,
+                routing_=RoutingControl.READ, result_transformer_=_keys_values,
             )
-        return [r.data() for r in records]
+        return [dict(zip(keys, r)) for r in rows]
 
     def stream(self, name: str, fetch_size: int = 2000, **params: Any) -> Iterator[dict[str, Any]]:
         """Stream the rows of a read query lazily (for millions of rows), routed as a read.
@@ -210,9 +233,10 @@ class Store:
                 database=self.database, default_access_mode=neo4j.READ_ACCESS, fetch_size=fetch_size
             ) as session:
                 result = session.run(self._query(cypher), params)
+                keys = result.keys()
                 for record in result:
                     # queries return maps and lists, never nodes: skip data()'s recursive copy
-                    yield dict(zip(record.keys(), record.values()))
+                    yield dict(zip(keys, record))
 
     # writes --------------------------------------------------------------
     def write(self, name: str, **params: Any) -> neo4j.SummaryCounters:

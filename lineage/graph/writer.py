@@ -427,7 +427,8 @@ def inventory_rows(inv: Inventory, pseudo: Pseudonymizer) -> dict[str, list[dict
 
 def bulk_param(row: BulkRow, pseudo: Pseudonymizer) -> dict:
     """One bulk row as the parameters of its statement (:class:`~lineage.sources.bulk.BulkSpec`):
-    the student ID replaced by its pseudonym, defaults filled in, the idempotency key ``k``."""
+    the student ID replaced by its pseudonym, defaults filled in, the idempotency key ``k``,
+    dates as ISO text (``YYYY-MM-DD``; the statement converts them, see :data:`_DATE_COLUMNS`)."""
     spec = BULK[row.kind]
     v = dict(row.values)
     if "student_id" in v:
@@ -436,7 +437,17 @@ def bulk_param(row: BulkRow, pseudo: Pseudonymizer) -> dict:
         v[c] = v.get(c) or (list(d) if isinstance(d, tuple) else d)
     if spec.key:
         v["k"] = _k(*(v[c] for c in spec.key))
+    for c in _DATE_COLUMNS:
+        d = v.get(c)
+        if d is not None:
+            v[c] = d.isoformat()
     return v
+
+
+#: Bulk columns holding dates. They are sent as ISO text, which the ingest statements turn
+#: into Cypher dates once (``date(r.valid_from)``): packing a ``datetime.date`` as a Bolt date
+#: costs the driver several times more Python time than a ten-character string.
+_DATE_COLUMNS = ("valid_from", "valid_to", "at")
 
 
 def read_sources(paths: list[Path]) -> list[InventorySource]:

@@ -397,7 +397,7 @@ def _studies_without_agreement(store: Store, ctx: _Context) -> list[Finding]:
 
 
 def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
-    from lineage.questions.student import subgraph
+    from lineage.questions.student import contexts, subgraph
 
     out = []
     for r in store.read("queries/policy_unexplained_members"):
@@ -408,7 +408,7 @@ def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
         missing = 0
         members = r["members"]
         for i in range(0, len(members), 1000):
-            for row in store.read("queries/exposure_context", student_keys=members[i:i + 1000]):
+            for row in contexts(store, members[i:i + 1000]):
                 if d not in Lineage(StudentContext.from_row(row), ds).reached():
                     missing += 1
         if missing:

@@ -15,7 +15,7 @@ from lineage.core.errors import NotFoundError, UsageError
 from lineage.core.vocabulary import ORGANISATION_ROLES, Access, Scope
 from lineage.core.windows import Window, iso
 from lineage.graph.store import Store
-from lineage.questions.student import subgraph
+from lineage.questions.student import contexts, subgraph
 from lineage.rules.classes import ClassCache, population_context
 from lineage.rules.evaluator import Lineage, StudentContext
 
@@ -121,7 +121,8 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         chains = {c[0]: c for c in store.read(
             "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
         classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)), ds, (since, until))
-        for group in store.stream("queries/impact_population", datasets=population):
+        for group in store.stream("queries/impact_population", datasets=population,
+                                  within=sorted(ds)):
             row = classes(population_context(group, chains, classes.cover))
             if row is not None:
                 for k in group["keys"]:
@@ -136,7 +137,7 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     batch: list[str] = []
 
     def evaluate(batch_keys: list[str]) -> Iterator[dict[str, Any]]:
-        for row in store.read("queries/exposure_context", student_keys=batch_keys):
+        for row in contexts(store, batch_keys):
             r = answer(StudentContext.from_row(row))
             if r is not None:
                 yield {"student": row["key"], **r}

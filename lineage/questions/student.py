@@ -21,7 +21,6 @@ from lineage.core.windows import iso
 from lineage.graph.keys import verify_key
 from lineage.graph.store import Store
 from lineage.rules.evaluator import Lineage, StudentContext
-from lineage.sources.dictionary import _canonical_element
 
 
 @dataclass
@@ -35,40 +34,37 @@ class StudentLineage:
 
 def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
                     as_of: date | None = None) -> StudentLineage:
-    """Fetch one student's context and dataset subgraph, and evaluate the rules.
+    """Fetch one student's context and dataset subgraph (one round trip), and evaluate the rules.
 
     Raises :class:`NotFoundError` ("no student with that ID", never the ID itself);
     :class:`~lineage.core.errors.ConfigurationError` when the key is not the graph's.
     """
     verify_key(store, pseudo)
     key = pseudo(student_id)
-    rows = store.read("queries/exposure_context", student_keys=[key])
-    if not rows:
+    row = _context_row(store, student_keys=[key], subgraph=True, all_flows=False)
+    if not row["students"]:
         raise NotFoundError(
             "student not found: no student with that ID is in the graph",
             hint="check the ID, and that LINEAGE_PSEUDONYM_KEY is the key the data was loaded with")
-    ctx = StudentContext.from_row(rows[0])
-    return _evaluate(store, key, ctx, as_of)
+    ctx = StudentContext.from_row(row["students"][0])
+    datasets, actors = _subgraph_of(row)
+    return StudentLineage(key, Lineage(ctx, datasets, as_of=as_of), actors)
 
 
-def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str],
-             subject_flows: list[str] | None = None, within: list[str] | None = None
-             ) -> tuple[dict[str, dict], dict[str, dict]]:
-    """The dataset subgraph downstream of ``starts`` and the actors involved, in one round trip
-    (``cypher/queries/lineage_subgraph.cypher``). ``subject_flows``: the flows that list the
-    student (flows listing other students are not followed); ``None`` follows every flow.
-    ``within``: keep only these datasets (``None``: all).
+def _context_row(store: Store, *, student_keys: list[str], subgraph: bool, all_flows: bool,
+                 starts: list[str] = (), orgs: list[str] = (), people: list[str] = (),
+                 within: list[str] | None = None) -> dict[str, Any]:
+    """The one row of ``cypher/queries/exposure_context.cypher``: ``{students, datasets,
+    actors}`` (see there for the shapes and parameters)."""
+    return store.read("queries/exposure_context", student_keys=list(student_keys),
+                      subgraph=subgraph, all_flows=all_flows, starts=list(starts),
+                      orgs=list(orgs), people=list(people), subject_flows=[],
+                      within=within)[0]
 
-    Returns ``(datasets, actors)``: dataset id -> dataset row (holder, inflows, grants; the shape
-    :class:`~lineage.rules.evaluator.Lineage` reads) and actor id -> ``{id, name, role}``.
-    """
-    if not starts:
-        datasets: dict[str, dict] = {}
-        rows = store.read("queries/actors_by_id", ids=people) if people else []
-        return datasets, {a["id"]: a for a in rows}
-    row = store.read("queries/lineage_subgraph", starts=starts, orgs=orgs, people=people,
-                     subject_flows=sorted(subject_flows or []),
-                     all_flows=subject_flows is None, within=within)[0]
+
+def _subgraph_of(row: dict[str, Any]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """``(datasets, actors)`` by id from an ``exposure_context`` row with its subgraph; the
+    holders are among the actors."""
     datasets = {d["id"]: d for d in row["datasets"]}
     actors = {a["id"]: a for a in row["actors"]}
     for d in datasets.values():
@@ -77,11 +73,25 @@ def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str]
     return datasets, actors
 
 
-def _evaluate(store: Store, key: str, ctx: StudentContext, as_of: date | None) -> StudentLineage:
-    people = sorted(ctx.people() | {a["actor"] for a in ctx.accesses})
-    datasets, actors = subgraph(store, sorted(ctx.start_datasets()), sorted(ctx.orgs()), people,
-                                sorted(ctx.subject_flows))
-    return StudentLineage(key, Lineage(ctx, datasets, as_of=as_of), actors)
+def contexts(store: Store, student_keys: list[str]) -> list[dict[str, Any]]:
+    """The context rows of the given students (pseudonyms; unknown ones give no row), in one
+    round trip without a subgraph: the rows :meth:`StudentContext.from_row` reads (shape in
+    ``cypher/queries/exposure_context.cypher``)."""
+    return _context_row(store, student_keys=student_keys, subgraph=False,
+                        all_flows=True)["students"]
+
+
+def subgraph(store: Store, starts: list[str], orgs: list[str], people: list[str], *,
+             within: list[str] | None = None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The dataset subgraph downstream of ``starts`` following every flow, and the actors
+    involved, in one round trip (``cypher/queries/exposure_context.cypher`` without students;
+    impact and the audit). ``within``: keep only these datasets (``None``: all).
+
+    Returns ``(datasets, actors)``: dataset id -> dataset row (holder, inflows, grants; the shape
+    :class:`~lineage.rules.evaluator.Lineage` reads) and actor id -> ``{id, name, role}``.
+    """
+    return _subgraph_of(_context_row(store, student_keys=[], subgraph=True, all_flows=True,
+                                     starts=starts, orgs=orgs, people=people, within=within))
 
 
 def element_name(store: Store, typed: str) -> str:
@@ -91,6 +101,10 @@ def element_name(store: Store, typed: str) -> str:
 
     Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names.
     """
+    from lineage.sources.dictionary import (
+        _canonical_element,  # the formats: only when asked
+    )
+
     names = [r["name"] for r in store.read("queries/element_names")]
     found = _canonical_element(typed, {n: "" for n in names})
     if found is not None:

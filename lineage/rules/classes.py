@@ -124,7 +124,7 @@ class ClassCache:
     """Evaluate ``answer(ctx)`` once per class and map it onto each member (see the module).
 
     ``datasets`` is the subgraph the rules run on (dataset id -> row of
-    ``lineage_subgraph.cypher``); ``extra`` more date constants (the impact window). The
+    ``exposure_context.cypher``); ``extra`` more date constants (the impact window). The
     breakpoints of a class are the dates of the datasets a context of that structure can reach
     (from its coverage, memberships and cells, through flows that do not list students or list
     it): the only dates the rules can compare its dates with. ``answer`` returns ``None`` (not

@@ -320,7 +320,7 @@ def possible_elements(datasets: list[dict], flows: list[dict]) -> dict[str, set[
 class Lineage:
     """The evaluation of the rules for one student over a dataset subgraph.
 
-    ``datasets`` maps dataset id -> a dataset row of ``lineage_subgraph.cypher`` (``origin``:
+    ``datasets`` maps dataset id -> a dataset row of ``exposure_context.cypher`` (``origin``:
     no flow from another dataset enters it anywhere in the graph; ``grants`` extended by the
     per-person grants). ``as_of`` answers as the graph stood on that date (rule 9): the rules
     run over the days up to the day after it (the rules only look back in time, so the days up
