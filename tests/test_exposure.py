@@ -179,7 +179,7 @@ class TestClean:
         r = CliRunner().invoke(main, ["exposure", "RSD-1001", "--as-of", "2024-13-01"],
                                env=env)
         assert r.exit_code == 2
-        assert "ISO date" in r.output
+        assert "'2024-13-01' is not a real date: there is no month 13 (YYYY-MM-DD)" in r.output
 
 
 class TestViolations:
