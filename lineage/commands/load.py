@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from lineage.commands.common import ISO_DATE, examples, pseudonymizer
-from lineage.core.errors import InputError, Problem
+from lineage.core.errors import InputError, Problem, UsageError
 
 
 @click.command("load", epilog=examples(
@@ -49,10 +49,21 @@ from lineage.core.errors import InputError, Problem
 @click.option("--update", is_flag=True,
               help="Apply changes to what an earlier load defined (they are listed; without "
                    "--update such a load is refused and writes nothing).")
+@click.option("--initial", is_flag=True,
+              help="First load of an empty database on the local server: validated as usual, "
+                   "then written by Neo4j's offline importer (the server is stopped and started "
+                   "again; see docs/server.md).")
+@click.option("--write-import-files", "import_dir", type=click.Path(path_type=Path),
+              metavar="DIR", help="With --initial: write the importer's files into DIR (a new "
+              "folder) and print the 'docker compose run' command that imports them.")
+@click.option("--after-import", "after_dir", type=click.Path(path_type=Path), metavar="DIR",
+              help="After importing the files of --write-import-files DIR: create the "
+                   "constraints and indexes and record the key and the sources.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar for bulk files.")
 @click.pass_context
 def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, district_name,
-         mappings, batch_size, writers, source_name, snapshot, check_only, update, progress):
+         mappings, batch_size, writers, source_name, snapshot, check_only, update, initial,
+         import_dir, after_dir, progress):
     """Validate and load inventory files (YAML/JSON with bulk CSVs), metadata dictionaries,
     OneRoster and Ed-Fi rosters and OpenLineage events.
 
@@ -69,6 +80,19 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     from lineage.sources.inventory import InventorySource
 
     app = ctx.find_root().obj
+    if after_dir is not None:
+        from lineage.graph.importer import after_import
+
+        with app.store() as store:
+            for w in after_import(store, pseudonymizer(ctx), after_dir):
+                click.echo(f"warning: {w}")
+        click.echo("after import: constraints and indexes created, key and sources recorded")
+        return
+    if import_dir is not None and not initial:
+        raise UsageError("--write-import-files goes with --initial")
+    if initial and (snapshot or update):
+        raise UsageError("--initial is a first load: --snapshot and --update have nothing to "
+                         "compare with; leave them out")
     if not paths and not dictionaries and not onerosters and not edfis and not openlineages:
         raise InputError([Problem("(command line)", None, None, "nothing to load: give inventory "
                                   "files, --dictionary, --oneroster, --edfi or --openlineage")])
@@ -118,6 +142,9 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     for src in sources:
         for w in src.warnings:
             click.echo(f"warning: {w}")
+    if initial and not check_only:
+        _initial(app, sources, pseudo, import_dir, progress, notes)
+        return
     with app.store() as store:
         if check_only:
             catalog, changes = prepare(store, sources, pseudo, update=update)
@@ -149,6 +176,47 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     click.echo(f"graph changes: {summary.nodes_created} nodes created, "
                f"{summary.relationships_created} relationships created, "
                f"{summary.properties_set} properties set")
+
+
+def _initial(app, sources, pseudo, import_dir: Path | None, progress: bool,
+             notes: list[str]) -> None:
+    """``lineage load --initial``: through the offline importer (lineage.graph.importer)."""
+    from lineage.graph import importer
+
+    if import_dir is not None:
+        with app.store() as store, progress_bar(progress) as report:
+            conv, commands = importer.write_for_docker(store, sources, pseudo, import_dir,
+                                                       progress=report)
+        for w in conv.warnings:
+            click.echo(f"warning: {w}")
+        click.echo(f"wrote the importer's files into {import_dir} ({conv.files.node_rows} "
+                   f"nodes, {conv.files.rel_rows} relationships; pseudonyms only, no student "
+                   "ID). Import them into the Docker service (docker-compose.yml), in this "
+                   "folder, with the environment you use for 'docker compose up':")
+        for c in commands:
+            click.echo(f"  {c}")
+        return
+    home = app.lineage.home
+    with progress_bar(progress) as report:
+        summary = importer.initial_load(app.store, home, app.neo4j.database, sources, pseudo,
+                                        local=app.neo4j.is_local(app.lineage.bolt_port),
+                                        progress=report)
+    shown = {str(w) for src in sources for w in src.warnings}
+    for w in summary.warnings:
+        if w not in shown:
+            click.echo(f"warning: {w}")
+    for n in notes:
+        click.echo(n)
+    items = ", ".join(f"{v} {k}" for k, v in summary.items.items() if v)
+    click.echo(f"loaded (offline importer): {items}")
+    click.echo(f"graph: {summary.nodes} nodes, {summary.relationships} relationships imported"
+               + (f" ({summary.duplicates} repeated rows merged)" if summary.duplicates else ""))
+    for line in importer.rows_of(summary.phases):
+        click.echo(f"  {line}")
+    total = sum(p.seconds for p in summary.phases)
+    click.echo(f"  {'total':<9} {total:8.2f} s  {summary.rows / total:,.0f} rows/s")
+    for line in importer.aura_hint(Path(home), app.neo4j.database):
+        click.echo(line)
 
 
 @click.command("schema", epilog=examples("lineage schema > inventory.schema.json"))

@@ -30,7 +30,13 @@ if TYPE_CHECKING:  # loaded when the command runs, not for --help (tests/test_st
               help="Rosters (districts, schools, sections, teaching, enrolments, guardians) as "
                    "the native CSVs, OneRoster 1.2 CSV or Ed-Fi DS 5 XML; the rest stays in "
                    "inventory.yaml.")
-def synth(students: int, seed: int, out: Path, force: bool, fmt: str) -> None:
+@click.option("--load", "then_load", is_flag=True,
+              help="Then load the state: through the offline importer when the database is "
+                   "empty and is the local server ('lineage load --initial'), else over Bolt "
+                   "('lineage load').")
+@click.pass_context
+def synth(ctx: click.Context, students: int, seed: int, out: Path, force: bool, fmt: str,
+          then_load: bool) -> None:
     """Generate a synthetic state in the project's own input formats.
 
     Writes OUT/inventory.yaml (districts, schools, teachers, guardians, vendors, the state SLDS,
@@ -48,8 +54,29 @@ def synth(students: int, seed: int, out: Path, force: bool, fmt: str) -> None:
     with console.status(f"generating {students:,} students..."):
         summary = generate(out, students=students, seed=seed, force=force, fmt=fmt)
     _print_summary(console, summary)
-    if fmt != "native":
+    if then_load:
+        _load(ctx, out, fmt)
+    elif fmt != "native":
         click.echo(f"load with: lineage load {out / INVENTORY_FILE} --{fmt} {out / fmt}")
+
+
+def _load(ctx: click.Context, out: Path, fmt: str) -> None:
+    """``synth --load``: ``lineage load --initial`` when the graph is empty and the settings
+    point at the running local server, else ``lineage load`` (same validation, same graph)."""
+    from lineage.commands.load import load
+    from lineage.graph import server
+
+    app = ctx.find_root().obj
+    local = (app.neo4j.is_local(app.lineage.bolt_port)
+             and server.is_running(Path(app.lineage.home)))
+    with app.store() as store:
+        initial = local and store.counts()["nodes"] == 0
+    click.echo(f"loading {out / INVENTORY_FILE} "
+               + ("through the offline importer (empty local database)" if initial
+                  else "over Bolt"))
+    extra = {"onerosters": (out / fmt,)} if fmt == "oneroster" else (
+        {"edfis": (out / fmt,)} if fmt == "edfi" else {})
+    ctx.invoke(load, paths=(out / INVENTORY_FILE,), initial=initial, progress=False, **extra)
 
 
 def _print_summary(console: Console, s: SynthSummary) -> None:

@@ -320,23 +320,109 @@ def _set_initial_password(home: Path, java: str, classpath: str, secret: str) ->
     """
     if (home / "data" / "databases" / "system").exists():
         return
-    argfile = home / ".admin-args"
-    argfile.unlink(missing_ok=True)
-    fd = os.open(argfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        # token_urlsafe characters need no quoting in a java argument file
-        fh.write(f"{ADMIN_CLASS}\ndbms\nset-initial-password\n{secret}\n")
-    env = server_env(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
-    try:
-        out = subprocess.run([java, "-cp", classpath, f"@{argfile}"], cwd=home, env=env,
-                             capture_output=True, text=True, timeout=300, umask=0o077)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ServerError(f"could not run neo4j-admin set-initial-password: {exc}") from None
-    finally:
-        argfile.unlink(missing_ok=True)
+    # token_urlsafe characters need no quoting in a java argument file
+    out = _run_admin(home, java, classpath, ["dbms", "set-initial-password", secret],
+                     "set-initial-password", timeout=300)
     if out.returncode != 0:
         raise ServerError("neo4j-admin could not set the initial password (exit "
                           f"{out.returncode}):\n{_tail_text(out.stdout + out.stderr, 15)}")
+
+
+def _run_admin(home: Path, java: str, classpath: str, args: list[str], what: str, *,
+               timeout: float, jvm: list[str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``neo4j-admin ARGS`` (class :data:`ADMIN_CLASS` on the server's classpath) with its
+    arguments in a 0600 argument file (``java @file``: nothing secret on a command line), the
+    environment of :func:`server_env` and umask 077. One argument per line, in double quotes
+    (backslashes doubled: paths with spaces work); an argument must not hold a line break or a
+    double quote. Raises :class:`ServerError` when java cannot run or ``timeout`` seconds pass."""
+    for a in args:
+        if any(c in a for c in "\n\r\""):
+            raise ServerError(f"neo4j-admin {what}: an argument holds a line break or a double "
+                              "quote, which a java argument file cannot carry")
+    argfile = home / ".admin-args"
+    argfile.unlink(missing_ok=True)
+    fd = os.open(argfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join([ADMIN_CLASS, *('"' + a.replace("\\", "\\\\") + '"' for a in args)])
+                 + "\n")
+    env = server_env(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
+    try:
+        return subprocess.run([java, *(jvm or []), "-cp", classpath, f"@{argfile}"], cwd=home,
+                              env=env, capture_output=True, text=True, timeout=timeout,
+                              umask=0o077)
+    except subprocess.TimeoutExpired:
+        raise ServerError(f"neo4j-admin {what} did not finish within {timeout:g} s") from None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServerError(f"could not run neo4j-admin {what}: {exc}") from None
+    finally:
+        argfile.unlink(missing_ok=True)
+
+
+def import_full(home: Path, database: str, nodes: list[tuple[str, Path]],
+                relationships: list[tuple[str, Path]], *, array_delimiter: str = ";",
+                overwrite: bool = False, report: Path | None = None,
+                max_memory: str = "2g", heap: str = "1g", timeout: float = 4 * 3600) -> str:
+    """Run ``neo4j-admin database import full DATABASE`` from the server's own classpath
+    (``org.neo4j.importer``, artifact ``org.neo4j:neo4j-import-tool``, part of ``org.neo4j:neo4j``)
+    on the stopped server of ``home``; return the importer's summary (its output from
+    ``IMPORT DONE``).
+
+    ``nodes``/``relationships``: ``(label or type, CSV file)`` pairs (headers as the importer
+    expects, e.g. ``key:ID(Student)``, ``:START_ID(Student)``, ``valid_from:date``).
+    ``array_delimiter``: one character between list items. ``overwrite``: pass
+    ``--overwrite-destination`` (replace the database's files: only for a database known to be
+    empty). ``report``: the importer's report file (bad entries). ``max_memory``: the
+    importer's off-heap memory (``--max-off-heap-memory``), ``heap``: its JVM heap. Any bad
+    entry fails the import (nothing skipped).
+
+    Raises :class:`ServerError` when the server of ``home`` runs, the import fails (the tail of
+    its output, which names files and lines, never values) or takes longer than ``timeout`` s.
+    """
+    home = Path(home).expanduser().resolve()
+    if _running_pid(home) is not None:
+        raise ServerError(f"the server in {home} runs: stop it before an offline import")
+    java = _check_java()
+    classpath = _classpath(home, POM)
+    delim = f"U+{ord(array_delimiter):04X}"
+    args = ["database", "import", "full", database, f"--array-delimiter={delim}",
+            f"--overwrite-destination={'true' if overwrite else 'false'}",
+            f"--max-off-heap-memory={max_memory}", "--skip-bad-entries-logging=false"]
+    if report is not None:
+        args.append(f"--report-file={report}")
+    args += [f"--nodes={label}={path}" for label, path in nodes]
+    args += [f"--relationships={rtype}={path}" for rtype, path in relationships]
+    out = _run_admin(home, java, classpath, args, "database import full", timeout=timeout,
+                     jvm=[f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"])
+    text = out.stdout + out.stderr
+    if out.returncode != 0 or "IMPORT DONE" not in text:
+        lines = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("at ")
+                          and not ln.startswith(".........."))
+        raise ServerError(f"neo4j-admin database import full failed (exit {out.returncode}):\n"
+                          f"{_tail_text(lines, 20)}",
+                          hint=f"the database {database!r} was not changed unless the output says "
+                          "otherwise; start the server with 'lineage db start'")
+    return text[text.index("IMPORT DONE"):].strip()
+
+
+def running_settings(home: Path) -> dict:
+    """How the server of ``home`` runs: ``{"bolt_port", "http_port", "heap", "pagecache"}``
+    (ports from ``HOME/conf/neo4j.conf``, heap from the JVM's ``-Xmx``, page cache from the
+    configuration), so that it can be started again the same way. Raises :class:`ServerError`
+    when no server runs there."""
+    home = Path(home).expanduser().resolve()
+    pid = _running_pid(home)
+    ports = _conf_ports(home)
+    if pid is None or ports is None:
+        raise ServerError(f"no local server runs in {home}", hint="start it: lineage db start")
+    cmd = _cmdline(pid) or ""
+    heap = re.search(r"-Xmx(\d+[kKmMgG]?)", cmd)
+    try:
+        conf = (home / "conf" / "neo4j.conf").read_text(encoding="utf-8")
+    except OSError:
+        conf = ""
+    page = re.search(r"^server\.memory\.pagecache\.size=(\S+)\s*$", conf, re.M)
+    return {"bolt_port": ports[0], "http_port": ports[1],
+            "heap": heap.group(1) if heap else "1g", "pagecache": page.group(1) if page else "512m"}
 
 
 # --------------------------------------------------------------------------- process helpers

@@ -197,6 +197,18 @@ class Store:
         """Close the driver (idempotent)."""
         self._driver.close()
 
+    def reopen(self) -> None:
+        """Close the driver and open a new one with the same settings: after the database was
+        replaced offline (``lineage load --initial``), the old driver's bookmarks name
+        transactions the new database never had (``BookmarkTimeout``); a new driver has none.
+        Raises :class:`DatabaseUnavailable` when the server does not answer."""
+        self._driver.close()
+        with self._translate():
+            self._driver = GraphDatabase.driver(
+                self.settings.uri, auth=self.settings.auth(), notifications_min_severity="OFF",
+                **self.settings.driver_config(),
+            )
+
     # checks --------------------------------------------------------------
     def verify(self) -> dict[str, str]:
         """Check connectivity; return ``{"name", "version", "edition"}`` of the server.
@@ -367,6 +379,14 @@ class Store:
         """Run every statement of a schema file (idempotent ``IF NOT EXISTS`` statements)."""
         for st in statements(name):
             self.write_text(st)
+
+    def run_auto(self, name: str, **params: Any) -> None:
+        """Run every statement of ``cypher/<name>.cypher`` in an auto-commit transaction (for
+        ``CALL ... IN TRANSACTIONS``: batched writes of any size, no transaction timeout)."""
+        with self._translate():
+            with self._driver.session(database=self.database) as session:
+                for st in statements(name):
+                    session.run(st, params).consume()
 
     def explain(self, cypher: str) -> None:
         """EXPLAIN a statement (plans it without running it); raises :class:`DatabaseError`."""
