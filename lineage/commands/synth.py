@@ -65,6 +65,7 @@ def _load(ctx: click.Context, out: Path, fmt: str) -> None:
     point at the running local server, else ``lineage load`` (same validation, same graph)."""
     from lineage.commands.load import load
     from lineage.graph import server
+    from lineage.sources.synth import INVENTORY_FILE
 
     app = ctx.find_root().obj
     local = (app.neo4j.is_local(app.lineage.bolt_port)

@@ -198,7 +198,8 @@ class ImportFiles:
         mask of its source names, see :class:`_Masks`)."""
         f = self.nodes.get(label)
         cols = NODE_COLUMNS[label]
-        if label != "PseudonymKey":
+        if label != "PseudonymKey" and (sources or label != "Element"):
+            # an element no source defines (the NDPA catalogue) has no `sources` at all
             values = {**values, "sources": self.sources_of(sources)}
         if f is None:
             header = [f"{n}:ID({label})" if t == "ID" else (f"{n}:{t}" if t else n)
@@ -398,14 +399,15 @@ def _convert(out: ImportFiles, conv: Conversion, sources: list[InventorySource],
     for name in names:
         for e in element_rows([s for s in sources if source_of(s) == name]):
             old = elements.get(e["name"])
+            bit = m.bit[name] if e["own"] else 0  # the NDPA catalogue: no source asserts it
             if old is None:
-                elements[e["name"]] = [dict(e), m.bit[name]]
+                elements[e["name"]] = [dict(e), bit]
             else:
                 row = dict(e)
                 for f in ("ceds_id", "description"):      # coalesce(r.x, e.x)
                     if row[f] is None:
                         row[f] = old[0][f]
-                old[0], old[1] = row, old[1] | m.bit[name]
+                old[0], old[1] = row, old[1] | bit
 
     per_kind: dict[str, list[tuple[dict, int]]] = {}   # kind -> [(row, source bit)]
     inv_rows = [inventory_rows(src.inventory, pseudo) for src in sources]
