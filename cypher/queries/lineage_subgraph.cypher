@@ -19,7 +19,7 @@
 //             min_cell_size, suppressed, origin (true when no flow from another dataset
 //             enters it anywhere in the graph: its members are where records start),
 //             holder: {id, name, role}, coverage: [{org,
-//             valid_from, valid_to}], inflows: [flow {...,
+//             valid_from, valid_to}], inflows: [flow {..., population (free text),
 //             agreement_info}], grants: [grant {id, actor, scope, scope_org, elements,
 //             legal_basis, agreement, purpose, valid_from, valid_to, agreement_info}]}]
 //   actors    [{id, name, role}] grant actors and $people found in the graph
@@ -57,7 +57,7 @@ WITH collect({
   coverage: [(d)-[c:COVERS]->(o:Actor) | {org: o.id, valid_from: c.valid_from, valid_to: c.valid_to}],
   inflows: [(f:Flow)-[:TARGETS]->(d) WHERE f.source IS NULL OR f.source IN reached_ids |
      f {.id, .kind, .operation, .source, .target, .elements, .legal_basis, .agreement, .purpose,
-        .threat, .valid_from, .valid_to, .subjects_only,
+        .threat, .valid_from, .valid_to, .subjects_only, .population,
         agreement_info: [(f)-[:UNDER]->(ag:Agreement) |
           ag {.id, .kind, .purpose, .legal_basis, .valid_from, .valid_to, .destroy_by,
               .permitted_elements, .recipients}][0]}],

@@ -110,7 +110,9 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
 
     Returns ``{"student": <pseudonym>, "as_of": None | "YYYY-MM-DD", "actors": [...]}`` where
     each actor is ``{"actor_id", "actor_name", "role", "access", "elements", "first_date",
-    "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}`` (see
+    "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}``, plus
+    ``population`` and ``coverage_note`` for an actor reached only through a population the
+    district describes in words (:func:`with_populations`: a conservative "could have") (see
     ``docs/rules.md``; with ``as_of``, ``last_date`` is ``None`` for a window still open on
     that day, rule 9). ``element`` keeps only actors that touched it, matched as
     :func:`element_name` does. Raises :class:`NotFoundError` for an unknown student and
@@ -118,10 +120,35 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
     """
     wanted = element_name(store, element) if element is not None else None
     sl = student_lineage(store, pseudo, student_id, as_of)
-    rows = [e.as_dict() for e in sl.lineage.exposures(sl.actors)]
+    rows = with_populations([e.as_dict() for e in sl.lineage.exposures(sl.actors)], sl.lineage)
     if wanted is not None:
         rows = [r for r in rows if wanted in r["elements"]]
     return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
+
+
+def coverage_note(populations: list[str]) -> str:
+    """The "could have" caveat for an actor reached only through flows that describe their
+    population in words (see :meth:`~lineage.rules.evaluator.Lineage.described_populations`):
+    ``could have: the district lists this recipient's population as 'Bus riders' but not its
+    members; every student of the district is counted`` (several populations joined by " or ").
+    """
+    said = " or ".join(repr(p) for p in populations)
+    return (f"could have: the district lists this recipient's population as {said} but not "
+            "its members; every student of the district is counted")
+
+
+def with_populations(rows: list[dict], lineage: Lineage) -> list[dict]:
+    """Exposure rows (``ActorExposure.as_dict`` shapes) with ``population`` (the texts joined
+    by ``"; "``) and ``coverage_note`` (:func:`coverage_note`) added to the actors that
+    :meth:`~lineage.rules.evaluator.Lineage.described_populations` lists; other rows are left
+    as they are (no key added, so answers without such flows keep their exact shape)."""
+    pops = lineage.described_populations()
+    out = []
+    for r in rows:
+        texts = pops.get(r["actor_id"])
+        out.append({**r, "population": "; ".join(texts), "coverage_note": coverage_note(texts)}
+                   if texts else r)
+    return out
 
 
 def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, *,
