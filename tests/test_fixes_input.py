@@ -4,8 +4,11 @@ exits 2 on bad input, and writes nothing. CLI through CliRunner against the real
 from __future__ import annotations
 
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lineage.cli import main
+from lineage.sources.inventory import not_utf8
 from tests.helpers import ROOT
 
 FIX = ROOT / "tests" / "fixtures"
@@ -54,3 +57,33 @@ def test_edfi_folder_without_edfi_files(store, env, tmp_path):
         "(localEducationAgencies.json, schools.json, studentSchoolAssociations.json, ...) in "
         f"{tmp_path}; give the folder of the Ed-Fi export")
     assert _count(store) == 0
+
+
+def test_latin1_byte_in_data_row_names_that_row(store, env, tmp_path):
+    store.reset()
+    (tmp_path / "inv.yaml").write_text("actors:\n  - {id: d1, role: district}\nbulk:\n"
+                                       "  - {kind: enrolments, path: enrol.csv}\n")
+    (tmp_path / "enrol.csv").write_bytes(b"student_id,org,valid_from,valid_to\n"
+                                         b"S-1,d1,2024-08-20,\nS-\xe9,d1,2024-08-20,\n")
+    r = CliRunner().invoke(main, ["load", str(tmp_path / "inv.yaml"), "--no-progress"],
+                           env=env)
+    assert r.exit_code == 2, r.output
+    assert r.output.splitlines()[1] == (
+        f"  - {tmp_path / 'enrol.csv'}, row 3: not UTF-8 text (a spreadsheet's 'CSV' in a "
+        "local code page, e.g. Latin-1); export the file as 'CSV UTF-8' and load it again")
+    assert "header" not in r.output and "0xe9" not in r.output
+    assert _count(store) == 0
+
+
+@given(st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF,
+                                      blacklist_characters="\r\n"), max_size=30),
+                min_size=1, max_size=40), st.data())
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_not_utf8_names_the_first_bad_line(tmp_path_factory, lines, data):
+    bad = data.draw(st.integers(1, len(lines)))
+    raw = [x.encode("utf-8") for x in lines]
+    raw[bad - 1] += data.draw(st.sampled_from([b"\xe9", b"\xff", b"\xc3(", b"\x80"]))
+    path = tmp_path_factory.mktemp("u") / "f.csv"
+    path.write_bytes(b"\n".join(raw) + b"\n")
+    assert not_utf8(path).row == bad
