@@ -87,3 +87,15 @@ def test_not_utf8_names_the_first_bad_line(tmp_path_factory, lines, data):
     path = tmp_path_factory.mktemp("u") / "f.csv"
     path.write_bytes(b"\n".join(raw) + b"\n")
     assert not_utf8(path).row == bad
+
+
+class TestSuggestions:
+    def test_element_synonym_is_suggested(self, clean, env):
+        r = CliRunner().invoke(main, ["exposure", "RSD-1001", "--element", "Birthdate"], env=env)
+        assert r.exit_code == 2, r.output
+        assert "error: unknown data element 'Birthdate'; closest: 'Date of Birth'" in r.output
+
+    def test_path_unknown_actor_names_closest_ids(self, clean, env):
+        r = CliRunner().invoke(main, ["path", "RSD-1001", "routec"], env=env)
+        assert r.exit_code == 1, r.output
+        assert r.output.splitlines()[0] == "error: actor not found: 'routec'; closest: 'routeco'"

@@ -21,7 +21,7 @@ from lineage.core.windows import iso
 from lineage.graph.keys import verify_key
 from lineage.graph.store import Store
 from lineage.rules.evaluator import Lineage, StudentContext
-from lineage.sources.dictionary import _canonical_element
+from lineage.sources.dictionary import DEFAULT_COLUMN_MAPPING, _canonical_element, column_key
 
 
 @dataclass
@@ -89,7 +89,10 @@ def element_name(store: Store, typed: str) -> str:
     runs of white space ignored, as an inventory's elements are matched on import
     (``lineage.sources.dictionary``); the NDPA catalogue and the elements inventories defined count.
 
-    Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names.
+    Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names: first
+    the elements a metadata dictionary's column names map to
+    (:data:`lineage.sources.dictionary.DEFAULT_COLUMN_MAPPING`: ``Birthdate`` -> ``Date of
+    Birth``), then the element names closest in spelling.
     """
     names = [r["name"] for r in store.read("queries/element_names")]
     found = _canonical_element(typed, {n: "" for n in names})
@@ -98,6 +101,11 @@ def element_name(store: Store, typed: str) -> str:
     want = " ".join(typed.split()).casefold()
     folded = {n.casefold(): n for n in names}
     close = [folded[c] for c in difflib.get_close_matches(want, list(folded), n=3, cutoff=0.6)]
+    # a district's own word for an element (the metadata dictionary's column mapping:
+    # "Birthdate" -> "Date of Birth") comes first
+    synonyms = [DEFAULT_COLUMN_MAPPING[k] for k in difflib.get_close_matches(
+        column_key(typed), list(DEFAULT_COLUMN_MAPPING), n=3, cutoff=0.8)]
+    close = list(dict.fromkeys(x for x in synonyms + close if x in names))[:3]
     raise UsageError(
         f"unknown data element {typed.strip()!r}" + (
             f"; closest: {', '.join(repr(c) for c in close)}" if close else ""),
@@ -171,7 +179,8 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
     Returns ``{"student", "actor_id", "access", "chains": [[step, ...], ...]}``; each step is
     ``{"kind", "via", "from", "to", "elements", "legal_basis", "agreement", "first_date",
     "last_date", "access"}`` from where the records start to the actor. Raises
-    :class:`NotFoundError` for an unknown student or an actor that never touched the data.
+    :class:`NotFoundError` for an unknown student, an unknown actor (naming the closest actor
+    ids) or an actor that never touched the data.
     """
     sl = student_lineage(store, pseudo, student_id, as_of)
     lin = sl.lineage
@@ -179,7 +188,11 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
     if actor_id not in exposures:
         known = store.read("queries/actors_by_id", ids=[actor_id])
         if not known:
-            raise NotFoundError(f"actor not found: {actor_id!r}")
+            ids = [r["id"] for r in store.read("queries/actor_ids")]
+            close = difflib.get_close_matches(actor_id, ids, n=3, cutoff=0.6)
+            raise NotFoundError(f"actor not found: {actor_id!r}" + (
+                f"; closest: {', '.join(repr(c) for c in close)}" if close else ""),
+                hint="'lineage exposure' lists the actors who touched this student's data")
         raise NotFoundError(f"{actor_id!r} never touched this student's information",
                             hint="'lineage exposure' lists who did")
     exp = exposures[actor_id]
