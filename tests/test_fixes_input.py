@@ -3,11 +3,14 @@ exits 2 on bad input, and writes nothing. CLI through CliRunner against the real
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lineage.cli import main
+from lineage.questions.lookups import os_user
 from lineage.sources.inventory import not_utf8
 from tests.helpers import ROOT
 
@@ -99,3 +102,34 @@ class TestSuggestions:
         r = CliRunner().invoke(main, ["path", "RSD-1001", "routec"], env=env)
         assert r.exit_code == 1, r.output
         assert r.output.splitlines()[0] == "error: actor not found: 'routec'; closest: 'routeco'"
+
+    def test_lookups_since_keeps_the_time(self, clean, env):
+        from datetime import datetime, timedelta, timezone
+
+        r = CliRunner().invoke(main, ["exposure", "RSD-1001", "--format", "json"], env=env)
+        assert r.exit_code == 0, r.output
+        now = datetime.now(timezone.utc)
+        later = (now + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+        earlier = (now - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+        got = {}
+        for since in (earlier, later):
+            r = CliRunner().invoke(main, ["lookups", "--since", since, "--format", "json",
+                                          "--user", os_user()], env=env)
+            assert r.exit_code == 0, r.output
+            got[since] = [x["what"] for x in json.loads(r.output)["lookups"]]
+        assert got[later] == [] and got[earlier][0] == "exposure"
+        r = CliRunner().invoke(main, ["lookups", "--since", "2026-12-01T25:00"], env=env)
+        assert r.exit_code == 2
+        assert ("'2026-12-01T25:00' is not an ISO date or date-time (YYYY-MM-DD or "
+                "YYYY-MM-DDTHH:MM, UTC)") in r.output
+
+    def test_report_received_after_today_exit_2(self, clean, env):
+        from datetime import date, timedelta
+
+        today = date.today()
+        r = CliRunner().invoke(main, ["report", "RSD-1001", "--format", "json", "--received",
+                                      (today + timedelta(days=1)).isoformat()], env=env)
+        assert r.exit_code == 2, r.output
+        assert r.output.splitlines()[0] == (
+            f"error: the inquiry cannot be received after today ({today}); give the date the "
+            "inquiry reached the district")

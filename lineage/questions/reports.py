@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from lineage.core.errors import UsageError
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.vocabulary import RECORD_EXEMPT, Access, LegalBasis, Role
 from lineage.core.windows import iso
@@ -185,12 +186,18 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     "note"}]``, the actors reached only through a population the district describes in words
     without a roster (:func:`lineage.questions.student.with_populations`): every student of the
     district is counted for them (a conservative "could have").
-    Dates are ISO strings. Raises :class:`~lineage.core.errors.NotFoundError` for an unknown student.
+    Dates are ISO strings. Raises :class:`~lineage.core.errors.NotFoundError` for an unknown
+    student and :class:`~lineage.core.errors.UsageError` when ``received_on`` is after
+    ``made_on`` (an inquiry cannot be received after the report answering it).
     """
     from lineage.questions.student import student_lineage, with_populations
 
     made_on = made_on or date.today()
     received_on = received_on or made_on
+    if received_on > made_on:
+        when = "today" if made_on == date.today() else "the report date"
+        raise UsageError(f"the inquiry cannot be received after {when} ({made_on}); give the "
+                         "date the inquiry reached the district")
     sl = student_lineage(store, pseudo, student_id, as_of)
     lin = sl.lineage
     exposures = lin.exposures(sl.actors)
