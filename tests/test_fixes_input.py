@@ -133,3 +133,17 @@ class TestSuggestions:
         assert r.output.splitlines()[0] == (
             f"error: the inquiry cannot be received after today ({today}); give the date the "
             "inquiry reached the district")
+
+
+def test_us_date_warning_names_rows_once():
+    from lineage.sources.common import UsDates
+
+    one, many = UsDates(), UsDates()
+    one.add("f.csv", "beginDate", 5)
+    for row in (5, 6, 9, 12, 14, 20, 31):
+        many.add("g.csv", "endDate", row)
+    assert [str(w) for w in one.warnings() + many.warnings()] == [
+        "f.csv, row 5, field 'beginDate': US date read as month/day/year; write ISO dates "
+        "(YYYY-MM-DD) to silence this warning",
+        "g.csv, field 'endDate': US dates read as month/day/year in rows 5, 6, 9, 12, 14 and 2 "
+        "more; write ISO dates (YYYY-MM-DD) to silence this warning"]
