@@ -147,3 +147,36 @@ def test_us_date_warning_names_rows_once():
         "(YYYY-MM-DD) to silence this warning",
         "g.csv, field 'endDate': US dates read as month/day/year in rows 5, 6, 9, 12, 14 and 2 "
         "more; write ISO dates (YYYY-MM-DD) to silence this warning"]
+
+
+def test_demo_refuses_its_graph_once_other_data_is_loaded(store, env):
+    store.reset()
+    r = CliRunner().invoke(main, ["demo", "--no-server"], env=env)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["load", "--dictionary", str(ROOT / "seeds" / "cedar-valley" /
+                                  "metadata-dictionary.csv"), "--district", "cedar-valley-sd",
+                                  "--no-progress"], env=env)
+    assert r.exit_code == 0, r.output
+    before = store.counts()
+    r = CliRunner().invoke(main, ["demo", "--no-server"], env=env)
+    assert r.exit_code == 2, r.output
+    assert ("error: the graph 'lineage demo' made now also holds data it did not load (16 other "
+            "actor(s), e.g. 'brightpath-learning', 'cedar-valley-education-foundation', "
+            "'cedar-valley-sd'): the demo writes only into an empty database or its own graph; "
+            "nothing was written") in " ".join(r.output.split())
+    assert store.counts() == before
+
+
+def test_demo_note_says_where_v1_v4_came_from(store, env):
+    store.reset()
+    r = CliRunner().invoke(main, ["demo", "--no-server"], env=env)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["load", str(ROOT / "seeds" / "riverside" / "violations.yaml"),
+                                  "--no-progress"], env=env)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["demo", "--no-server"], env=env)
+    assert r.exit_code == 0, r.output
+    assert ("note: the graph still holds the violations V1-V4 (seeds/riverside/violations.yaml, "
+            "loaded into it earlier), so the answer below includes them; 'lineage db reset "
+            "--yes' empties it for the clean answer") in r.output
+    assert "earlier 'lineage demo --violations'" not in r.output
