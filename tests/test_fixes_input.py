@@ -180,3 +180,38 @@ def test_demo_note_says_where_v1_v4_came_from(store, env):
             "loaded into it earlier), so the answer below includes them; 'lineage db reset "
             "--yes' empties it for the clean answer") in r.output
     assert "earlier 'lineage demo --violations'" not in r.output
+
+
+def test_dictionary_again_says_no_changes(store, env):
+    store.reset()
+    args = ["load", "--dictionary", str(ROOT / "seeds" / "cedar-valley" /
+                                        "metadata-dictionary.csv"),
+            "--district", "cedar-valley-sd", "--no-progress"]
+    first = CliRunner().invoke(main, args, env=env)
+    assert first.exit_code == 0, first.output
+    assert "graph changes: no changes" not in first.output
+    again = CliRunner().invoke(main, args, env=env)
+    assert again.exit_code == 0, again.output
+    last = again.output.splitlines()[-1]
+    assert last.startswith("graph changes: no changes (nothing created, no definition changed; ")
+    assert last.endswith(" properties written again)")
+
+
+def test_synth_native_prints_load_hint(tmp_path):
+    r = CliRunner().invoke(main, ["synth", "--students", "20", "--out", str(tmp_path / "s")])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[-1] == f"load with: lineage load {tmp_path / 's' / 'inventory.yaml'}"
+
+
+def test_password_on_command_line_warns_on_stderr(env):
+    from lineage.cli import PASSWORD_WARNING
+
+    given = {k: v for k, v in env.items() if k != "NEO4J_PASSWORD"}
+    r = CliRunner().invoke(main, ["--password", env.get("NEO4J_PASSWORD", "x"), "lookups",
+                                  "--limit", "1", "--format", "json"], env=given)
+    assert r.stderr.splitlines()[0] == PASSWORD_WARNING
+    assert env.get("NEO4J_PASSWORD", "x") not in r.stderr
+    r = CliRunner().invoke(main, ["lookups", "--limit", "1", "--format", "json"], env=env)
+    assert PASSWORD_WARNING not in r.stderr     # from the environment: no warning
+    h = CliRunner().invoke(main, ["--help"])
+    assert "prefer NEO4J_PASSWORD or the local server's password file" in " ".join(h.output.split())

@@ -41,7 +41,9 @@ def synth(students: int, seed: int, out: Path, force: bool, fmt: str) -> None:
     with console.status(f"generating {students:,} students..."):
         summary = generate(out, students=students, seed=seed, force=force, fmt=fmt)
     _print_summary(console, summary)
-    if fmt != "native":
+    if fmt == "native":
+        click.echo(f"load with: lineage load {out / INVENTORY_FILE}")
+    else:
         click.echo(f"load with: lineage load {out / INVENTORY_FILE} --{fmt} {out / fmt}")
 
 
