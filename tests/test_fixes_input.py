@@ -143,10 +143,10 @@ def test_us_date_warning_names_rows_once():
     for row in (5, 6, 9, 12, 14, 20, 31):
         many.add("g.csv", "endDate", row)
     assert [str(w) for w in one.warnings() + many.warnings()] == [
-        "f.csv, row 5, field 'beginDate': US date read as month/day/year; write ISO dates "
-        "(YYYY-MM-DD) to silence this warning",
-        "g.csv, field 'endDate': US dates read as month/day/year in rows 5, 6, 9, 12, 14 and 2 "
-        "more; write ISO dates (YYYY-MM-DD) to silence this warning"]
+        ("f.csv, row 5, field 'beginDate': US date read as month/day/year; write ISO dates "
+         "(YYYY-MM-DD) to silence this warning"),
+        ("g.csv, field 'endDate': US dates read as month/day/year in rows 5, 6, 9, 12, 14 and 2 "
+         "more; write ISO dates (YYYY-MM-DD) to silence this warning")]
 
 
 def test_demo_refuses_its_graph_once_other_data_is_loaded(store, env):

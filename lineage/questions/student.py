@@ -21,7 +21,11 @@ from lineage.core.windows import iso
 from lineage.graph.keys import verify_key
 from lineage.graph.store import Store
 from lineage.rules.evaluator import Lineage, StudentContext
-from lineage.sources.dictionary import DEFAULT_COLUMN_MAPPING, _canonical_element, column_key
+from lineage.sources.dictionary import (
+    DEFAULT_COLUMN_MAPPING,
+    _canonical_element,
+    column_key,
+)
 
 
 @dataclass
