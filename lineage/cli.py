@@ -137,12 +137,21 @@ def report_error(exc: LineageError) -> None:
         err.print(f"[dim]hint:[/] {exc.hint}")
 
 
+#: Printed to stderr when --password is given on the command line (never the password).
+PASSWORD_WARNING = ("warning: --password on the command line is visible to other users of this "
+                    "machine (ps, shell history); set NEO4J_PASSWORD or use the local server's "
+                    "password file (LINEAGE_HOME/password) instead")
+
+
 @click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog="\b\nExamples:\n  lineage demo\n  lineage exposure RSD-1001\n"
                     "  lineage COMMAND --help")
 @click.option("--uri", envvar="NEO4J_URI", default=None, help="Neo4j URI (bolt://, neo4j://, neo4j+s://).")
 @click.option("--user", envvar="NEO4J_USER", default=None, help="Neo4j user.")
-@click.option("--password", envvar="NEO4J_PASSWORD", default=None, help="Neo4j password.")
+@click.option("--password", envvar="NEO4J_PASSWORD", default=None,
+              help="Neo4j password. On the command line it is visible to other users (ps, "
+                   "shell history): prefer NEO4J_PASSWORD or the local server's password file "
+                   "(LINEAGE_HOME/password).")
 @click.option("--database", envvar="NEO4J_DATABASE", default=None, help="Neo4j database name.")
 @click.version_option(package_name="student-data-lineage")
 @click.pass_context
@@ -156,6 +165,9 @@ def main(ctx: click.Context, uri, user, password, database) -> None:
     # only costs the array libraries' import time)
     if ctx.invoked_subcommand not in NO_DRIVER and not ctx.meta.get("lineage.help"):
         _import_driver()
+    if password is not None and (ctx.get_parameter_source("password")
+                                 is click.core.ParameterSource.COMMANDLINE):
+        click.echo(PASSWORD_WARNING, err=True)
     ctx.obj = AppContext({k: v for k, v in
                           {"uri": uri, "user": user, "password": password,
                            "database": database}.items() if v is not None})

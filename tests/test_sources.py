@@ -185,10 +185,10 @@ def test_oneroster_11_rows():
         "tobedeleted in enrollments.csv, 1 rows marked tobedeleted in users.csv")
     warnings = sorted(str(w) for w in src.warnings)
     assert warnings == [
-        f"{FIX}/oneroster-1.1/enrollments.csv, row 5, field 'beginDate': US date(s) read as "
-        "month/day/year in row(s) 5; write ISO dates (YYYY-MM-DD) to silence this warning",
-        f"{FIX}/oneroster-1.1/enrollments.csv, row 7, field 'endDate': US date(s) read as "
-        "month/day/year in row(s) 7; write ISO dates (YYYY-MM-DD) to silence this warning"]
+        f"{FIX}/oneroster-1.1/enrollments.csv, row 5, field 'beginDate': US date read as "
+        "month/day/year; write ISO dates (YYYY-MM-DD) to silence this warning",
+        f"{FIX}/oneroster-1.1/enrollments.csv, row 7, field 'endDate': US date read as "
+        "month/day/year; write ISO dates (YYYY-MM-DD) to silence this warning"]
 
 
 def test_oneroster_12_messy_export_gives_the_same_rosters():

@@ -39,7 +39,7 @@
 //             min_cell_size, suppressed, origin (true when no flow from another dataset
 //             enters it anywhere in the graph: its members are where records start),
 //             holder: {id, name, role}, coverage: [{org, valid_from, valid_to}],
-//             inflows: [flow {..., agreement_info}], grants: [grant {id, actor, scope,
+//             inflows: [flow {..., population (free text), agreement_info}], grants: [grant {id, actor, scope,
 //             scope_org, elements, legal_basis, agreement, purpose, valid_from, valid_to,
 //             agreement_info}]}] ([] when nothing starts)
 //   actors    [{id, name, role}] grant actors and people found in the graph
@@ -137,7 +137,7 @@ OPTIONAL CALL (starts, orgs, people, subject_flows) {
                {org: o.id, valid_from: c.valid_from, valid_to: c.valid_to}],
     inflows: [(f:Flow)-[:TARGETS]->(d) WHERE f.source IS NULL OR f.source IN reached_ids |
        f {.id, .kind, .operation, .source, .target, .elements, .legal_basis, .agreement,
-          .purpose, .threat, .valid_from, .valid_to, .subjects_only,
+          .purpose, .threat, .valid_from, .valid_to, .subjects_only, .population,
           agreement_info: [(f)-[:UNDER]->(ag:Agreement) |
             ag {.id, .kind, .purpose, .legal_basis, .valid_from, .valid_to, .destroy_by,
                 .permitted_elements, .recipients}][0]}],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
@@ -28,6 +28,33 @@ class IsoDate(click.ParamType):
 
 
 ISO_DATE = IsoDate()
+
+
+class IsoDateTime(click.ParamType):
+    """A click parameter type for an ISO date (``YYYY-MM-DD``: the day from 00:00 UTC) or an
+    ISO date-time (``YYYY-MM-DDTHH:MM[:SS]``, UTC unless it gives an offset or ``Z``), for
+    timestamped records (look-ups). Returns a :class:`date` or an aware :class:`datetime` in
+    UTC; a bad value exits 2."""
+
+    name = "DATE[THH:MM]"
+
+    def convert(self, value, param, ctx):  # noqa: D102
+        if value is None or isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if len(text) <= 10:
+            return ISO_DATE.convert(text, param, ctx)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text[:40]!r} is not an ISO date or date-time (YYYY-MM-DD or "
+                      "YYYY-MM-DDTHH:MM, UTC)", param, ctx)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+
+
+ISO_DATETIME = IsoDateTime()
 
 
 class IdParam(click.ParamType):

@@ -53,7 +53,9 @@ def demo(ctx, student, violations, no_server):
     try next.
 
     Uses the fixed demo pseudonym key (synthetic data only) unless LINEAGE_PSEUDONYM_KEY is set.
-    Writes only into an empty database or one an earlier demo made (never into other data).
+    Writes only into an empty database or one an earlier demo made and nothing else was loaded
+    into (never into other data: a graph holding actors the demo's inventories do not define is
+    refused, exit 2).
     """
     from lineage.core.errors import UsageError
     from lineage.core.pseudonym import Pseudonymizer
@@ -90,13 +92,29 @@ def demo(ctx, student, violations, no_server):
                 hint="point NEO4J_URI (or --uri) at an empty database, or run the local "
                 "server without NEO4J_URI; 'lineage db reset --yes' empties a database (it "
                 "deletes everything in it)")
+        if state["demo"]:
+            # a graph the demo made can have had other data loaded into it since (another
+            # district, a metadata dictionary): its actors are not the demo's
+            own = {a.id for src in read_sources([seeds / "inventory.yaml",
+                                                 seeds / "violations.yaml"])
+                   for a in src.inventory.actors}
+            other = sorted({r["id"] for r in store.read("queries/actor_ids")} - own)
+            if other:
+                raise UsageError(
+                    f"the graph 'lineage demo' made now also holds data it did not load "
+                    f"({len(other)} other actor(s), e.g. {', '.join(map(repr, other[:3]))}): "
+                    "the demo writes only into an empty database or its own graph; nothing "
+                    "was written",
+                    hint="point NEO4J_URI (or --uri) at an empty database; 'lineage db reset "
+                    "--yes' empties a database (it deletes everything in it)")
         # its own graph: the demo's definitions may replace an earlier demo's
         summary = load(store, read_sources(paths), pseudo, update=True, demo=True)
         console.print(f"[dim]loaded Riverside ({summary.items.get('enrolments', 0)} enrolments, "
                       f"{summary.items.get('flows', 0)} flows)[/]")
         if not violations and store.read("queries/actors_by_id", ids=["coauthor-lab"]):
-            click.echo("note: the graph still holds V1-V4 from an earlier 'lineage demo "
-                       "--violations'; 'lineage db reset --yes' empties it for the clean answer")
+            click.echo("note: the graph still holds the violations V1-V4 (seeds/riverside/"
+                       "violations.yaml, loaded into it earlier), so the answer below includes "
+                       "them; 'lineage db reset --yes' empties it for the clean answer")
         data = answers.exposure(store, pseudo, student)
         record = answers.record_of_disclosures(store, pseudo, student)
     width = tables.output_width()

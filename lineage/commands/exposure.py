@@ -19,6 +19,9 @@ from lineage.render.tables import format_option, render_json, render_rows, rende
 
 EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "last_date",
                     "legal_bases", "agreements", "datasets", "accessed", "could"]
+#: Added (after the others) only when some actor is reached through a population the district
+#: describes in words (a metadata dictionary): Riverside-like answers keep their exact columns.
+POPULATION_COLUMNS = ["population", "coverage_note"]
 RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "discloser_id",
                   "redisclosure", "threat", "purpose"]
 
@@ -90,7 +93,14 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
         warning = incomplete_warning(unfinished, prefix="")
         click.echo(exposure_summary(data, who, warnings=[warning] if warning else (),
                                     colors=tables.output_colors()))
-    click.echo(render_rows(data["actors"], EXPOSURE_COLUMNS, fmt, json_data=data, title=title,
+    described = any("coverage_note" in a for a in data["actors"])
+    columns = EXPOSURE_COLUMNS + (POPULATION_COLUMNS if described and fmt == "csv" else
+                                  ["population"] if described else [])
+    caption = ("could have: a population given only in words (no roster): every student of "
+               "the district is counted for it (see --format json/csv: coverage_note)"
+               if described and fmt == "table" else None)
+    click.echo(render_rows(data["actors"], columns, fmt, json_data=data, title=title,
+                           caption=caption,
                            table_rows=readable_rows(data["actors"], _wide(wide))), nl=False)
 
 

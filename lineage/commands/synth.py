@@ -56,7 +56,9 @@ def synth(ctx: click.Context, students: int, seed: int, out: Path, force: bool, 
     _print_summary(console, summary)
     if then_load:
         _load(ctx, out, fmt)
-    elif fmt != "native":
+    elif fmt == "native":
+        click.echo(f"load with: lineage load {out / INVENTORY_FILE}")
+    else:
         click.echo(f"load with: lineage load {out / INVENTORY_FILE} --{fmt} {out / fmt}")
 
 

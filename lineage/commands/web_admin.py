@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from lineage.commands.common import ISO_DATE, examples, pseudonymizer
+from lineage.commands.common import ISO_DATETIME, examples, pseudonymizer
 from lineage.commands.serve import load_web
 from lineage.render.tables import format_option, render_rows
 
@@ -133,11 +133,14 @@ LOOKUP_COLUMNS = ["at", "who", "who_kind", "channel", "what", "student", "detail
 
 @click.command("lookups", epilog=examples(
     "lineage lookups --student RSD-1001",
-    "lineage lookups --user ana --since 2026-11-01 --format csv"))
+    "lineage lookups --user ana --since 2026-11-01 --format csv",
+    "lineage lookups --since 2026-12-01T06:51"))
 @click.option("--student", "student_id", help="Only look-ups of this student (the district's "
               "ID; it is hashed).")
 @click.option("--user", "who", help="Only look-ups by this user, API key or OS user.")
-@click.option("--since", type=ISO_DATE, help="From this day (inclusive, UTC).")
+@click.option("--since", type=ISO_DATETIME,
+              help="From this day (YYYY-MM-DD, from 00:00 UTC) or this moment "
+                   "(YYYY-MM-DDTHH:MM, UTC unless an offset is given); inclusive.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
 @format_option()
 @click.pass_context

@@ -72,15 +72,20 @@ def impact_detail(actor: str | None, dataset: str | None, since: date | None,
 
 
 def list_lookups(store, *, student_key: str | None = None, who: str | None = None,
-                 since: date | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+                 since: date | datetime | None = None, limit: int = 1000
+                 ) -> list[dict[str, Any]]:
     """Look-up records, newest first: of one student (by pseudonym), one ``who``, and/or from
-    ``since`` (a day, inclusive, from 00:00 UTC). At most ``limit`` rows (1..100000).
+    ``since`` (inclusive: a day from 00:00 UTC, or a moment; a naive date-time is UTC). At most
+    ``limit`` rows (1..100000).
 
     Raises :class:`~lineage.core.errors.UsageError` for a bad ``limit``.
     """
     if not 1 <= limit <= 100_000:
         raise UsageError("limit must be between 1 and 100000")
-    start = datetime.combine(since, time(0), tzinfo=timezone.utc) if since else None
+    if isinstance(since, datetime):
+        start = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+    else:
+        start = datetime.combine(since, time(0), tzinfo=timezone.utc) if since else None
     rows = store.read("web/lookups_list", student=student_key, who=who, since=start,
                       limit=limit)
     for r in rows:

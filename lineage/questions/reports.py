@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from lineage.core.errors import UsageError
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.vocabulary import RECORD_EXEMPT, Access, LegalBasis, Role
 from lineage.core.windows import iso
@@ -181,12 +182,22 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     basis labels and citations added; ``officials`` are the identifiable actors not in the
     record (school officials, service providers, parents, the holders themselves, and accesses
     seen only in logs) with ``why``; ``not_pii`` the de-identified and aggregate recipients.
-    Dates are ISO strings. Raises :class:`~lineage.core.errors.NotFoundError` for an unknown student.
+    ``could_have`` (present only when not empty): ``[{"actor_id", "actor_name", "population",
+    "note"}]``, the actors reached only through a population the district describes in words
+    without a roster (:func:`lineage.questions.student.with_populations`): every student of the
+    district is counted for them (a conservative "could have").
+    Dates are ISO strings. Raises :class:`~lineage.core.errors.NotFoundError` for an unknown
+    student and :class:`~lineage.core.errors.UsageError` when ``received_on`` is after
+    ``made_on`` (an inquiry cannot be received after the report answering it).
     """
-    from lineage.questions.student import student_lineage
+    from lineage.questions.student import student_lineage, with_populations
 
     made_on = made_on or date.today()
     received_on = received_on or made_on
+    if received_on > made_on:
+        when = "today" if made_on == date.today() else "the report date"
+        raise UsageError(f"the inquiry cannot be received after {when} ({made_on}); give the "
+                         "date the inquiry reached the district")
     sl = student_lineage(store, pseudo, student_id, as_of)
     lin = sl.lineage
     exposures = lin.exposures(sl.actors)
@@ -197,8 +208,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     info = _actor_info(lin, exposures)
 
     actors = []
-    for e in exposures:
-        row = e.as_dict()
+    for e, row in zip(exposures, with_populations([e.as_dict() for e in exposures], lin)):
         row["role_label"] = role_words(e.role)
         row["access_label"] = ACCESS_LABELS[e.access.value]
         row["bases"] = _bases(e.legal_bases)
@@ -226,7 +236,11 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
 
     agreement_ids = [a for e in exposures for a in e.agreements] + [d.agreement for d in record]
     as_of_iso = as_of.isoformat() if as_of else None
+    could_have = [{"actor_id": r["actor_id"], "actor_name": r["actor_name"],
+                   "population": r["population"], "note": r["coverage_note"]}
+                  for r in actors if r.get("coverage_note")]
     return {
+        **({"could_have": could_have} if could_have else {}),
         "student": student_id,
         "made_on": made_on.isoformat(),
         "as_of": as_of_iso,

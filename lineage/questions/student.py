@@ -99,10 +99,15 @@ def element_name(store: Store, typed: str) -> str:
     runs of white space ignored, as an inventory's elements are matched on import
     (``lineage.sources.dictionary``); the NDPA catalogue and the elements inventories defined count.
 
-    Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names.
+    Raises :class:`UsageError` (exit 2) for an unknown element, naming the closest names: first
+    the elements a metadata dictionary's column names map to
+    (:data:`lineage.sources.dictionary.DEFAULT_COLUMN_MAPPING`: ``Birthdate`` -> ``Date of
+    Birth``), then the element names closest in spelling.
     """
-    from lineage.sources.dictionary import (
-        _canonical_element,  # the formats: only when asked
+    from lineage.sources.dictionary import (  # the formats: only when asked
+        DEFAULT_COLUMN_MAPPING,
+        _canonical_element,
+        column_key,
     )
 
     names = [r["name"] for r in store.read("queries/element_names")]
@@ -112,6 +117,11 @@ def element_name(store: Store, typed: str) -> str:
     want = " ".join(typed.split()).casefold()
     folded = {n.casefold(): n for n in names}
     close = [folded[c] for c in difflib.get_close_matches(want, list(folded), n=3, cutoff=0.6)]
+    # a district's own word for an element (the metadata dictionary's column mapping:
+    # "Birthdate" -> "Date of Birth") comes first
+    synonyms = [DEFAULT_COLUMN_MAPPING[k] for k in difflib.get_close_matches(
+        column_key(typed), list(DEFAULT_COLUMN_MAPPING), n=3, cutoff=0.8)]
+    close = list(dict.fromkeys(x for x in synonyms + close if x in names))[:3]
     raise UsageError(
         f"unknown data element {typed.strip()!r}" + (
             f"; closest: {', '.join(repr(c) for c in close)}" if close else ""),
@@ -124,7 +134,9 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
 
     Returns ``{"student": <pseudonym>, "as_of": None | "YYYY-MM-DD", "actors": [...]}`` where
     each actor is ``{"actor_id", "actor_name", "role", "access", "elements", "first_date",
-    "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}`` (see
+    "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}``, plus
+    ``population`` and ``coverage_note`` for an actor reached only through a population the
+    district describes in words (:func:`with_populations`: a conservative "could have") (see
     ``docs/rules.md``; with ``as_of``, ``last_date`` is ``None`` for a window still open on
     that day, rule 9). ``element`` keeps only actors that touched it, matched as
     :func:`element_name` does. Raises :class:`NotFoundError` for an unknown student and
@@ -132,10 +144,35 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
     """
     wanted = element_name(store, element) if element is not None else None
     sl = student_lineage(store, pseudo, student_id, as_of)
-    rows = [e.as_dict() for e in sl.lineage.exposures(sl.actors)]
+    rows = with_populations([e.as_dict() for e in sl.lineage.exposures(sl.actors)], sl.lineage)
     if wanted is not None:
         rows = [r for r in rows if wanted in r["elements"]]
     return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
+
+
+def coverage_note(populations: list[str]) -> str:
+    """The "could have" caveat for an actor reached only through flows that describe their
+    population in words (see :meth:`~lineage.rules.evaluator.Lineage.described_populations`):
+    ``could have: the district lists this recipient's population as 'Bus riders' but not its
+    members; every student of the district is counted`` (several populations joined by " or ").
+    """
+    said = " or ".join(repr(p) for p in populations)
+    return (f"could have: the district lists this recipient's population as {said} but not "
+            "its members; every student of the district is counted")
+
+
+def with_populations(rows: list[dict], lineage: Lineage) -> list[dict]:
+    """Exposure rows (``ActorExposure.as_dict`` shapes) with ``population`` (the texts joined
+    by ``"; "``) and ``coverage_note`` (:func:`coverage_note`) added to the actors that
+    :meth:`~lineage.rules.evaluator.Lineage.described_populations` lists; other rows are left
+    as they are (no key added, so answers without such flows keep their exact shape)."""
+    pops = lineage.described_populations()
+    out = []
+    for r in rows:
+        texts = pops.get(r["actor_id"])
+        out.append({**r, "population": "; ".join(texts), "coverage_note": coverage_note(texts)}
+                   if texts else r)
+    return out
 
 
 def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, *,
@@ -158,7 +195,8 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
     Returns ``{"student", "actor_id", "access", "chains": [[step, ...], ...]}``; each step is
     ``{"kind", "via", "from", "to", "elements", "legal_basis", "agreement", "first_date",
     "last_date", "access"}`` from where the records start to the actor. Raises
-    :class:`NotFoundError` for an unknown student or an actor that never touched the data.
+    :class:`NotFoundError` for an unknown student, an unknown actor (naming the closest actor
+    ids) or an actor that never touched the data.
     """
     sl = student_lineage(store, pseudo, student_id, as_of)
     lin = sl.lineage
@@ -166,7 +204,11 @@ def explain_path(store: Store, pseudo: Pseudonymizer, student_id: str, actor_id:
     if actor_id not in exposures:
         known = store.read("queries/actors_by_id", ids=[actor_id])
         if not known:
-            raise NotFoundError(f"actor not found: {actor_id!r}")
+            ids = [r["id"] for r in store.read("queries/actor_ids")]
+            close = difflib.get_close_matches(actor_id, ids, n=3, cutoff=0.6)
+            raise NotFoundError(f"actor not found: {actor_id!r}" + (
+                f"; closest: {', '.join(repr(c) for c in close)}" if close else ""),
+                hint="'lineage exposure' lists the actors who touched this student's data")
         raise NotFoundError(f"{actor_id!r} never touched this student's information",
                             hint="'lineage exposure' lists who did")
     exp = exposures[actor_id]

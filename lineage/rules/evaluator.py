@@ -915,3 +915,63 @@ class Lineage:
             return WindowSet(), set()
         held = reach.held.intersect(self.seen) if self.as_of else reach.held
         return held, set(reach.elements)
+
+    def described_populations(self) -> dict[str, list[str]]:
+        """Actors whose only way to the student is a *population-described* flow out of
+        coverage: actor id -> the free-text populations (``Flow.population``, e.g. ``"Bus
+        riders"``, as a metadata dictionary gives them; in first-seen order).
+
+        An actor is listed when every chain of steps into every dataset it touches starts at
+        coverage (``coverage:<org>``: every student enrolled there, rule 1) and passes a flow
+        that describes its population in words without listing its students. The graph has no
+        roster of such a population, so every covered student is counted: a conservative
+        "could have" (cedar-valley case). A chain that starts at a membership or passes a flow
+        listing its students, or a coverage chain with no described flow, leaves the actor out.
+        Does not change any class or window (read-only view).
+        """
+        inflows = {f["id"]: f for d in self.ds.values() for f in d.get("inflows") or []}
+        memo: dict[tuple, tuple[bool, bool, tuple[str, ...]]] = {}
+
+        def walk(did: str, lvl: Access, seen: frozenset) -> tuple[bool, bool, tuple[str, ...]]:
+            # (some chain is undescribed coverage, some chain is not coverage, texts)
+            if (did, lvl) in memo:
+                return memo[(did, lvl)]
+            bare = other = False
+            texts: list[str] = []
+            for s in self.steps(did, lvl):
+                if s.source is None:
+                    if s.via.startswith("coverage:"):
+                        bare = True
+                    elif s.via == "member":
+                        other = True
+                    continue  # a collection or a small cell adds elements, not students
+                f = inflows.get(s.via) or {}
+                if f.get("subjects_only"):
+                    other = True
+                    continue
+                if (s.source, s.level) in seen:
+                    continue
+                b, o, t = walk(s.source, s.level, seen | {(did, lvl)})
+                other |= o
+                pop = " ".join((f.get("population") or "").split())
+                if pop:
+                    texts += [x for x in t if x not in texts]
+                    if pop not in texts:
+                        texts.append(pop)
+                else:
+                    bare |= b
+                    texts += [x for x in t if x not in texts]
+            memo[(did, lvl)] = (bare, other, tuple(texts))
+            return memo[(did, lvl)]
+
+        per: dict[str, list[str]] = {}
+        out_of: set[str] = set()
+        for e in self.entries():
+            bare, other, texts = walk(e.dataset, e.level, frozenset())
+            if bare or other or not texts or (e.grant and e.grant.get("scope") in (
+                    Scope.ROSTER.value, Scope.OWN_CHILD.value)):
+                out_of.add(e.actor_id)
+                continue
+            slot = per.setdefault(e.actor_id, [])
+            slot += [x for x in texts if x not in slot]
+        return {a: t for a, t in per.items() if a not in out_of}

@@ -144,14 +144,21 @@ class UsDates:
             first.append(row)
 
     def warnings(self) -> list[Problem]:
-        """One warning per (file, field) naming the first rows (never the values)."""
+        """One warning per (file, field) naming its rows once, never the values: a single row
+        is the warning's row (``..., row 5, field 'beginDate': US date read as month/day/year;
+        ...``); several are listed in the text (``..., field 'beginDate': US dates read as
+        month/day/year in rows 5, 9 and 3 more; ...``)."""
         out = []
+        fix = "write ISO dates (YYYY-MM-DD) to silence this warning"
         for (file, fld), rows in self.rows.items():
             n = self.counts[(file, fld)]
+            if n == 1:
+                out.append(Problem(file, rows[0], fld, f"US date read as month/day/year; {fix}"))
+                continue
             more = f" and {n - len(rows)} more" if n > len(rows) else ""
-            out.append(Problem(file, rows[0], fld, (
-                f"US date(s) read as month/day/year in row(s) {', '.join(map(str, rows))}{more}; "
-                "write ISO dates (YYYY-MM-DD) to silence this warning")))
+            out.append(Problem(file, None, fld, (
+                f"US dates read as month/day/year in rows {', '.join(map(str, rows))}{more}; "
+                f"{fix}")))
         return out
 
 

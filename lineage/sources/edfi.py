@@ -170,6 +170,25 @@ def _resource_of(path: Path) -> str | None:
     return None
 
 
+def _looks_edfi(path: Path) -> bool:
+    """True when ``path`` may be an Ed-Fi file: JSON named like an API resource, or XML whose
+    root is an ``Interchange...`` element or a record this reader uses. A file that cannot be
+    read or parsed counts (its problem is reported when the rows are read)."""
+    if path.suffix.lower() == ".json":
+        return _resource_of(path) is not None
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    try:
+        if _has_dtd(path):
+            return True
+        for _, elem in iterparse(str(path), events=("start",)):
+            tag = elem.tag.rsplit("}", 1)[-1]
+            return tag.startswith("Interchange") or tag in RESOURCES
+    except (ParseError, OSError):
+        return True
+    return True
+
+
 def read_edfi(path: Path, *, district: str | None = None) -> EdFiSource:
     """Open Ed-Fi XML / JSON files (a file or a folder) for loading; see the module docstring.
 
@@ -197,6 +216,11 @@ class EdFiSource:
         if not self.paths:
             raise InputError([Problem(str(path), None, None, "no .xml or .json file in the "
                                       "folder; give Ed-Fi interchange files or API JSON")])
+        if path.is_dir() and not any(_looks_edfi(p) for p in self.paths):
+            raise InputError([Problem(str(path), None, None, (
+                f"no Ed-Fi interchange files (Interchange*.xml) or API resource files ("
+                f"{', '.join(v + '.json' for v in list(RESOURCES.values())[:3])}, ...) in {path}; give the folder "
+                "of the Ed-Fi export"))])
         self._leas: dict[str, OrgRecord] = {}
         self._schools: dict[str, OrgRecord] = {}
         self._sections: dict[str, str] = {}                  # section id -> school id

@@ -44,6 +44,13 @@ class ExportFiles:
             raise InputError([Problem(str(self.path), None, None,
                                       "no such folder or file; check the path")])
 
+    def subfolders(self) -> list[str]:
+        """The names of the folders directly inside a folder export, sorted (``[]`` for a zip):
+        a user who gives the parent of ``bulk/`` and ``delta/`` is told which to give."""
+        if self._zip is not None:
+            return []
+        return sorted(p.name for p in self.path.iterdir() if p.is_dir())
+
     def has(self, name: str) -> bool:
         """True when the export holds a file called ``name`` (case ignored)."""
         return name.lower() in self._names

@@ -297,6 +297,26 @@ def parse_date(text: str) -> date | None:
 _DATE_COLUMNS = frozenset({"valid_from", "valid_to", "at"})
 
 
+def not_utf8(path: Path) -> Problem:
+    """The problem of a CSV that is not UTF-8 text, naming the first line (physical line,
+    from 1) that holds a byte sequence UTF-8 cannot decode; never the bytes themselves (the
+    file may hold student IDs). Reads the file again, line by line (only on this error path).
+    """
+    line = None
+    try:
+        with open_regular(path) as fh:
+            for n, raw in enumerate(fh, start=1):
+                try:
+                    raw.decode("utf-8-sig" if n == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    line = n
+                    break
+    except OSError:
+        pass
+    return Problem(str(path), line, None, "not UTF-8 text (a spreadsheet's 'CSV' in a local "
+                   "code page, e.g. Latin-1); export the file as 'CSV UTF-8' and load it again")
+
+
 def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
                    stamps: dict[str, FileStamp] | None = None) -> Iterator[BulkRow | Problem]:
     """Stream one bulk CSV: yield a :class:`BulkRow` per valid row, a :class:`Problem` per bad one.
@@ -325,7 +345,10 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
         try:
             reader = csv.DictReader(fh)
             header = [h.strip() for h in (reader.fieldnames or [])]
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            yield not_utf8(path)
+            return
+        except csv.Error as exc:
             yield Problem(name, 1, None, f"cannot read the CSV header: {exc}")
             return
         reader.fieldnames = header
@@ -334,7 +357,10 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
                                         name, header)
             if not ok:
                 return
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            yield not_utf8(path)
+            return
+        except csv.Error as exc:
             yield Problem(name, reader.line_num, None, f"not a readable CSV: {exc}")
             return
         if stamps is not None:

@@ -176,6 +176,14 @@ class OneRosterExport:
 
         self.files = ExportFiles(path)
         self.origin = str(path)
+        if not self.files.has("manifest.csv") and not any(
+                self.files.has(n) for n in MANIFEST_FILES.values()):
+            self.files.close()
+            subs = self.files.subfolders()
+            raise InputError([Problem(str(path), None, None, (
+                f"no OneRoster files ({', '.join(MANIFEST_FILES.values())}, manifest.csv) in "
+                f"{path}" + (f"; found sub-folders {', '.join(s + '/' for s in subs)} — give "
+                             "one of them" if subs else "; give the export's folder or .zip")))])
         self.warnings: list[Problem] = []
         self.notes: list[str] = []
         self._problems: list[Problem] = []
