@@ -36,7 +36,6 @@ list items, ISO dates (``valid_from:date``).
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import tempfile
 import time
@@ -64,6 +63,7 @@ from lineage.graph.writer import (
     element_rows,
     inventory_rows,
     prepare,
+    unchanged_stamp,
 )
 from lineage.sources.inventory import (
     BulkRow,
@@ -528,13 +528,7 @@ def _convert(out: ImportFiles, conv: Conversion, sources: list[InventorySource],
     for src, b in bulk_in_order(sources):
         path = src.base_dir / b.path
         fname = str(path)
-        stamp = stamps.get(fname)
-        try:
-            st = os.stat(path)
-        except OSError:
-            raise _changed_while_loading(fname) from None
-        if stamp is None or (st.st_size, st.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
-            raise _changed_while_loading(fname)
+        stamp = unchanged_stamp(path, stamps)
         label = f"{b.kind.value} ({path.name})"
         if progress:
             progress(label, 0, 0)

@@ -339,6 +339,21 @@ def _verify_files(catalog: Catalog) -> dict[str, FileStamp]:
     return now
 
 
+def unchanged_stamp(path: Path, stamps: dict[str, FileStamp]) -> FileStamp:
+    """The validation stamp of the bulk file ``path``, after checking that its size and
+    modification time are still those validated. Raises :class:`IncompleteLoadError` when the
+    file changed (or went) since validation."""
+    name = str(path)
+    stamp = stamps.get(name)
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise _changed_while_loading(name) from None
+    if stamp is None or (st.st_size, st.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
+        raise _changed_while_loading(name)
+    return stamp
+
+
 def _changed_while_loading(name: str) -> IncompleteLoadError:
     return IncompleteLoadError(
         f"{name} changed while it was being loaded (its bytes differ from the ones validated): "
@@ -529,13 +544,7 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
     for src, b in bulk:
         path = src.base_dir / b.path
         name = str(path)
-        stamp = stamps.get(name)
-        try:
-            st = os.stat(path)
-        except OSError:
-            raise _changed_while_loading(name) from None
-        if stamp is None or (st.st_size, st.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
-            raise _changed_while_loading(name)
+        stamp = unchanged_stamp(path, stamps)
         total = _count_lines(path) if progress else 0
         label = f"{b.kind.value} ({path.name})"
         if progress:
