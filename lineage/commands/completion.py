@@ -22,11 +22,10 @@ def completion(ctx, shell):
     The same script as click's documented way, ``_LINEAGE_COMPLETE=bash_source lineage``
     (``zsh_source``, ``fish_source``), byte for byte; install it as the examples show.
     """
-    from click.shell_completion import get_completion_class
+    from click.shell_completion import shell_complete
 
-    cls = get_completion_class(shell)
-    root = ctx.find_root()
-    click.echo(cls(root.command, {}, "lineage", "_LINEAGE_COMPLETE").source())
+    # click's own code path: the script exactly as `_LINEAGE_COMPLETE=<shell>_source` prints it
+    shell_complete(ctx.find_root().command, {}, "lineage", "_LINEAGE_COMPLETE", f"{shell}_source")
 
 
 COMMANDS = [completion]
