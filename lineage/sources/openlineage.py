@@ -257,8 +257,8 @@ def _dataset_kept(ref: Any) -> Any:
     cl = facets.get("columnLineage")
     if isinstance(cl, dict):
         fields = {}
-        for name, spec in (cl.get("fields") or {}).items() if isinstance(cl.get("fields"),
-                                                                         dict) else []:
+        given = cl.get("fields") if isinstance(cl.get("fields"), dict) else {}
+        for name, spec in given.items():
             if not isinstance(spec, dict):
                 continue
             one: dict[str, Any] = {"inputFields": [x for x in map(
