@@ -3,6 +3,11 @@
 Commands live in :mod:`lineage.commands` (one module per group of commands); this module only
 builds the group, holds the shared connection options and maps the library's errors to exit
 codes and messages, once (see :mod:`lineage.core.errors`). A user mistake never shows a traceback.
+
+Start-up: a command's module is imported only when that command runs or its own ``--help`` is
+asked for (:class:`LineageGroup`); ``lineage --help`` lists the commands from the table in
+:data:`lineage.commands.COMMANDS`. ``import lineage.cli`` loads click and this module only
+(``tests/test_startup.py``).
 """
 
 from __future__ import annotations
@@ -12,17 +17,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lineage.core.errors import (
-    ConfigurationError,
-    InputError,
-    LineageError,
-    pydantic_errors,
-    redact_uri,
-)
+from lineage.commands import COMMANDS, module_commands
 
 if TYPE_CHECKING:  # imported when a command runs, not for --help (tests/test_startup.py)
     from rich.console import Console
 
+    from lineage.core.errors import LineageError
     from lineage.core.settings import LineageSettings, Neo4jSettings
 
 
@@ -100,9 +100,53 @@ def _import_driver() -> None:
 
 
 class LineageGroup(click.Group):
-    """A click group that turns :class:`LineageError` into a message and an exit code."""
+    """A click group that turns :class:`LineageError` into a message and an exit code, and
+    imports a command's module on first use.
+
+    The commands are those of :data:`lineage.commands.COMMANDS` (plus any added with
+    ``add_command``): :meth:`get_command` imports the module of the one asked for and adds the
+    commands it exports; the group's ``--help`` shows the table's short help for commands not
+    imported yet, shortened exactly as click shortens a command's own (``make_default_short_help``).
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: D102
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: D102
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            for cmd in module_commands(COMMANDS[cmd_name][0]):
+                self.commands.setdefault(cmd.name, cmd)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # noqa: D102
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            # "Did you mean ...?" among every command, not only the ones imported so far
+            raise click.exceptions.NoSuchCommand(exc.command_name,
+                                                 possibilities=self.list_commands(ctx),
+                                                 ctx=ctx) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The ``Commands:`` section as click writes it, without importing the command
+        modules: a command not imported yet is shown with its short help from the table."""
+        from gettext import gettext  # as click translates its headings
+
+        from click.utils import make_default_short_help
+
+        names = [n for n in self.list_commands(ctx)
+                 if n not in self.commands or not self.commands[n].hidden]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = [(n, self.commands[n].get_short_help_str(limit) if n in self.commands
+                 else make_default_short_help(COMMANDS[n][1], limit)) for n in names]
+        with formatter.section(gettext("Commands")):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # noqa: D102
+        from lineage.core.errors import LineageError
+
         # the subcommand's own arguments, before the group consumes them: only asking for help?
         ctx.meta["lineage.help"] = bool({"--help", "-h"} & set(ctx.args))
         try:
@@ -126,6 +170,8 @@ def err_console() -> Console:
 
 def report_error(exc: LineageError) -> None:
     """Print a library error for a person: the message, every problem, and what to do."""
+    from lineage.core.errors import InputError, redact_uri
+
     err = err_console()
     if isinstance(exc, InputError):
         err.print(f"[bold red]error:[/] {exc.message}")
@@ -177,6 +223,8 @@ def _settings(cls, prefix: str, **overrides):
     """Build a settings class; a bad environment value is a ConfigurationError (exit 2)."""
     from pydantic import ValidationError
 
+    from lineage.core.errors import ConfigurationError, pydantic_errors
+
     try:
         return cls(**overrides)
     except ValidationError as exc:
@@ -185,16 +233,6 @@ def _settings(cls, prefix: str, **overrides):
         raise ConfigurationError(f"bad setting: {bad}",
                                  hint="fix the environment variable (or the matching option)"
                                  ) from None
-
-
-def _register() -> None:
-    from lineage.commands import ALL_COMMANDS
-
-    for cmd in ALL_COMMANDS():
-        main.add_command(cmd)
-
-
-_register()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -341,7 +341,9 @@ class TestImpactProgress:
 def every_command(group=main, path=()):
     """``(path, command)`` for the group itself and every command and subcommand under it."""
     yield path, group
-    for name, cmd in sorted(getattr(group, "commands", {}).items()):
+    ctx = click.Context(group)  # a group's commands as click finds them (imported on demand)
+    for name in group.list_commands(ctx) if isinstance(group, click.Group) else ():
+        cmd = group.get_command(ctx, name)
         if isinstance(cmd, click.Group):
             yield from every_command(cmd, (*path, name))
         else:

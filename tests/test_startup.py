@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -18,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: modules that no command needs just to be listed (each costs tens of milliseconds)
 HEAVY = ("neo4j", "fastapi", "uvicorn", "starlette", "lineage.sources.synth",
          "lineage.sources.inventory", "lineage.core.models", "pydantic_settings", "numpy",
-         "lineage.graph.store", "lineage.web", "jinja2", "yaml")
+         "lineage.graph.store", "lineage.web", "jinja2", "yaml", "rich", "pydantic")
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -54,3 +55,80 @@ def test_command_driver_without_array_libraries_which_stay_importable():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a new interpreter started in the repository; standard output as text."""
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, check=True)
+
+
+#: Runs ``lineage ARGS`` in the probe process (``ARGS`` and the terminal width are filled in);
+#: prints the output, then the command modules loaded, as JSON on the last line.
+_HELP_PROBE = """
+import json, os, sys
+os.environ["COLUMNS"] = "{width}"
+from click.testing import CliRunner
+from lineage.cli import main
+first = CliRunner().invoke(main, {args!r}, prog_name="lineage")
+loaded = sorted(m for m in sys.modules if m.startswith("lineage.commands."))
+print(json.dumps([first.exit_code, first.output, loaded]))
+"""
+
+
+@pytest.mark.parametrize("width", [50, 80, 200])
+def test_help_lists_every_command_as_click_would_without_importing_them(width):
+    """``lineage --help`` from the table (no command module imported) is exactly click's own
+    help once every command is imported (the short help shortened for the width alike)."""
+    code, lazy, loaded = json.loads(_run(_HELP_PROBE.format(width=width, args=["--help"]))
+                                    .stdout.splitlines()[-1])
+    assert code == 0 and loaded == []
+    from click.testing import CliRunner
+
+    from lineage.cli import main
+    from lineage.commands import COMMANDS
+
+    group = click.Group(name=main.name, params=main.params, help=main.help, epilog=main.epilog,
+                        context_settings=main.context_settings,
+                        commands={n: main.get_command(click.Context(main), n) for n in COMMANDS})
+    eager = CliRunner().invoke(group, ["--help"], prog_name="lineage", env={"COLUMNS": str(width)})
+    assert eager.exit_code == 0
+    assert lazy == eager.output
+    assert len([line for line in lazy.splitlines() if line.startswith("  ")]) >= len(COMMANDS)
+
+
+def test_command_table_matches_the_commands():
+    """:data:`lineage.commands.COMMANDS` names every command of every module once, in its own
+    module, with the short help click makes of it at every width."""
+    from click.utils import make_default_short_help
+
+    from lineage.commands import COMMANDS, module_commands
+
+    real = {}
+    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
+        for cmd in module_commands(module):
+            assert cmd.name not in real
+            real[cmd.name] = (module, cmd)
+    assert set(real) == set(COMMANDS)
+    for name, (module, short) in COMMANDS.items():
+        cmd = real[name][1]
+        assert real[name][0] == module and not cmd.hidden
+        assert short == cmd.get_short_help_str(10**6)
+        for limit in range(10, 200):
+            assert make_default_short_help(short, limit) == cmd.get_short_help_str(limit), limit
+
+
+def test_a_command_imports_only_its_own_module():
+    code, out, loaded = json.loads(_run(_HELP_PROBE.format(width=80, args=["exposure", "--help"]))
+                                   .stdout.splitlines()[-1])
+    assert code == 0 and "lineage exposure RSD-1001" in out
+    assert loaded == ["lineage.commands.common", "lineage.commands.exposure"]
+
+
+def test_an_unknown_command_suggests_among_every_command():
+    """"Did you mean" considers commands whose module is not imported yet."""
+    code, out, loaded = json.loads(_run(_HELP_PROBE.format(width=80, args=["exposur"]))
+                                   .stdout.splitlines()[-1])
+    assert code == 2 and loaded == []
+    assert out.splitlines()[-1] == ("Error: No such command 'exposur'. "
+                                    "(Did you mean one of: 'exposure', 'report'?)")

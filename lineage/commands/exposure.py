@@ -12,9 +12,7 @@ from lineage.commands.common import (
     pseudonymizer,
     warn_if_incomplete,
 )
-from lineage.questions.lookups import os_user, record_lookup
 from lineage.render import tables
-from lineage.render.answers import exposure_summary, readable_rows
 from lineage.render.tables import format_option, render_json, render_rows, render_table
 
 EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "last_date",
@@ -63,8 +61,9 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
     STUDENT_ID on a terminal, "This student" in a file or a pipe).
     """
     from lineage.questions import student as answers
-
+    from lineage.questions.lookups import os_user, record_lookup
     from lineage.questions.sources import incomplete_warning, unfinished_sources
+    from lineage.render.answers import exposure_summary, readable_rows
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:
@@ -116,6 +115,8 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
 def path(ctx, student_id, actor_id, as_of, wide, fmt):
     """The chains of datasets, flows and grants that explain how ACTOR_ID got the data."""
     from lineage.questions import student as answers
+    from lineage.questions.lookups import os_user, record_lookup
+    from lineage.render.answers import readable_rows
 
     pseudo = pseudonymizer(ctx)
     with ctx.find_root().obj.store() as store:

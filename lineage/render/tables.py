@@ -21,16 +21,13 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.style import Style
-from rich.table import Table
-from rich.text import Text
 
-from lineage.render.dot import CLASS_STYLE
+if TYPE_CHECKING:  # rich is imported when a table is drawn, not by the commands' --help
+    from rich.style import Style
+    from rich.text import Text
 
 #: The one vocabulary of output formats, by output. Listings (every ``--format`` of a command
 #: that prints rows) are ``table``/``json``/``csv``; documents add ``md``/``html``/``pdf``; the
@@ -181,6 +178,8 @@ def output_colors() -> str | None:
     if not sys.stdout.isatty() or os.environ.get("NO_COLOR") or \
             os.environ.get("TERM", "") == "dumb":
         return None
+    from rich.console import Console
+
     return Console(file=sys.stdout).color_system
 
 
@@ -188,6 +187,10 @@ def class_style(access: str | None) -> Style | None:
     """The rich style of an access class (``identifiable`` / ``deidentified`` /
     ``aggregate``): bold, in the class's colour of the picture
     (:data:`lineage.render.dot.CLASS_STYLE`); ``None`` for anything else."""
+    from rich.style import Style
+
+    from lineage.render.dot import CLASS_STYLE
+
     found = CLASS_STYLE.get(access or "")
     return Style(color=found["color"], bold=True) if found else None
 
@@ -195,10 +198,12 @@ def class_style(access: str | None) -> Style | None:
 def paint(text: str, access: str | None, colors: str | None) -> str:
     """``text`` in the colour of ``access`` (ANSI codes for the colour system ``colors``, see
     :func:`output_colors`); unchanged when ``colors`` is ``None`` or ``access`` is no class."""
+    if colors is None:
+        return text
     from rich.console import COLOR_SYSTEMS
 
     style = class_style(access)
-    if colors is None or style is None:
+    if style is None:
         return text
     return style.render(text, color_system=COLOR_SYSTEMS[colors])
 
@@ -268,6 +273,10 @@ def render_blocks(rows: Iterable[dict], columns: Sequence[str], *, width: int,
 def _table_text(rows: list[dict], columns: Sequence[str], title: str | None,
                 headers: dict[str, str] | None, caption: str | None, width: int,
                 colors: str | None = None) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, box=box.SIMPLE_HEAVY, caption=caption, show_lines=True,
                   title_justify="left")
     for c in columns:
@@ -285,6 +294,8 @@ def _table_text(rows: list[dict], columns: Sequence[str], title: str | None,
 
 def _class_text(value: str) -> Text:
     """An access class as rich text styled over the word only (the cell's padding stays plain)."""
+    from rich.text import Text
+
     text = Text(value)
     style = class_style(value)
     if style is not None:
