@@ -73,10 +73,3 @@ def module_commands(module: str) -> list[click.Command]:
     it is what a command's first use costs."""
     return list(importlib.import_module(f"lineage.commands.{module}").COMMANDS)
 
-
-def ALL_COMMANDS() -> list[click.Command]:  # noqa: N802
-    """Every command object of every module in :data:`COMMANDS` (imports them all)."""
-    out: list[click.Command] = []
-    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
-        out.extend(module_commands(module))
-    return out
