@@ -17,10 +17,10 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from lineage.core.errors import InputError, Problem
 from lineage.core.models import BulkFile, BulkKind
@@ -28,21 +28,20 @@ from lineage.sources.common import NATIVE_COLUMNS, ParsedSource
 from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_inventory
 
 
-@contextmanager
-def native_source(parsed: ParsedSource, kind: str = "inventory") -> Iterator[InventorySource]:
-    """Stream ``parsed``'s rows into native files and yield them as an
-    :class:`~lineage.sources.inventory.InventorySource` (origin: the user's input; warnings: the
-    parser's; ``kind``: the input format, one of
-    :data:`lineage.sources.provenance.SOURCE_KINDS`). The folder is deleted when the context
-    ends.
+def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory") -> InventorySource:
+    """Stream ``parsed``'s rows into native files in ``folder`` (an existing, private, empty
+    folder) and return them as an :class:`~lineage.sources.inventory.InventorySource` (origin: the
+    user's input; warnings: the parser's; ``kind``: the input format, one of
+    :data:`lineage.sources.provenance.SOURCE_KINDS`). Closes ``parsed`` whatever happens; the
+    result holds nothing of it, so the parser's look-up tables (every user of an export, say) are
+    freed before the load starts and Python memory stays flat in the size of the export.
 
     Raises :class:`InputError` with every problem the parser yields (at most
     :data:`~lineage.sources.inventory.MAX_PROBLEMS`), before anything is loaded.
     """
-    tmp = Path(tempfile.mkdtemp(prefix="lineage-import-"))
     try:
         files: dict[BulkKind, IO[str]] = {}
-        writers: dict[BulkKind, object] = {}
+        writers: dict[BulkKind, Any] = {}
         problems: list[Problem] = []
         truncated = False
         try:
@@ -55,14 +54,14 @@ def native_source(parsed: ParsedSource, kind: str = "inventory") -> Iterator[Inv
                     continue
                 if problems:
                     continue                    # keep looking for problems; write no more
-                kind, row = item
-                w = writers.get(kind)
+                bulk_kind, row = item
+                w = writers.get(bulk_kind)
                 if w is None:
-                    fh = files[kind] = open(  # noqa: SIM115 -- closed in the finally below
-                        tmp / f"{kind.value}.csv", "w", encoding="utf-8", newline="")
-                    w = writers[kind] = csv.writer(fh, lineterminator="\n")
-                    w.writerow(NATIVE_COLUMNS[kind])
-                w.writerow([row[c] for c in NATIVE_COLUMNS[kind]])
+                    fh = files[bulk_kind] = open(  # noqa: SIM115 -- closed in the finally below
+                        folder / f"{bulk_kind.value}.csv", "w", encoding="utf-8", newline="")
+                    w = writers[bulk_kind] = csv.writer(fh, lineterminator="\n")
+                    w.writerow(NATIVE_COLUMNS[bulk_kind])
+                w.writerow([row[c] for c in NATIVE_COLUMNS[bulk_kind]])
         finally:
             for fh in files.values():
                 fh.close()
@@ -70,14 +69,39 @@ def native_source(parsed: ParsedSource, kind: str = "inventory") -> Iterator[Inv
             raise InputError(problems, truncated=truncated)
         inv = parsed.inventory().model_copy(update={
             "bulk": [BulkFile(kind=k, path=f"{k.value}.csv") for k in files]})
-        path = tmp / "inventory.json"
+        path = folder / "inventory.json"
         path.write_text(inv.model_dump_json(exclude_none=True), encoding="utf-8")
-        native = read_inventory(path)
         modes = getattr(parsed, "modes", None) or {}     # OneRoster: bulk / delta per file
-        yield InventorySource(native.inventory, parsed.origin, tmp, warnings=list(parsed.warnings),
-                              kind=kind, partial=any(m == "delta" for m in modes.values()))
+        origin, warnings = parsed.origin, list(parsed.warnings)
+    finally:
+        parsed.close()
+    return InventorySource(read_inventory(path).inventory, origin, folder, warnings=warnings,
+                           kind=kind, partial=any(m == "delta" for m in modes.values()))
+
+
+@contextmanager
+def native_source(parsed: ParsedSource, kind: str = "inventory") -> Iterator[InventorySource]:
+    """:func:`write_native` into a private temporary folder (``mkdtemp``: mode 0700) that is
+    deleted when the context ends, whatever happens. Closes ``parsed`` before yielding.
+
+    Raises :class:`InputError` as :func:`write_native` does.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="lineage-import-"))
+    try:
+        yield write_native(parsed, tmp, kind)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _converted(open_one: Callable[[], ParsedSource], kind: str, stack: ExitStack
+               ) -> tuple[InventorySource, list[str]]:
+    """Open one input, write it as native files into a temporary folder removed when ``stack``
+    closes, and return ``(source, notes)``. The parser is closed and unreferenced on return."""
+    tmp = Path(tempfile.mkdtemp(prefix="lineage-import-"))
+    stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+    parsed = open_one()
+    source = write_native(parsed, tmp, kind)
+    return source, list(parsed.notes)
 
 
 @contextmanager
@@ -87,8 +111,9 @@ def open_format_sources(oneroster: Iterable[Path] = (), edfi: Iterable[Path] = (
                         ) -> Iterator[tuple[list[InventorySource], list[str]]]:
     """Parse every ``--oneroster``, ``--edfi`` and ``--openlineage`` input and yield
     ``(sources, notes)`` ready for :func:`lineage.graph.writer.load` (their temporary folders live
-    until the context ends). ``district``: ``--district`` (OneRoster, Ed-Fi); ``mappings``:
-    ``--mapping`` files (OpenLineage).
+    until the context ends; each parser is closed and freed as soon as its rows are written, so
+    nothing of it stays in memory during the load). ``district``: ``--district`` (OneRoster,
+    Ed-Fi); ``mappings``: ``--mapping`` files (OpenLineage).
 
     Raises :class:`InputError` with the problems of every input at once.
     """
@@ -106,12 +131,12 @@ def open_format_sources(oneroster: Iterable[Path] = (), edfi: Iterable[Path] = (
     with ExitStack() as stack:
         for kind, open_one in openers:
             try:
-                parsed = open_one()
-                stack.callback(parsed.close)
-                sources.append(stack.enter_context(native_source(parsed, kind)))
-                notes.extend(parsed.notes)
+                source, source_notes = _converted(open_one, kind, stack)
             except InputError as exc:
                 problems.extend(exc.problems)
+                continue
+            sources.append(source)
+            notes.extend(source_notes)
         if problems:
             raise InputError(problems[:MAX_PROBLEMS], truncated=len(problems) > MAX_PROBLEMS)
         yield sources, notes
