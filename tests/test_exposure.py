@@ -64,6 +64,16 @@ class TestClean:
         assert data["student"] == PSEUDO("RSD-1001")
         assert data["as_of"] is None
 
+    def test_one_round_trip_reads_what_a_transaction_reads(self, clean):
+        """exposure_context through read_one_trip (auto-commit) equals the managed read, and
+        carries the graph's key check value (a student question is one round trip)."""
+        params = {"student_keys": [PSEUDO("RSD-1001")], "subgraph": True, "all_flows": False,
+                  "starts": [], "orgs": [], "people": [], "subject_flows": [], "within": None}
+        one = clean.read_one_trip("queries/exposure_context", **params)
+        assert one == clean.read("queries/exposure_context", **params)
+        assert [s["key"] for s in one[0]["students"]] == [PSEUDO("RSD-1001")]
+        assert one[0]["key_check"] == clean.read("admin/key_check")[0]["check"] is not None
+
     def test_rsd_1001_details(self, clean):
         rows = {a["actor_id"]: a for a in answers.exposure(clean, PSEUDO, "RSD-1001")["actors"]}
         assert rows["teacher-lee"]["last_date"] == "2025-06-10"

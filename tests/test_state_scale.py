@@ -141,6 +141,48 @@ def test_population_context_matches_exposure_context(state):
     assert seen == 40
 
 
+@pytest.mark.parametrize("target", ["sd001-sis", "sd001--vendor-001", "state-slds"])
+def test_covered_population_rows_hold_the_same_students(state, target):
+    """impact_population_covered.cypher (no walk of a student's roster links) returns the
+    students of impact_population.cypher, each once, with the same memberships and listing
+    flows, and enrolments among theirs; the impact uses it for a district's datasets."""
+    _, store, _ = state
+    within = sorted(r["id"] for r in store.read("queries/upstream_population", datasets=[target],
+                                                all_flows=True))
+    population = sorted(r["id"] for r in store.read("queries/upstream_population",
+                                                    datasets=[target], all_flows=False))
+    ds, _ = answers.subgraph(store, within, [], [], within=within)
+    chains = {c[0]: c for c in store.read(
+        "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
+    assert datasets.covered_rows_suffice(ds, [target], population, set(), chains) is True
+
+    def facts(name):
+        out = {}
+        for g in store.stream(name, datasets=population, within=within):
+            for k in g["keys"]:
+                assert k not in out
+                out[k] = g
+        return out
+
+    full = facts("queries/impact_population")
+    covered = facts("queries/impact_population_covered")
+    assert sorted(covered) == sorted(full) and len(full) > 1000
+    in_within = set(within)
+    into_within = {f["id"] for d in ds.values() for f in d["inflows"]}
+    listed = 0
+    for k, g in covered.items():
+        f = full[k]
+        assert all(e in f["enrolments"] for e in g["enrolments"])
+        assert g["cells"] == f["cells"]
+        if g["memberships"] or g["subject_flows"]:  # listed in the subgraph: every fact
+            listed += 1
+            assert g == {**f, "keys": g["keys"]}
+        else:  # listed nowhere in it: what it drops are facts the rules cannot use
+            assert not [m for m in f["memberships"] if m[0] in in_within]
+            assert not set(f["subject_flows"]) & into_within
+    assert listed > 0
+
+
 def test_teaching_file_errors_name_file_row_and_field(tmp_path, empty_graph):
     (tmp_path / "teaching.csv").write_text(
         "section,school,teacher,valid_from,valid_to\n"
@@ -178,3 +220,22 @@ def test_teaching_file_errors_name_file_row_and_field(tmp_path, empty_graph):
             "parent") in text
     assert "'SEC-9'" not in text
     assert empty_graph.counts()["nodes"] == 0
+
+
+def test_covered_rows_suffice_only_when_the_population_coverage_is_all_that_counts():
+    """Without a database: a dataset flowing whole into the target must be in the population,
+    and a breached actor's school/district grant scope must lie within the covered orgs."""
+    def d(did, inflows=(), coverage=()):
+        return {"id": did, "inflows": list(inflows), "coverage": list(coverage), "grants": []}
+
+    flow = {"id": "F", "source": "a", "target": "t", "subjects_only": False}
+    listing = {"id": "L", "source": "a", "target": "t", "subjects_only": True}
+    ds = {"t": d("t", [flow], [{"org": "d1"}]), "a": d("a", [], [{"org": "d2"}])}
+    chains = {"s1": ["s1", "d1"], "s2": ["s2", "d2"], "d1": ["d1"], "d2": ["d2"]}
+    assert datasets.covered_rows_suffice(ds, ["t"], ["t", "a"], set(), chains)
+    assert not datasets.covered_rows_suffice(ds, ["t"], ["t"], set(), chains)
+    ds["t"]["inflows"] = [listing]   # a transfer: its students are listed, read in full
+    assert datasets.covered_rows_suffice(ds, ["t"], ["t"], set(), chains)
+    assert datasets.covered_rows_suffice(ds, ["t"], ["t"], {"d1"}, chains)
+    assert not datasets.covered_rows_suffice(ds, ["t"], ["t"], {"d2"}, chains)
+    assert not datasets.covered_rows_suffice(ds, ["t"], ["t"], {"elsewhere"}, chains)

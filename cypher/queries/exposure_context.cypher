@@ -7,7 +7,9 @@
 //   the actors involved. Used for one student with its subgraph by exposure; for batches of
 //   students without it by impact (per student) and the audit; for a breach's upstream
 //   datasets without students by impact. Each organisation's chain up the hierarchy is walked
-//   once per student, not once per enrolment or roster row.
+//   once per student, not once per enrolment or roster row; each section's teachers and school
+//   are read in one walk of its relationships. The pseudonym key check value comes in the same
+//   row, so that a student question is one round trip (lineage.graph.keys.check_recorded).
 // Parameters: $student_keys: list of pseudonyms (keyed hashes; never raw IDs), may be [];
 //   $subgraph: true to return the subgraph (false: datasets and actors are null);
 //   $starts: dataset ids where records start besides the students' own (impact: the datasets
@@ -22,7 +24,7 @@
 //   transfer of other students never carries this one's records);
 //   $subject_flows: flow ids listing the student besides the students' own, may be [];
 //   $within: null, or dataset ids: keep only these (impact: the datasets upstream of a breach).
-// Returns: one row {students, datasets, actors}:
+// Returns: one row {students, datasets, actors, key_check}:
 //   students  [{key, enrolments, coverage, memberships, subject_flows, cells, teaching,
 //             guardians, accesses}] one per known student (unknown keys give none):
 //     enrolments  [{org, chain: [org ids up the hierarchy], valid_from, valid_to}]
@@ -43,13 +45,20 @@
 //             scope_org, elements, legal_basis, agreement, purpose, valid_from, valid_to,
 //             agreement_info}]}] ([] when nothing starts)
 //   actors    [{id, name, role}] grant actors and people found in the graph
+//   key_check the pseudonym key check value the graph records (null: none), as
+//             cypher/admin/key_check.cypher reads it
 CALL () {
   UNWIND $student_keys AS student_key
   MATCH (s:Student {key: student_key})
   WITH s,
     [(s)-[e:ENROLLED_AT]->(o:Actor) | {org: o, e: e}] AS enrols,
-    [(s)-[r:IN_SECTION]->(x:Section)<-[t:TEACHES]-(a:Actor) |
-       {x: x, r: r, t: t, a: a, school: [(x)-[:SECTION_OF]->(o:Actor) | o][0]}] AS rosters
+    // each section's relationships walked once: its teachers (in) and its school (out)
+    reduce(acc = [], x IN [(s)-[r:IN_SECTION]->(x:Section) |
+                             {x: x, r: r, ends: [(x)-[q:TEACHES|SECTION_OF]-(y:Actor)
+                               WHERE (type(q) = 'TEACHES') = (endNode(q) = x) | {q: q, y: y}]}] |
+      acc + [e IN x.ends WHERE type(e.q) = 'TEACHES' |
+             {x: x.x, r: x.r, t: e.q, a: e.y,
+              school: [o IN x.ends WHERE type(o.q) = 'SECTION_OF' | o.y][0]}]) AS rosters
   // each distinct org once, with its chain of nodes up the hierarchy
   WITH s, enrols, rosters,
     [o IN reduce(acc = [], o IN [e IN enrols | e.org] +
@@ -153,4 +162,5 @@ OPTIONAL CALL (starts, orgs, people, subject_flows) {
     COLLECT { UNWIND ids AS i WITH DISTINCT i MATCH (a:Actor {id: i}) RETURN a {.id, .name, .role} }
       AS actors
 }
-RETURN students, datasets, actors
+RETURN students, datasets, actors,
+  COLLECT { MATCH (k:PseudonymKey {id: 'pseudonym-key'}) RETURN k.check }[0] AS key_check

@@ -95,13 +95,17 @@ class Access(str, Enum):
     @property
     def rank(self) -> int:
         """3 identifiable, 2 de-identified, 1 aggregate."""
-        return {"identifiable": 3, "deidentified": 2, "aggregate": 1}[self.value]
+        return _RANK[self.value]
 
     @classmethod
     def of(cls, g: Granularity) -> Access:
         """The access class a dataset of granularity ``g`` gives."""
-        return {Granularity.STUDENT: cls.IDENTIFIABLE, Granularity.DEIDENTIFIED: cls.DEIDENTIFIED,
-                Granularity.AGGREGATE: cls.AGGREGATE}[g]
+        return _ACCESS_OF[g]
+
+
+_RANK = {"identifiable": 3, "deidentified": 2, "aggregate": 1}
+_ACCESS_OF = {"student": Access.IDENTIFIABLE, "deidentified": Access.DEIDENTIFIED,
+              "aggregate": Access.AGGREGATE}
 
 
 class Scope(str, Enum):

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 OPEN_START = date.min
 OPEN_END = date.max
@@ -19,12 +18,17 @@ OPEN_END = date.max
 
 def to_date(value: Any) -> date | None:
     """Convert a driver date (``neo4j.time.Date``), ``date`` or ISO string to ``date``/``None``."""
-    if value is None or value == "":
+    if type(value) is date:
+        return value
+    if value is None:
         return None
     if isinstance(value, date):
         return value
-    if hasattr(value, "to_native"):
-        return value.to_native()
+    native = getattr(value, "to_native", None)
+    if native is not None:
+        return native()
+    if value == "":
+        return None
     return date.fromisoformat(str(value)[:10])
 
 
@@ -64,9 +68,11 @@ def iso(value: Any, missing: str | None = None) -> str | None:
     return d.isoformat() if d else missing
 
 
-@dataclass(frozen=True, order=True)
-class Window:
-    """An inclusive window of days. Empty when ``end < start``."""
+class Window(NamedTuple):
+    """An inclusive window of days. Empty when ``end < start``.
+
+    A named tuple ``(start, end)``: built, compared and ordered as the tuple (the rules make
+    hundreds of thousands of windows per answer, and a tuple is the cheapest immutable pair)."""
 
     start: date = OPEN_START
     end: date = OPEN_END
@@ -79,36 +85,49 @@ class Window:
     @property
     def empty(self) -> bool:
         """True when no day is in the window."""
-        return self.end < self.start
+        return self[1] < self[0]
 
-    def __and__(self, other: Window) -> Window:
-        return Window(max(self.start, other.start), min(self.end, other.end))
+    def __and__(self, other: Window) -> Window:  # type: ignore[override]
+        s, e = self
+        os_, oe = other
+        return Window(s if s >= os_ else os_, e if e <= oe else oe)
 
-    def contains(self, d: date) -> bool:
+    def contains(self, d: date) -> bool:  # type: ignore[override]
         """True when ``d`` is in the window."""
-        return self.start <= d <= self.end
+        return self[0] <= d <= self[1]
 
     @property
     def first(self) -> date | None:
         """The start, ``None`` when open."""
-        return None if self.start == OPEN_START else self.start
+        return None if self[0] == OPEN_START else self[0]
 
     @property
     def last(self) -> date | None:
         """The end, ``None`` when open (still running)."""
-        return None if self.end == OPEN_END else self.end
+        return None if self[1] == OPEN_END else self[1]
 
 
 ALWAYS = Window()
 
 
 class WindowSet:
-    """A union of windows, kept sorted and merged (adjacent days merge)."""
+    """A union of windows, kept sorted and merged (adjacent days merge).
+
+    Invariant: ``parts`` are sorted, non-empty, and neither overlap nor touch (a day apart at
+    least). Intersections keep it by themselves, so they skip the merge; a set is never
+    changed after it is made (operations return new sets)."""
 
     __slots__ = ("parts",)
 
     def __init__(self, parts: Iterable[Window] = ()) -> None:
-        self.parts: list[Window] = self._merge([w for w in parts if not w.empty])
+        self.parts: list[Window] = self._merge([w for w in parts if w[0] <= w[1]])
+
+    @classmethod
+    def _merged(cls, parts: list[Window]) -> WindowSet:
+        """A set of parts that already keep the invariant (no sort, no merge)."""
+        ws = cls.__new__(cls)
+        ws.parts = parts
+        return ws
 
     @staticmethod
     def _merge(ws: list[Window]) -> list[Window]:
@@ -136,29 +155,62 @@ class WindowSet:
 
     def intersect(self, w: Window) -> WindowSet:
         """Each part intersected with ``w``."""
-        return WindowSet(p & w for p in self.parts)
+        ws, we = w
+        out = []
+        for s, e in self.parts:
+            if s < ws:
+                s = ws
+            if e > we:
+                e = we
+            if s <= e:
+                out.append(Window(s, e))
+        return WindowSet._merged(out)
 
     def intersect_set(self, other: WindowSet) -> WindowSet:
         """Pairwise intersection of two sets."""
-        return WindowSet(p & q for p in self.parts for q in other.parts)
+        out = []
+        theirs = other.parts
+        for ps, pe in self.parts:
+            for qs, qe in theirs:
+                s = ps if ps >= qs else qs
+                e = pe if pe <= qe else qe
+                if s <= e:
+                    out.append(Window(s, e))
+        # parts of one set, each cut by the sorted parts of the other: still sorted and apart
+        return WindowSet._merged(out)
+
+    def meets(self, other: WindowSet) -> bool:
+        """True when some day is in both sets (``bool(self.intersect_set(other))``)."""
+        theirs = other.parts
+        for ps, pe in self.parts:
+            for qs, qe in theirs:
+                if ps <= qe and qs <= pe:
+                    return True
+        return False
 
     def contains(self, d: date) -> bool:
         """True when day ``d`` is in one of the windows."""
-        return any(p.contains(d) for p in self.parts)
+        return any(s <= d <= e for s, e in self.parts)
 
     def from_first(self, arrivals: WindowSet) -> WindowSet:
         """For each part of this set that meets ``arrivals``: from the first day of ``arrivals``
         in it to the end of the part (what a record holds from the day something arrives for as
         long as it is held without a break)."""
         out = []
-        for p in self.parts:
-            hit = arrivals.intersect(p)
-            if hit:
-                out.append(Window(hit.start, p.end))
-        return WindowSet(out)
+        theirs = arrivals.parts
+        for ps, pe in self.parts:
+            for qs, qe in theirs:  # sorted: the first that meets the part starts the hit
+                if qs <= pe and ps <= qe:
+                    out.append(Window(ps if ps >= qs else qs, pe))
+                    break
+        return WindowSet._merged(out)
 
     def union(self, other: WindowSet) -> WindowSet:
         """All days in either set."""
+        if not other.parts:
+            return self
+        if not self.parts:
+            return other
         return WindowSet(self.parts + other.parts)
 
     @property

@@ -23,7 +23,14 @@ def verify_key(store: Store, pseudo: Pseudonymizer) -> None:
     before check values existed) passes. Raises :class:`ConfigurationError` (exit 2) when the
     value differs from ``pseudo.check``.
     """
-    recorded = key_state(store)["check"]
+    check_recorded(key_state(store)["check"], pseudo)
+
+
+def check_recorded(recorded: str | None, pseudo: Pseudonymizer) -> None:
+    """:func:`verify_key` on a check value already read (``None``: the graph records none,
+    which passes), e.g. the ``key_check`` column of ``cypher/queries/exposure_context.cypher``
+    (a student question in one round trip). Raises :class:`ConfigurationError` (exit 2) when
+    it differs from ``pseudo.check``."""
     if recorded is not None and not hmac.compare_digest(recorded, pseudo.check):
         raise key_mismatch()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import queue
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -233,6 +234,31 @@ class Store:
                 routing_=RoutingControl.READ, result_transformer_=_keys_values,
             )
         return [dict(zip(keys, r)) for r in rows]
+
+    def read_one_trip(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """:meth:`read`, in one network round trip: an auto-commit read (``RUN`` and ``PULL``
+        sent together) where a managed transaction makes two (``BEGIN``/``RUN``/``PULL``, then
+        ``COMMIT``). For one short read statement answered while a user waits (a student's
+        exposure). Causally chained like :meth:`read` (the driver's bookmark manager), and
+        retried like it on transient errors within the retry time (``NEO4J_TIMEOUT`` / 3): a
+        read can be run again."""
+        cypher = self._query(query(name))
+        give_up = time.monotonic() + self.settings.driver_config()["max_transaction_retry_time"]
+        delay = 0.2
+        with self._translate():
+            while True:
+                try:
+                    with self._driver.session(
+                            database=self.database, default_access_mode=neo4j.READ_ACCESS,
+                            bookmark_manager=self._driver.execute_query_bookmark_manager,
+                    ) as session:
+                        keys, rows = _keys_values(session.run(cypher, params))
+                    return [dict(zip(keys, r)) for r in rows]
+                except (nex.Neo4jError, nex.DriverError) as exc:
+                    if not exc.is_retryable() or time.monotonic() + delay > give_up:
+                        raise
+                time.sleep(delay)
+                delay *= 2
 
     def stream(self, name: str, fetch_size: int = 2000, **params: Any) -> Iterator[dict[str, Any]]:
         """Stream the rows of a read query lazily (for millions of rows), routed as a read.

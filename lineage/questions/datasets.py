@@ -46,6 +46,40 @@ def neighbourhood(store: Store, dataset_id: str, direction: str, depth: int | No
     return {"dataset": dataset_id, "direction": direction, "datasets": rows}
 
 
+def covered_rows_suffice(ds: dict[str, dict], targets: list[str], population: list[str],
+                         scoped: set[str], chains: dict[str, list[str]]) -> bool:
+    """True when ``cypher/queries/impact_population_covered.cypher`` gives the answers of
+    ``impact_population.cypher`` for this impact.
+
+    That query reads, for a student whom no dataset of the subgraph ``ds`` lists as a member
+    and no flow into it lists as a subject, only the enrolments at the orgs the ``population``
+    datasets cover (and below them). Such a student's records reach the ``targets`` (whose
+    reach is all the answer reads: a breached dataset's records, or the entries of an actor
+    on the datasets it holds or is granted) only through flows that do not list students, so
+    from the coverage of the datasets such flows lead from into a target. The rows suffice
+    when (1) every such dataset is in ``population`` (its coverage is walked), and (2) every
+    org whose chain (``chains``: org id -> ``[org, parent, ...]``) names an org of ``scoped``
+    (the scopes of the breached actor's own school/district grants, where the rules look for
+    the student's enrolments too) names an org the population's datasets cover.
+    """
+    whole = set(targets) & set(ds)
+    todo = list(whole)
+    while todo:
+        for f in ds[todo.pop()].get("inflows") or []:
+            src = f.get("source")
+            if src in ds and src not in whole and not f.get("subjects_only"):
+                whole.add(src)
+                todo.append(src)
+    if not whole <= set(population):
+        return False
+    if not scoped:
+        return True
+    covered = {c["org"] for did in population for c in (ds.get(did) or {}).get("coverage") or []}
+    if any(o not in chains and o not in covered for o in scoped):
+        return False
+    return all(not set(chain) & scoped or set(chain) & covered for chain in chains.values())
+
+
 def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
            since: date | None = None, until: date | None = None,
            batch_size: int = 1000, method: str = "classes") -> Iterator[dict[str, Any]]:
@@ -94,10 +128,11 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     population = sorted(r["id"] for r in store.read("queries/upstream_population",
                                                     datasets=sorted(broad), all_flows=False))
     window = Window.of(since, until)
+    shared: dict = {}  # what the evaluations over this subgraph share (Lineage)
 
     def answer(ctx: StudentContext) -> dict[str, Any] | None:
         """The impact row of one context, without the student (None: not affected)."""
-        lin = Lineage(ctx, ds)
+        lin = Lineage(ctx, ds, shared=shared)
         if actor is not None:
             exp = [e for e in lin.exposures() if e.actor_id == actor and
                    e.access is Access.IDENTIFIABLE and e.could]
@@ -121,8 +156,15 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         chains = {c[0]: c for c in store.read(
             "queries/org_chains", org_roles=sorted(r.value for r in ORGANISATION_ROLES))[0]["chains"]}
         classes = ClassCache(lambda ctx: answer(StudentContext.from_row(ctx)), ds, (since, until))
-        for group in store.stream("queries/impact_population", datasets=population,
-                                  within=sorted(ds)):
+        scoped = {g["scope_org"] for d in ds.values() for g in d.get("grants") or []
+                  if actor is not None and g.get("actor") == actor and g.get("scope_org")
+                  and g.get("scope") in (Scope.SCHOOL.value, Scope.DISTRICT.value)}
+        # the common case reads each student's enrolments from the orgs' side (no walk of a
+        # student's roster links); the same answers as impact_population.cypher
+        name = ("queries/impact_population_covered"
+                if covered_rows_suffice(ds, targets, population, scoped, chains)
+                else "queries/impact_population")
+        for group in store.stream(name, datasets=population, within=sorted(ds)):
             row = classes(population_context(group, chains, classes.cover))
             if row is not None:
                 for k in group["keys"]:

@@ -18,7 +18,7 @@ from lineage.core.errors import NotFoundError, UsageError
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.vocabulary import Access
 from lineage.core.windows import iso
-from lineage.graph.keys import verify_key
+from lineage.graph.keys import check_recorded
 from lineage.graph.store import Store
 from lineage.rules.evaluator import Lineage, StudentContext
 
@@ -34,14 +34,17 @@ class StudentLineage:
 
 def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
                     as_of: date | None = None) -> StudentLineage:
-    """Fetch one student's context and dataset subgraph (one round trip), and evaluate the rules.
+    """Fetch one student's context, dataset subgraph and the graph's key check value in one
+    round trip (:meth:`~lineage.graph.store.Store.read_one_trip`), and evaluate the rules.
 
-    Raises :class:`NotFoundError` ("no student with that ID", never the ID itself);
-    :class:`~lineage.core.errors.ConfigurationError` when the key is not the graph's.
+    Raises :class:`~lineage.core.errors.ConfigurationError` when the key is not the graph's
+    (checked first, as :func:`~lineage.graph.keys.verify_key` does), then
+    :class:`NotFoundError` ("no student with that ID", never the ID itself).
     """
-    verify_key(store, pseudo)
     key = pseudo(student_id)
-    row = _context_row(store, student_keys=[key], subgraph=True, all_flows=False)
+    row = store.read_one_trip("queries/exposure_context", **_context_params(
+        student_keys=[key], subgraph=True, all_flows=False))[0]
+    check_recorded(row["key_check"], pseudo)
     if not row["students"]:
         raise NotFoundError(
             "student not found: no student with that ID is in the graph",
@@ -55,11 +58,19 @@ def _context_row(store: Store, *, student_keys: list[str], subgraph: bool, all_f
                  starts: list[str] = (), orgs: list[str] = (), people: list[str] = (),
                  within: list[str] | None = None) -> dict[str, Any]:
     """The one row of ``cypher/queries/exposure_context.cypher``: ``{students, datasets,
-    actors}`` (see there for the shapes and parameters)."""
-    return store.read("queries/exposure_context", student_keys=list(student_keys),
-                      subgraph=subgraph, all_flows=all_flows, starts=list(starts),
-                      orgs=list(orgs), people=list(people), subject_flows=[],
-                      within=within)[0]
+    actors, key_check}`` (see there for the shapes and parameters)."""
+    return store.read("queries/exposure_context", **_context_params(
+        student_keys=student_keys, subgraph=subgraph, all_flows=all_flows, starts=starts,
+        orgs=orgs, people=people, within=within))[0]
+
+
+def _context_params(*, student_keys: list[str], subgraph: bool, all_flows: bool,
+                    starts: list[str] = (), orgs: list[str] = (), people: list[str] = (),
+                    within: list[str] | None = None) -> dict[str, Any]:
+    """The parameters of ``cypher/queries/exposure_context.cypher``."""
+    return {"student_keys": list(student_keys), "subgraph": subgraph, "all_flows": all_flows,
+            "starts": list(starts), "orgs": list(orgs), "people": list(people),
+            "subject_flows": [], "within": within}
 
 
 def _subgraph_of(row: dict[str, Any]) -> tuple[dict[str, dict], dict[str, dict]]:

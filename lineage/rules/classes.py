@@ -102,12 +102,15 @@ def structure(ctx: dict, orgs: set[str] | None = None) -> tuple:
     )
 
 
-def class_key(ctx: dict, breakpoints: list[date], shape: tuple | None = None) -> tuple:
+def class_key(ctx: dict, breakpoints: list[date], shape: tuple | None = None,
+              dates: list[date | None] | None = None) -> tuple:
     """The class of a population context: its :func:`structure`, where each date sits among
     the ``breakpoints`` (position, and whether equal to one), and the order of the context's
-    own dates and their neighbouring days among themselves.
+    own dates and their neighbouring days among themselves. ``dates``: the context's own
+    dates when already read (``_student_dates``).
     """
-    dates = _student_dates(ctx)
+    if dates is None:
+        dates = _student_dates(ctx)
     own = sorted({n for d in dates if d is not None for n in _near(d)})
     rank = {d: i for i, d in enumerate(own)}
     where = []
@@ -172,16 +175,16 @@ class ClassCache:
     def __call__(self, ctx: dict) -> dict | None:
         """The answer for one population context (exactly the per-student answer)."""
         shape = structure(ctx, self.orgs)
-        key = class_key(ctx, self.breakpoints(ctx, shape), shape)
+        mine = _student_dates(ctx)
+        key = class_key(ctx, self.breakpoints(ctx, shape), shape, mine)
         hit = self.cache.get(key)
         if hit is None:
             self.evaluations += 1
-            hit = (_student_dates(ctx), self.answer(ctx))
+            hit = (mine, self.answer(ctx))
             self.cache[key] = hit
         rep_dates, result = hit
         if result is None:
             return None
-        mine = _student_dates(ctx)
         if mine == rep_dates:
             return result
         out = dict(result)

@@ -150,7 +150,15 @@ class Reach:
 
     def holds_on(self, days: WindowSet) -> set[str]:
         """The elements the record holds on at least one of ``days``."""
-        return {x for x, ws in self.dated.items() if ws.intersect_set(days)}
+        meets: dict[int, bool] = {}  # elements that arrived together share one set
+        out = set()
+        for x, ws in self.dated.items():
+            hit = meets.get(id(ws))
+            if hit is None:
+                hit = meets[id(ws)] = ws.meets(days)
+            if hit:
+                out.add(x)
+        return out
 
     def holds_at(self, day: date) -> set[str]:
         """The elements the record holds on ``day``."""
@@ -326,10 +334,16 @@ class Lineage:
     run over the days up to the day after it (the rules only look back in time, so the days up
     to ``as_of`` are exactly those of a run cut at ``as_of``) and only the days up to ``as_of``
     are shown; the day after tells a window that ends on ``as_of`` from one still open.
+
+    ``shared``: a dict kept by the caller for evaluations of many students over the same
+    ``datasets`` and ``as_of`` (breach impact): what depends on the subgraph alone (the order
+    of its datasets, dataset lifetimes, agreement cuts) is then worked out once, not once per
+    student. It must not be shared across other subgraphs or dates.
     """
 
     def __init__(self, ctx: StudentContext, datasets: dict[str, dict], as_of: date | None = None,
-                 default_min_cell_size: int = DEFAULT_MIN_CELL_SIZE) -> None:
+                 default_min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+                 shared: dict | None = None) -> None:
         self.ctx = ctx
         self.ds = datasets
         self.as_of = as_of
@@ -345,13 +359,31 @@ class Lineage:
         self._cells: dict[str, list[dict]] = {}
         for c in ctx.cells:
             self._cells.setdefault(c["dataset"], []).append(c)
+        # memos keyed by a row's id (the rows live as long as ``datasets``): what depends on the
+        # subgraph alone (lifetimes, agreement cuts, classes, the order), possibly shared by
+        # many evaluations; and what depends on this student too (flow plans: its cells)
+        self._rows: dict[Any, Any] = {} if shared is None else shared
+        self._memo: dict[tuple[str, int], Any] = {}
+        self._entries: list[Entry] | None = None
         self._propagate()
         self._drop_redundant_collections()
         self._prune()
 
     # -- rules 1-6 --------------------------------------------------------------------------
     def _lifetime(self, d: dict) -> Window:
-        return _w(d) & self.horizon
+        key = ("life", id(d))
+        w = self._rows.get(key)
+        if w is None:
+            w = self._rows[key] = _w(d) & self.horizon
+        return w
+
+    def _level(self, d: dict) -> Access:
+        """The class a dataset's own granularity gives (memoised)."""
+        key = ("level", id(d))
+        lv = self._rows.get(key)
+        if lv is None:
+            lv = self._rows[key] = Access.of(Granularity(d["granularity"]))
+        return lv
 
     @staticmethod
     def _keeps(d: dict) -> set[str] | None:
@@ -361,9 +393,13 @@ class Lineage:
 
     def _agreement_cut(self, obj: dict) -> Window:
         """A flow's or grant's own window ∩ its agreement's validity ∩ the horizon (rule 3)."""
-        w = _w(obj) & self.horizon
-        ag = obj.get("agreement_info")
-        return w & _w(ag) if ag else w
+        key = ("cut", id(obj))
+        w = self._rows.get(key)
+        if w is None:
+            w = _w(obj) & self.horizon
+            ag = obj.get("agreement_info")
+            w = self._rows[key] = w & _w(ag) if ag else w
+        return w
 
     def _member_filter(self, d: dict, days: WindowSet) -> WindowSet:
         """Rule 2: a ``members_only`` dataset keeps only its members, on membership days."""
@@ -463,7 +499,7 @@ class Lineage:
         days = self._member_filter(d, days.intersect(self._lifetime(d)))
         if not days:
             return
-        level = Access.of(Granularity(d["granularity"]))
+        level = self._level(d)
         record = {x: days for x in self._keeps(d) or ()}
         self._arrive(d, level, days, record, record,
                      Step(None, via, kind, days.hull(), frozenset(record), level), live=True)
@@ -480,7 +516,10 @@ class Lineage:
             if d is not None and self._origin(d):
                 self._start(d, WindowSet([_w(m)]), "member", "membership")
 
-        plan = [(self.ds[did], [f for f in self.ds[did]["inflows"] if f["kind"] != _COLLECTION],
+        plan = self._rows.get("plan")
+        if plan is None:
+            plan = self._rows["plan"] = [
+                (self.ds[did], [f for f in self.ds[did]["inflows"] if f["kind"] != _COLLECTION],
                  [f for f in self.ds[did]["inflows"] if f["kind"] == _COLLECTION])
                 for did in self._order()]
         # a monotone fixpoint: arrivals only grow, and their ends are drawn from the finite set
@@ -523,17 +562,18 @@ class Lineage:
         listing = bool(f.get("subjects_only"))
         if listing and f["id"] not in self.ctx.subject_flows:
             return False
-        fw = self._agreement_cut(f) & self._lifetime(tgt)
-        if fw.empty:
-            return False
-        keeps = self._keeps(tgt)
-        carried = set(f.get("elements") or [])
-        tgt_level = Access.of(Granularity(tgt["granularity"]))
         changed = False
-        wanted = carried | {x for c in self._cells_of(tgt) for x in c.get("elements") or []}
+        plan = None
         for level, r in list(src.items()):
             if self._applied.get((f["id"], level)) == r.version:
                 continue  # nothing new at the source since this flow last moved its records
+            if plan is None:  # what the flow moves depends on the rows alone: made once
+                plan = self._memo.get(("flow", id(f)))
+                if plan is None:
+                    plan = self._memo[("flow", id(f))] = self._flow_plan(f, tgt)
+                if plan is False:
+                    return False
+            fw, keeps, carried, tgt_level, wanted = plan
             self._applied[(f["id"], level)] = r.version
             # a flow listing its students moves records the source holds; a population flow
             # moves the students in the source's live population at the time (rule 2)
@@ -557,8 +597,20 @@ class Lineage:
                                     step, live=False)
         return changed
 
+    def _flow_plan(self, f: dict, tgt: dict) -> tuple | bool:
+        """What a flow into ``tgt`` can move, whatever arrives at its source: ``(window,
+        elements the target keeps or None, elements carried, class of the target, elements
+        wanted: carried or named by the target's small cells)``; False when its window (own ∩
+        agreement ∩ the target's lifetime, rule 3) is empty."""
+        fw = self._agreement_cut(f) & self._lifetime(tgt)
+        if fw.empty:
+            return False
+        carried = set(f.get("elements") or [])
+        wanted = carried | {x for c in self._cells_of(tgt) for x in c.get("elements") or []}
+        return fw, self._keeps(tgt), carried, self._level(tgt), wanted
+
     def _collection(self, f: dict, d: dict) -> bool:
-        own = Access.of(Granularity(d["granularity"]))
+        own = self._level(d)
         r = self.reach.get(d["id"], {}).get(own)
         if r is None or self._applied.get((f["id"], own)) == r.version:
             return False
@@ -689,7 +741,14 @@ class Lineage:
         """Every way an actor touches a dataset's records of the student (rule 7): the holder
         of each dataset reached, and each grant whose validity, agreement and scope include the
         student on a day the dataset holds the records (with the elements held on those days).
+        Worked out once per evaluation (the exposures and the described populations both read
+        them); the entries are shared, not copies: read them only.
         """
+        if self._entries is None:
+            self._entries = list(self._find_entries())
+        return iter(self._entries)
+
+    def _find_entries(self) -> Iterator[Entry]:
         for did, levels in self.reach.items():
             d = self.ds[did]
             holder = (d.get("holder") or {}).get("id")
