@@ -37,6 +37,7 @@ list items, ISO dates (``valid_from:date``).
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import tempfile
 import time
@@ -54,6 +55,7 @@ from lineage.core.models import BulkFile, BulkKind
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.vocabulary import Role, Scope
 from lineage.graph import server
+from lineage.graph.cypher import statements
 from lineage.graph.keys import claim_key
 from lineage.graph.provenance import begin_load, finish_load, source_of
 from lineage.graph.store import Store
@@ -827,7 +829,16 @@ def finish(store: Store, pseudo: Pseudonymizer, files: ImportFiles,
     :class:`~lineage.core.errors.ConfigurationError` when the graph holds another key."""
     store.run_schema("schema")
     if files.fixups:
-        store.write("ingest/initial_fixups", rows=files.fixups)
+        by_label: dict[str, list[dict]] = {}
+        for row in files.fixups:
+            by_label.setdefault(row["label"], []).append(row)
+        for st in statements("ingest/initial_fixups"):
+            label = re.search(r"MATCH \(n:(\w+) ", st)
+            rows = by_label.pop(label.group(1), None) if label else None
+            if rows:
+                store.write_text(st, rows=rows)
+        if by_label:  # pragma: no cover - a label whose statement is missing
+            raise NotImplementedError(f"no fixup statement for {sorted(by_label)}")
     if files.empty_access_elements:
         store.run_auto("ingest/initial_access_elements")
     for name, (kind, counts) in loads.items():
