@@ -13,7 +13,8 @@ synthetic state (generated or reused under ``<out>/<N>``):
    emptied graph: rows/s;
 2. the bare ``UNWIND ... CREATE`` of the same bulk rows (``bench.bench.bare``), per kind;
 3. the graph emptied, then ``lineage load --initial`` (:func:`lineage.graph.importer.initial_load`):
-   rows/s per phase (validate, convert, import, start, schema) and end to end.
+   rows/s per phase (read: validation and conversion in one pass, convert: the last nodes,
+   import, start, schema) and end to end.
 
 Rows are bulk rows (teaching, guardians, enrolments, rosters, members, subjects, access log)
 throughout, so every rate is over the same count. Printed ratios: the first load end to end ÷

@@ -784,7 +784,7 @@ class Phase:
 @dataclass
 class InitialSummary:
     """What :func:`initial_load` did: items per kind, nodes and relationships imported, the
-    timed phases (validate, convert, import, start, schema), warnings and the importer's
+    timed phases (read, convert, import, start, schema), warnings and the importer's
     report of bad entries (empty when none)."""
 
     items: dict[str, int] = field(default_factory=dict)
