@@ -4,6 +4,7 @@ iterable of dict rows (lineage.sources.inventory.rows_from). No database."""
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -74,3 +75,24 @@ def test_rows_from_agrees_with_the_file_reader(tmp_path_factory, rows):
         assert from_file == in_memory == []
     else:
         assert in_memory == from_file
+
+
+def test_file_reader_rows_and_line_numbers(tmp_path):
+    """The file reader (csv rows, not csv.DictReader) gives the values and the physical line
+    numbers of the rows: blank lines and rows of blank cells are skipped, a short row reads its
+    missing cells as empty, extra cells are ignored, a day is read once and kept for the next."""
+    (tmp_path / "e.csv").write_text(
+        "student_id,org,valid_from,valid_to\nS1,o1,2024-01-01,\n\n\nS2,o1,2024-13-01,\n"
+        "  ,  ,,\nS3,o1,2024-01-02,2023-01-01\n S4 ,o1\nS5,o1,2024-01-01,,extra\n",
+        encoding="utf-8")
+    source = InventorySource(Inventory(name="t"), "inv.yaml", tmp_path)
+    got = list(iter_bulk_rows(source, BulkFile(kind=BulkKind.ENROLMENTS, path="e.csv")))
+    assert [(type(x).__name__, x.line if hasattr(x, "values") else x.row) for x in got] == [
+        ("BulkRow", 2), ("Problem", 5), ("Problem", 7), ("BulkRow", 8), ("BulkRow", 9)]
+    assert got[1].message == ("not a real date: there is no month 13 (YYYY-MM-DD); (the value "
+                              "is not shown: the file holds student IDs)")
+    assert got[3].values == {"student_id": "S4", "org": "o1", "valid_from": None,
+                             "valid_to": None}
+    assert got[4].values == {"student_id": "S5", "org": "o1", "valid_from": date(2024, 1, 1),
+                             "valid_to": None}
+    assert got[4].values["valid_from"] is got[0].values["valid_from"]

@@ -110,7 +110,7 @@ def test_riverside_same_graph_as_bolt_load(store, local):
     # the Riverside seed: 304 enrolments, 153 roster rows, 153 members (seeds/riverside)
     assert counts["ENROLLED_AT"] == 304 and counts["IN_SECTION"] == 153
     assert counts["MEMBER_OF"] == 153 and counts["Source"] == 1 and counts["Load"] == 1
-    for phase in ("validate", "convert", "import", "start", "schema"):
+    for phase in ("read", "convert", "import", "start", "schema"):
         assert f"\n  {phase} " in out
     assert "rows/s" in out and "neo4j-admin database upload neo4j" in out
     # the constraints and indexes of cypher/schema.cypher exist again after the import
@@ -176,6 +176,26 @@ def test_bad_input_writes_nothing_and_keeps_the_server(store, local, tmp_path):
     assert server.is_running(_home())
 
 
+def test_bad_input_leaves_no_import_file(store, local, tmp_path):
+    """Rows are converted while they are validated: a refused input takes back every file
+    written before the problem was found (here the last row of the enrolments file)."""
+    store.reset()
+    lines = (RIVERSIDE / "enrolments.csv").read_text().splitlines()
+    (tmp_path / "enrolments.csv").write_text("\n".join([*lines, "S-9,no-such-school,,"]) + "\n")
+    inv = (RIVERSIDE / "inventory.yaml").read_text()
+    (tmp_path / "inventory.yaml").write_text(inv)
+    for f in RIVERSIDE.glob("*.csv"):
+        if f.name != "enrolments.csv":
+            (tmp_path / f.name).write_bytes(f.read_bytes())
+    out = tmp_path / "import"
+    r = CliRunner().invoke(main, ["load", "--initial", "--no-progress", "--write-import-files",
+                                  str(out), str(tmp_path / "inventory.yaml")], env=local)
+    assert r.exit_code == 2, r.output
+    assert "enrolments.csv" in r.output and "no-such-school" not in r.output
+    assert sorted(p.name for p in out.iterdir()) == []
+    assert store.counts() == {"nodes": 0, "relationships": 0}
+
+
 def test_docker_files_and_command(store, local, tmp_path):
     store.reset()
     out = tmp_path / "import"
@@ -197,14 +217,24 @@ def test_docker_files_and_command(store, local, tmp_path):
 
 def test_conversion_error_is_caught(store, local, monkeypatch):
     """The digest tells a wrong conversion apart: a valid_to written as valid_from."""
-    real = importer.ImportFiles.rel
+    from lineage.core.models import BulkKind
+    from lineage.sources.inventory import BulkRow
 
-    def wrong(self, rtype, start, end, s, e, props, sources):
-        if rtype == "ENROLLED_AT" and props and props.get("valid_to") is not None:
-            props = {**props, "valid_to": props["valid_from"]}
-        return real(self, rtype, start, end, s, e, props, sources)
+    real = importer._Converter.begin
 
-    monkeypatch.setattr(importer.ImportFiles, "rel", wrong)
+    def wrong(self, src, b):
+        take = real(self, src, b)
+        if b.kind is not BulkKind.ENROLMENTS:
+            return take
+
+        def swapped(item):
+            v = item.values
+            if v.get("valid_to") is not None:
+                item = BulkRow(item.kind, item.line, {**v, "valid_to": v["valid_from"]})
+            take(item)
+        return swapped
+
+    monkeypatch.setattr(importer._Converter, "begin", wrong)
     with pytest.raises(AssertionError):
         _compare(store, local, [str(RIVERSIDE / "inventory.yaml")])
 

@@ -49,7 +49,10 @@ _KEY_HINT = ("set LINEAGE_PSEUDONYM_KEY to a secret of at least 32 bytes kept ou
 def normalise_id(text: str) -> str:
     """An identifier in the one form the product compares and hashes: Unicode NFC (UAX #15),
     surrounding white space removed. ``"  A\\u0308 "`` -> ``"Ä"``."""
-    return unicodedata.normalize("NFC", text.strip()).strip()
+    text = text.strip()
+    if text.isascii():                    # NFC leaves ASCII text as it is
+        return text
+    return unicodedata.normalize("NFC", text).strip()
 
 
 class Pseudonymizer:
@@ -77,8 +80,8 @@ class Pseudonymizer:
         self._key = raw
 
     def __call__(self, student_id: str) -> str:
-        return hmac.new(self._key, normalise_id(student_id).encode("utf-8"),
-                        hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+        return hmac.digest(self._key, normalise_id(student_id).encode("utf-8"),
+                           "sha256").hex()[:PSEUDONYM_HEX]
 
     def __repr__(self) -> str:  # never show the key
         return "Pseudonymizer(<key>)"

@@ -43,6 +43,7 @@ from lineage.sources.bulk import BULK
 from lineage.sources.inventory import (
     LOOKUP_CHUNK,
     BulkRow,
+    BulkSink,
     Catalog,
     FileStamp,
     InventorySource,
@@ -299,17 +300,18 @@ def definition_changes(store: Store, sources: list[InventorySource],
 
 
 def prepare(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
-            update: bool = False) -> tuple[Catalog, list[Problem]]:
+            update: bool = False, sink: BulkSink | None = None) -> tuple[Catalog, list[Problem]]:
     """Everything checked before a load writes: the key (:func:`verify_key`), every source and
     bulk row (:func:`validate`, against the graph) and the changes to earlier definitions.
 
     Returns ``(catalog, changes)``. Raises :class:`~lineage.core.errors.ConfigurationError` for
     another key, :class:`InputError` for bad input, and :class:`InputError` listing the changes
-    when there are any and ``update`` is false. Writes nothing.
+    when there are any and ``update`` is false. Writes nothing to the graph. ``sink``: handed
+    each valid bulk row as validation reads it (:func:`~lineage.sources.inventory.validate`).
     """
     verify_key(store, pseudo)
     catalog = validate(sources, existing_lookup(store), role_lookup(store),
-                       student_lookup(store, pseudo))
+                       student_lookup(store, pseudo), sink=sink)
     changes = definition_changes(store, sources, pseudo)
     if changes and not update:
         raise InputError(changes, hint="these change what an earlier load defined; check them "

@@ -39,7 +39,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -342,26 +342,34 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
     buffered = io.BufferedReader(hashing, 1 << 16)
     fh = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
     with fh:
+        reader = csv.reader(fh)
         try:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
+            header = [h.strip() for h in (next(reader, None) or [])]
         except UnicodeDecodeError:
             yield not_utf8(path)
             return
         except csv.Error as exc:
             yield Problem(name, 1, None, f"cannot read the CSV header: {exc}")
             return
-        reader.fieldnames = header
+        at = [reader.line_num]
+
+        def numbered() -> Iterator[tuple[int, dict[str, str]]]:
+            # csv.DictReader's rows and line numbers, without its per-row Python layers: blank
+            # lines are skipped; the line of a row is the last physical line it spans
+            for row in reader:
+                if row:
+                    at[0] = reader.line_num
+                    yield at[0], dict(zip(header, row))
+
         try:
-            ok = yield from _check_rows(bulk.kind, ((reader.line_num, r) for r in reader),
-                                        name, header)
+            ok = yield from _check_rows(bulk.kind, numbered(), name, header)
             if not ok:
                 return
         except UnicodeDecodeError:
             yield not_utf8(path)
             return
         except csv.Error as exc:
-            yield Problem(name, reader.line_num, None, f"not a readable CSV: {exc}")
+            yield Problem(name, at[0], None, f"not a readable CSV: {exc}")
             return
         if stamps is not None:
             while buffered.read(1 << 16):
@@ -384,6 +392,11 @@ def rows_from(kind: BulkKind, rows: Iterable[dict[str, Any]], origin: str
     yield from _check_rows(kind, numbered, origin, [str(h).strip() for h in first])
 
 
+_UNREAD = object()
+#: Distinct date texts remembered per bulk file (a file holds few distinct days).
+_DAYS_KEPT = 4096
+
+
 def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], name: str,
                 header: list[str]) -> Generator[BulkRow | Problem, None, bool]:
     """The checks of :func:`iter_bulk_rows` and :func:`rows_from` on ``(line, row)`` pairs;
@@ -397,29 +410,47 @@ def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], 
                       f"{kind.value} file needs {', '.join(required + optional)}")
         return False
     cols = [c for c in required + optional if c in header]
+    # (column, how it is read, required): dates, element lists, access actions, IDs
+    plan = [(c, "date" if c in _DATE_COLUMNS else c if c in ("elements", "action") else "id",
+             c in required) for c in cols]
+    days: dict[str, date | None] = {}                 # date text -> date (valid ones only)
     for line, raw_row in numbered:
-        if raw_row is None or all(not (v or "").strip() for v in raw_row.values()
-                                  if isinstance(v, str)):
+        if raw_row is None:
+            continue
+        for v in raw_row.values():                    # a row of blank cells is skipped
+            if isinstance(v, str) and v.strip():
+                break
+        else:
             continue
         values: dict[str, Any] = {}
         bad = False
-        for c in cols:
+        for c, how, req in plan:
             v = raw_row.get(c)
             v = v.strip() if isinstance(v, str) else ""
-            if c in _DATE_COLUMNS:
-                try:
-                    values[c] = parse_date(v)
-                except ValueError as exc:
-                    yield Problem(name, line, c, f"{v[:40]!r} is {exc}" if echo
-                                  else f"{exc}; {HIDDEN}")
+            if how == "id":
+                if req and not v:
+                    yield Problem(name, line, c, "empty; a value is required")
                     bad = True
-                    continue
-                if c == "at" and values[c] is None:
+                values[c] = normalise_id(v)
+            elif how == "date":
+                d = days.get(v, _UNREAD)
+                if d is _UNREAD:
+                    try:
+                        d = parse_date(v)
+                    except ValueError as exc:
+                        yield Problem(name, line, c, f"{v[:40]!r} is {exc}" if echo
+                                      else f"{exc}; {HIDDEN}")
+                        bad = True
+                        continue
+                    if len(days) < _DAYS_KEPT:
+                        days[v] = d
+                values[c] = d
+                if c == "at" and d is None:
                     yield Problem(name, line, c, "empty; the date of the access is required")
                     bad = True
-            elif c == "elements":
+            elif how == "elements":
                 values[c] = [e.strip() for e in v.split(";") if e.strip()]
-            elif c == "action":
+            else:
                 if v and v.lower() not in ACCESS_ACTIONS:
                     yield Problem(name, line, c, "not an access action: use one of "
                                   f"{', '.join(ACCESS_ACTIONS)} (or leave it empty for read); "
@@ -428,11 +459,6 @@ def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], 
                     bad = True
                     continue
                 values[c] = v.lower() or None
-            else:
-                if c in required and not v:
-                    yield Problem(name, line, c, "empty; a value is required")
-                    bad = True
-                values[c] = normalise_id(v)
         if bad:
             continue
         vf, vt = values.get("valid_from"), values.get("valid_to")
@@ -466,6 +492,16 @@ class Catalog:
     files: dict[str, FileStamp] = field(default_factory=dict)
     #: accepted oddities (a header-only CSV), each naming its file
     warnings: list[Problem] = field(default_factory=list)
+
+
+class BulkSink(Protocol):
+    """What :func:`validate` hands the valid bulk rows to while it reads them (see there)."""
+
+    def begin(self, source: InventorySource, bulk: BulkFile) -> Callable[[BulkRow], None]:
+        """A bulk file starts: return the function that takes each of its valid rows."""
+
+    def end(self, source: InventorySource, bulk: BulkFile, rows: int) -> None:
+        """The file was read to its end, ``rows`` valid rows, no problem found so far."""
 
 
 #: Called with {kind: set(ids)} of references not defined in the inputs; returns the subset
@@ -515,7 +551,8 @@ def _collapse_hidden(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def validate(sources: list[InventorySource], existing: ExistingLookup | None = None,
-             roles: RoleLookup | None = None, students: StudentLookup | None = None) -> Catalog:
+             roles: RoleLookup | None = None, students: StudentLookup | None = None,
+             sink: BulkSink | None = None) -> Catalog:
     """Check the sources together; return the :class:`Catalog` of what they define.
 
     Raises :class:`InputError` with every problem (duplicate IDs across all files, unknown
@@ -527,6 +564,10 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     the graph (swapped columns). Bulk CSVs are streamed once here (and again when written);
     each is hashed into :attr:`Catalog.files`. Messages about files that hold student IDs name
     the row and column, never the value.
+
+    ``sink`` (:class:`BulkSink`): handed every valid bulk row **as it is read**, while no problem
+    has been found yet (from the first problem on, the input is refused anyway): a caller that
+    writes only after this returns (the offline importer's conversion) reads each file once.
     """
     problems: list[Problem] = []
     cat = Catalog()
@@ -579,6 +620,8 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     # references: (kind, id) -> first place it was referenced; the same problem without the
     # value, used when the value turns out to be a student's ID in the graph
     pending: dict[tuple[str, str], Problem] = {}
+    defined_of = {"actors": cat.actors, "datasets": cat.datasets, "agreements": cat.agreements,
+                  "flows": cat.flows, "sections": cat.sections}
     pending_hidden: dict[tuple[str, str], Problem] = {}
     role_checks: dict[tuple[str, frozenset[Role]], Problem] = {}  # first place only
 
@@ -586,13 +629,12 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             roles: set[Role] | None = None, echo: bool = True) -> None:
         if ident is None:
             return
-        defined = {
-            "actors": cat.actors, "datasets": cat.datasets, "agreements": cat.agreements,
-            "flows": cat.flows, "sections": cat.sections,
-        }[kind]
-        noun = kind[:-1]
+        defined = defined_of[kind]
         if kind == "actors" and ident in cat.people:
             return
+        if not roles and ident in defined:            # the usual case: nothing to check
+            return
+        noun = kind[:-1]
         echo = echo and ident not in listed
         what = f"{ident!r}" if echo else HIDDEN
         if ident not in defined and (kind, ident) not in pending:
@@ -629,7 +671,6 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         graph defines it, in which case its role must fit (a vendor never becomes a teacher or
         a parent)."""
         role = cat.actors.get(ident)
-        what = f"{ident!r}" if echo else HIDDEN
         if role is None:
             if ident not in cat.people:
                 cat.people.add(ident)
@@ -639,6 +680,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                     if len(queue) >= LOOKUP_CHUNK:
                         flush_people()
         elif role not in allowed and (ident, frozenset(allowed)) not in role_checks:
+            what = f"{ident!r}" if echo else HIDDEN
             role_checks[(ident, frozenset(allowed))] = Problem(
                 origin, row, where, f"actor {what} has role {role.value}; a {where} must have "
                 f"role {' or '.join(sorted(r.value for r in allowed))}")
@@ -719,18 +761,23 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         spec = BULK[b.kind]
         echo = not spec.student_bearing
         n_rows = n_problems = 0
+        person_column, person_roles = spec.person_column, set(spec.person_roles)
+        has_elements = "elements" in spec.columns
+        take = sink.begin(src, b) if sink is not None and not problems else None
         for item in iter_bulk_rows(src, b, cat.files):
             if isinstance(item, Problem):
                 problems.append(item)
                 n_problems += 1
+                take = None
                 if len(problems) >= MAX_PROBLEMS:
                     break
                 continue
             n_rows += 1
             v, line = item.values, item.line
-            if spec.person_column:
-                column = spec.person_column
-                person(v[column], set(spec.person_roles), name, line, column, echo)
+            if take is not None:
+                take(item)
+            if person_column:
+                person(v[person_column], person_roles, name, line, person_column, echo)
             sid = v.get("student_id")
             if sid is not None and (sid in cat.actors or sid in cat.people):
                 note(conflicts, name, line, "student_id")
@@ -739,7 +786,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                     ref(r.kind, v[r.column], name, line, r.column, orgs, echo=echo)
                 else:
                     ref(r.kind, v[r.column], name, line, r.column, echo=echo)
-            if "elements" in spec.columns:
+            if has_elements:
                 elements(v.get("elements") or [], name, "elements", echo=echo)
             if b.kind is BulkKind.TEACHING:  # teaching rows define sections
                 first = cat.section_school.setdefault(v["section"], v["school"])
@@ -748,6 +795,8 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                         f"section {v['section']!r} is already at school {first!r}: a section "
                         "belongs to one school; give the other one its own section id")))
                 cat.sections.add(v["section"])
+        if take is not None and not problems:
+            sink.end(src, b, n_rows)
         if len(problems) >= MAX_PROBLEMS:
             break
         if n_rows == 0 and n_problems == 0:
