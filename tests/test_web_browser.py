@@ -121,14 +121,21 @@ def shoot(driver, name: str, tmp: Path) -> None:
 
 def test_officer_answers_a_parent_in_the_browser(server, browser, tmp_path, store):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
 
     _rs, log = server
     driver, downloads, profile = browser
     urls: list[str] = []
 
     def visit(url=None):
+        """Open ``url``, or wait for the page a click navigates to (a click may return before
+        the browser has left the old page: the old page carries a mark the new one lacks)."""
         if url:
             driver.get(url)
+        else:
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+                "return !window.lineageSeen && document.readyState === 'complete'"))
+        driver.execute_script("window.lineageSeen = true")
         urls.append(driver.current_url)
 
     # sign in
@@ -238,14 +245,20 @@ def test_officer_answers_a_parent_in_the_browser(server, browser, tmp_path, stor
     # no raw student ID in any URL, the browser's history, the server's log or the records
     assert urls and not [u for u in urls if RAW_ID in u], urls
     driver.get("about:blank")
-    time.sleep(1)
     history = profile / "Default" / "History"
-    if history.is_file():
+    visited: list[str] = []
+    deadline = time.monotonic() + 20       # Chromium writes its history a few seconds late
+    while history.is_file() and not visited and time.monotonic() < deadline:
+        time.sleep(0.5)
         copy = tmp_path / "History"
         shutil.copy(history, copy)
         with sqlite3.connect(copy) as db:
-            visited = [u for (u,) in db.execute("SELECT url FROM urls")]
-        assert visited and not [u for u in visited if RAW_ID in u]
+            try:
+                visited = [u for (u,) in db.execute("SELECT url FROM urls")]
+            except sqlite3.DatabaseError:  # caught mid-write: read it again
+                visited = []
+    if history.is_file():
+        assert visited and not [u for u in visited if RAW_ID in u], visited
     text = log.read_text(encoding="utf-8", errors="replace")
     assert '"POST /student HTTP/1.1" 200' in text and '"POST /student/report HTTP/1.1" 200' in text
     assert RAW_ID not in text and RAW_ID.lower() not in text.lower()
