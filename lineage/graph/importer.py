@@ -603,11 +603,24 @@ class _Converter:
             self._files.append(f)
             return f.writer.writerow, f.hashes.append
 
+        def dated_file(rtype: str, start: str, end: str) -> Callable[[str, str, dict], None]:
+            # a dated relationship (teaching, guardianship, enrolment, roster, membership):
+            # keyed on its window start (writer._k), its columns those of REL_COLUMNS
+            write, hashed = rel_file(rtype, start, end)
+
+            def put(a: str, b: str, v: dict) -> None:
+                vf, vt = v.get("valid_from"), v.get("valid_to")
+                k = vf.isoformat() if vf else "open"
+                write((a, b, k, vf and k, vt and vt.isoformat(), srcs))
+                hashed(hash((a, b, k)))
+
+            return put
+
         # Each function: the row's MATCH conditions, then the MERGE key k (writer._k: the
         # window start or "open", then the extra key columns) and the columns of REL_COLUMNS.
         if kind is BulkKind.TEACHING:
             sections, section_of, has_part_of = self.sections, self.section_of, self.has_part_of
-            write, hashed = rel_file("TEACHES", "Actor", "Section")
+            put = dated_file("TEACHES", "Actor", "Section")
 
             def take(item: BulkRow) -> None:
                 v = item.values
@@ -624,12 +637,9 @@ class _Converter:
                 if teacher not in has_part_of:
                     has_part_of.add(teacher)
                     out.rel("PART_OF", "Actor", "Actor", teacher, school, None, bit)
-                vf, vt = v.get("valid_from"), v.get("valid_to")
-                k = vf.isoformat() if vf else "open"
-                write((teacher, sec, k, vf and k, vt and vt.isoformat(), srcs))
-                hashed(hash((teacher, sec, k)))
+                put(teacher, sec, v)
         elif kind is BulkKind.GUARDIANS:
-            write, hashed = rel_file("GUARDIAN_OF", "Actor", "Student")
+            put = dated_file("GUARDIAN_OF", "Actor", "Student")
 
             def take(item: BulkRow) -> None:
                 v = item.values
@@ -637,14 +647,11 @@ class _Converter:
                 person(g, bit, False)
                 key = pseudonym(v["student_id"])
                 students[key] = students.get(key, 0) | bit
-                vf, vt = v.get("valid_from"), v.get("valid_to")
-                k = vf.isoformat() if vf else "open"
-                write((g, key, k, vf and k, vt and vt.isoformat(), srcs))
-                hashed(hash((g, key, k)))
+                put(g, key, v)
         elif kind in _STUDENT_WINDOWS:
             column, rtype, end = _STUDENT_WINDOWS[kind]
             known = {BulkKind.ROSTERS: self.sections, BulkKind.MEMBERS: self.datasets}.get(kind)
-            write, hashed = rel_file(rtype, "Student", end)
+            put = dated_file(rtype, "Student", end)
 
             def take(item: BulkRow) -> None:
                 v = item.values
@@ -656,10 +663,7 @@ class _Converter:
                     return
                 key = pseudonym(v["student_id"])
                 students[key] = students.get(key, 0) | bit
-                vf, vt = v.get("valid_from"), v.get("valid_to")
-                k = vf.isoformat() if vf else "open"
-                write((key, target, k, vf and k, vt and vt.isoformat(), srcs))
-                hashed(hash((key, target, k)))
+                put(key, target, v)
         elif kind is BulkKind.SUBJECTS:
             flows, subjects_of = self.flows, self.subjects_of
             write, hashed = rel_file("SUBJECT_OF", "Student", "Flow")
