@@ -14,6 +14,6 @@ loader today.
 """
 
 from lineage.sources.common import ParsedSource
-from lineage.sources.native import native_source, open_format_sources
+from lineage.sources.native import open_format_sources, write_native
 
-__all__ = ["ParsedSource", "native_source", "open_format_sources"]
+__all__ = ["ParsedSource", "open_format_sources", "write_native"]

@@ -1,7 +1,7 @@
 """Loading a parsed format today: the one adapter from a :class:`ParsedSource` to the native
 loader.
 
-:func:`native_source` writes the parsed inventory (JSON, the native inventory format) and its
+:func:`write_native` writes the parsed inventory (JSON, the native inventory format) and its
 rows as native bulk CSVs into a private temporary folder (``mkdtemp``: mode 0700, removed on
 exit, whatever happens), and hands that to :func:`lineage.sources.inventory.read_inventory`, so that
 :func:`lineage.sources.inventory.validate` and :func:`lineage.graph.writer.load` see exactly what they see
@@ -77,20 +77,6 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory") ->
         parsed.close()
     return InventorySource(read_inventory(path).inventory, origin, folder, warnings=warnings,
                            kind=kind, partial=any(m == "delta" for m in modes.values()))
-
-
-@contextmanager
-def native_source(parsed: ParsedSource, kind: str = "inventory") -> Iterator[InventorySource]:
-    """:func:`write_native` into a private temporary folder (``mkdtemp``: mode 0700) that is
-    deleted when the context ends, whatever happens. Closes ``parsed`` before yielding.
-
-    Raises :class:`InputError` as :func:`write_native` does.
-    """
-    tmp = Path(tempfile.mkdtemp(prefix="lineage-import-"))
-    try:
-        yield write_native(parsed, tmp, kind)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _converted(open_one: Callable[[], ParsedSource], kind: str, stack: ExitStack
