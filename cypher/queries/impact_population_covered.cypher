@@ -37,27 +37,26 @@ CALL () {
   }
   RETURN collect(s) AS listed
 }
-CALL (listed) {
-  // the students enrolled at a covered org (or below it), with their enrolments there
+CALL () {
+  // the organisations a $datasets dataset covers, and those below them
   UNWIND $datasets AS did
   MATCH (:Dataset {id: did})-[:COVERS]->(:Actor)<-[:PART_OF*0..3]-(o:Actor)
-  WITH DISTINCT o
-  WITH o, o.id AS org
-  MATCH (o)<-[e:ENROLLED_AT]-(s:Student)
-  WITH s, collect([org, e.valid_from, e.valid_to]) AS enrolments
-  WITH s, enrolments, s IN listed AS is_listed
-  RETURN collect(CASE WHEN is_listed THEN null ELSE {s: s, enrolments: enrolments} END) AS plain,
-         collect(CASE WHEN is_listed THEN s END) AS listed_enrolled
+  RETURN collect(DISTINCT o) AS orgs
 }
-CALL (plain, listed_enrolled) {
-  // listed nowhere: the enrolments at the covered orgs are all the rules can use
-  UNWIND plain AS p
-  RETURN p.s AS s, p.enrolments AS enrolments, [] AS memberships, [] AS subject_flows
+CALL (listed, orgs) {
+  // listed nowhere: the enrolments at the covered orgs are all the rules can use. Streamed
+  // per student, never collected: a vendor of most of a state has close to a million
+  UNWIND orgs AS o
+  MATCH (o)<-[e:ENROLLED_AT]-(s:Student)
+  WITH s, collect([o.id, e.valid_from, e.valid_to]) AS enrolments
+  WHERE NOT s IN listed
+  RETURN s, enrolments, [] AS memberships, [] AS subject_flows
   UNION ALL
   // listed and a candidate (enrolled at a covered org, a member of a $datasets dataset or a
   // subject of a flow into one): every fact, its relationships walked once
-  CALL (listed_enrolled) {
-    UNWIND listed_enrolled AS s
+  CALL (listed, orgs) {
+    UNWIND listed AS s
+    WITH s WHERE EXISTS { (s)-[:ENROLLED_AT]->(o:Actor) WHERE o IN orgs }
     RETURN s
     UNION
     UNWIND $datasets AS did
