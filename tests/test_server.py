@@ -450,3 +450,24 @@ def test_a_port_nobody_listens_on_is_exit_3_at_once(neo4j_settings: Neo4jSetting
     assert result.exit_code == 3, result.output
     assert f"database unreachable at bolt://127.0.0.1:{port} (connection refused" in result.output
     assert took < 10, f"took {took:.1f} s"
+
+
+@pytest.mark.parametrize("code, hinted", [
+    ("Neo.TransientError.General.MemoryPoolOutOfMemoryError", True),
+    ("Neo.ClientError.Statement.SyntaxError", False),
+])
+def test_a_refused_statement_is_exit_5_and_out_of_memory_says_what_to_do(code, hinted) -> None:
+    """The driver's error for a statement the server refuses becomes DatabaseError (exit 5,
+    code and message kept); running out of transaction memory adds how to give the server
+    more (found when impact of a vendor of 129 districts exceeded a 4g heap)."""
+    from lineage.core.errors import DatabaseError
+    from lineage.graph.store import _translate
+
+    err = neo4j.exceptions.Neo4jError._hydrate_neo4j(code=code, message="synthetic message")
+    with pytest.raises(DatabaseError) as info:
+        with _translate("bolt://user:secret@127.0.0.1:1"):
+            raise err
+    assert str(info.value) == f"the database refused a statement: {code}: synthetic message"
+    assert info.value.exit_code == 5
+    assert (info.value.hint is not None and "lineage db start --heap 8g" in info.value.hint) \
+        == hinted

@@ -39,6 +39,13 @@ _TIMED_OUT = ("Neo.ClientError.Transaction.TransactionTimedOut",
               "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration")
 
 
+#: The server ran out of the memory its transactions may use (70 % of the heap by default).
+_OUT_OF_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+_MEMORY_HINT = ("the server needs more memory for this question: restart the local server with "
+                "a larger heap ('lineage db stop', then 'lineage db start --heap 8g'), or raise "
+                "the server's dbms.memory.heap.max_size (and dbms.memory.transaction.total.max)")
+
+
 @contextmanager
 def _translate(uri: str, tx_timeout: float | None = None):
     """Translate driver exceptions raised inside the block into library errors (messages
@@ -62,7 +69,8 @@ def _translate(uri: str, tx_timeout: float | None = None):
                 uri, f"a transaction ran longer than NEO4J_TRANSACTION_TIMEOUT="
                 f"{tx_timeout or 0:g} s") from None
         raise DatabaseError(f"the database refused a statement: {exc.code}: "
-                            f"{redact_uri(exc.message or '')}") from None
+                            f"{redact_uri(exc.message or '')}",
+                            hint=_MEMORY_HINT if exc.code == _OUT_OF_MEMORY else None) from None
     except nex.DriverError as exc:
         raise DatabaseError(f"driver error: {redact_uri(str(exc))}") from None
 
