@@ -54,19 +54,12 @@ CALL (listed, orgs) {
   UNION ALL
   // listed and a candidate (enrolled at a covered org, a member of a $datasets dataset or a
   // subject of a flow into one): every fact, its relationships walked once
-  CALL (listed, orgs) {
-    UNWIND listed AS s
-    WITH s WHERE EXISTS { (s)-[:ENROLLED_AT]->(o:Actor) WHERE o IN orgs }
-    RETURN s
-    UNION
-    UNWIND $datasets AS did
-    MATCH (s:Student)-[:MEMBER_OF]->(:Dataset {id: did})
-    RETURN s
-    UNION
-    UNWIND $datasets AS did
-    MATCH (s:Student)-[:SUBJECT_OF]->(:Flow)-[:TARGETS]->(:Dataset {id: did})
-    RETURN s
-  }
+  // ($datasets is part of $within, so such students are all in listed: one check each)
+  UNWIND listed AS s
+  WITH s WHERE EXISTS { (s)-[:ENROLLED_AT]->(o:Actor) WHERE o IN orgs }
+            OR EXISTS { (s)-[:MEMBER_OF]->(d:Dataset) WHERE d.id IN $datasets }
+            OR EXISTS { (s)-[:SUBJECT_OF]->(:Flow)-[:TARGETS]->(d:Dataset)
+                        WHERE d.id IN $datasets }
   WITH s, [(s)-[r:ENROLLED_AT|MEMBER_OF|SUBJECT_OF]->(x) |
            [type(r) = 'ENROLLED_AT', type(r) = 'MEMBER_OF', x.id, r.valid_from, r.valid_to]] AS rels
   RETURN s,
