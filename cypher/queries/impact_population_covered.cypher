@@ -10,6 +10,8 @@
 //   it uses this file (impact_population.cypher otherwise): the answers are the same. The listed
 //   students (few) are read as impact_population.cypher reads every student: all their
 //   enrolments, memberships and listing flows, in one walk each. No walk that cannot return rows.
+//   Memory: the unlisted students stream (grouped per student, then per combination); no list
+//   of all candidates is built, so a vendor of most of a 1 M-student state fits a 4g heap.
 // Parameters: $datasets: dataset ids whose population is affected (the candidates: enrolled at
 //   an org one covers or below it, listed as members, listed as subjects of a flow into one);
 //   $within: the dataset ids of the subgraph the rules run on (includes $datasets).
