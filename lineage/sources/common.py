@@ -35,6 +35,7 @@ from lineage.sources.inventory import parse_date as parse_iso_date
 
 #: The columns of each native bulk kind, in the native CSV's order (required, then optional).
 NATIVE_COLUMNS: dict[BulkKind, tuple[str, ...]] = {k: s.columns for k, s in BULK.items()}
+_NATIVE_SETS = {k: frozenset(v) for k, v in NATIVE_COLUMNS.items()}
 
 #: Prefixes of the actor ids of people (see the module docstring).
 STAFF_PREFIX = "staff:"
@@ -94,7 +95,7 @@ def native_row(kind: BulkKind, **values: str | date | None) -> tuple[BulkKind, d
     """A native bulk row of ``kind``: every column of :data:`NATIVE_COLUMNS` present, dates
     as ISO text, ``None`` as ``""``. Raises ``KeyError`` for a column the kind does not have."""
     cols = NATIVE_COLUMNS[kind]
-    if len(values) > len(cols) or any(k not in cols for k in values):
+    if not _NATIVE_SETS[kind].issuperset(values):
         raise KeyError(f"{kind.value} has no column {sorted(set(values) - set(cols))}")
     return kind, {c: _text(values.get(c)) for c in cols}
 

@@ -572,7 +572,8 @@ class OneRosterExport:
         n = dict.fromkeys(("enrolments", "rosters", "teaching", "guardians"), 0)
         if self._has("roles.csv"):
             for item in self._enrolments_from_roles():
-                yield from self._drain()
+                if self._pending:
+                    yield from self._drain()
                 if isinstance(item, Problem):
                     yield item
                     continue
@@ -580,7 +581,8 @@ class OneRosterExport:
                 yield item
         if self._has("enrollments.csv"):
             for item in self._enrollments():
-                yield from self._drain()
+                if self._pending:
+                    yield from self._drain()
                 if isinstance(item, Problem):
                     yield item
                     continue
@@ -588,7 +590,8 @@ class OneRosterExport:
                 yield item
         if self._has("users.csv"):
             for item in self._guardians():
-                yield from self._drain()
+                if self._pending:
+                    yield from self._drain()
                 n["guardians"] += 1
                 yield item
         yield from self._drain()
