@@ -292,7 +292,8 @@ def _make_home(home: Path) -> Path:
 
 def _ensure_password(home: Path) -> str:
     """The password in ``HOME/password``; generated (``secrets.token_urlsafe(24)``: 32 URL-safe
-    characters, 192 bits) and written mode 0600 when the file is missing or empty. An existing
+    characters, 192 bits, never starting with ``-``, which ``neo4j-admin dbms
+    set-initial-password`` would take for an option) and written mode 0600 when the file is missing or empty. An existing
     file is narrowed to 0600."""
     path = home / PASSWORD_FILE
     existing = password(home)
@@ -300,6 +301,8 @@ def _ensure_password(home: Path) -> str:
         path.chmod(0o600)
         return existing
     new = secrets.token_urlsafe(24)
+    while new.startswith("-"):  # neo4j-admin would read it as an option (1 home in 64)
+        new = secrets.token_urlsafe(24)
     tmp = home / f".{PASSWORD_FILE}.tmp"
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
