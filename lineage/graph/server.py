@@ -293,8 +293,8 @@ def _make_home(home: Path) -> Path:
 def _ensure_password(home: Path) -> str:
     """The password in ``HOME/password``; generated (``secrets.token_urlsafe(24)``: 32 URL-safe
     characters, 192 bits, never starting with ``-``, which ``neo4j-admin dbms
-    set-initial-password`` would take for an option) and written mode 0600 when the file is missing or empty. An existing
-    file is narrowed to 0600."""
+    set-initial-password`` would take for an option) and written mode 0600 when the file is
+    missing or empty. An existing file is narrowed to 0600."""
     path = home / PASSWORD_FILE
     existing = password(home)
     if existing:
