@@ -572,8 +572,7 @@ class OneRosterExport:
         n = dict.fromkeys(("enrolments", "rosters", "teaching", "guardians"), 0)
         if self._has("roles.csv"):
             for item in self._enrolments_from_roles():
-                if self._pending:
-                    yield from self._drain()
+                yield from self._drained()
                 if isinstance(item, Problem):
                     yield item
                     continue
@@ -581,8 +580,7 @@ class OneRosterExport:
                 yield item
         if self._has("enrollments.csv"):
             for item in self._enrollments():
-                if self._pending:
-                    yield from self._drain()
+                yield from self._drained()
                 if isinstance(item, Problem):
                     yield item
                     continue
@@ -590,11 +588,10 @@ class OneRosterExport:
                 yield item
         if self._has("users.csv"):
             for item in self._guardians():
-                if self._pending:
-                    yield from self._drain()
+                yield from self._drained()
                 n["guardians"] += 1
                 yield item
-        yield from self._drain()
+        yield from self._drained()
         self.warnings.extend(self._us.warnings())
         self.counts.update(n)
         self.notes.append(
@@ -608,10 +605,11 @@ class OneRosterExport:
             self.notes.append("skipped (nothing is deleted): " + ", ".join(
                 f"{v} {k}" for k, v in sorted(self._skipped.items())))
 
-    def _drain(self) -> Iterator[Problem]:
-        if self._pending:
-            out, self._pending = self._pending, []
-            yield from out
+    def _drained(self) -> list[Problem]:
+        """The problems found since the last call (emptied); a list, not a generator, so that
+        the common call with none pending costs no generator per row."""
+        out, self._pending = self._pending, []
+        return out
 
     def _enrolments_from_roles(self) -> Iterator[RowItem]:
         name = "roles.csv"
