@@ -10,7 +10,9 @@ Usage::
 Each load runs as ``lineage load`` in a child process (its own peak RSS, as a user would run
 it), against the server of NEO4J_URI (or the local one, as for the CLI). The synthetic states
 are written once under ``--out`` and reused. Prints progress lines, then a markdown block for
-bench/RESULTS.md. The 1-minute load average is printed before and after each load.
+bench/RESULTS.md. The 1-minute load average is printed before and after each load. Each load
+starts on an emptied graph with the (local) server idle again (deleting the previous state
+keeps it busy for minutes), after an untimed native load that warms the server up.
 
 WARNING: it deletes every node of the target graph; point it at a scratch server.
 """
@@ -94,6 +96,39 @@ def timed_load(fmt: str, folder: Path) -> dict:
     return out
 
 
+def server_pid(lineage: LineageSettings) -> int | None:
+    """The pid of the local server of ``lineage.home`` (None when NEO4J_URI names another)."""
+    if os.environ.get("NEO4J_URI") and not os.environ["NEO4J_URI"].endswith(
+            f":{lineage.bolt_port}"):
+        return None
+    from lineage.graph import server
+
+    try:
+        return int(server._pid_file(lineage.home).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int | None, limit: float = 600.0) -> float:
+    """Wait until the server uses less than a tenth of a core over 3 s (after deleting a graph
+    it keeps a core busy for minutes, which a load measured then would share); returns the
+    seconds waited."""
+    if pid is None:
+        return 0.0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        c0 = cpu_seconds(pid)
+        time.sleep(3)
+        if cpu_seconds(pid) - c0 < 0.3:
+            break
+    return time.perf_counter() - t0
+
+
 def graph_rows(store: Store) -> int:
     """Relationships of the counted kinds now in the graph (what the load wrote)."""
     rows = store.read_text("MATCH ()-[r]->() RETURN type(r) AS t, count(r) AS n")
@@ -106,6 +141,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--no-warmup", action="store_true",
+                    help="skip the untimed native load that warms the server up first")
     args = ap.parse_args()
 
     lineage = LineageSettings()
@@ -123,9 +160,17 @@ def main() -> int:
     orgs = org_ids(folders["native"], folders["edfi"])
 
     results: dict[str, dict] = {}
+    pid = server_pid(lineage)
     with Store(settings) as store:
+        if not args.no_warmup:               # the first load after a start pays the JIT
+            store.reset()
+            settle(pid)
+            warm = timed_load("native", folders["native"])
+            log(f"warm-up   load {warm['seconds']:7.1f} s (native, not counted)")
         for fmt in FORMATS:
             store.reset()
+            waited = settle(pid)
+            log(f"{fmt:9s} server idle after the reset: waited {waited:.0f} s")
             before = loadavg()
             run = timed_load(fmt, folders[fmt])
             rows = graph_rows(store)

@@ -258,7 +258,7 @@ SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
                                                        HealthCheck.data_too_large]}
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=20, **SETTINGS)
 @given(case=inventories())
 def test_product_equals_reference(store, case):
     compare(store, case)

@@ -177,8 +177,8 @@ def test_oneroster_11_rows():
     assert [(a.id, a.role.value, a.part_of) for a in inv.actors] == [
         ("maple-sd", "district", None), ("maple-es", "school", "maple-sd"),
         ("maple-ms", "school", "maple-sd")]
-    assert [(s.id, s.school, s.name) for s in inv.sections] == [
-        ("cls-4a", "maple-es", None), ("cls-4m", "maple-es", None), ("cls-7s", "maple-ms", None)]
+    # every class has a teacher: each comes as the section of its teaching rows (above)
+    assert inv.sections == []
     assert src.notes[-1] == (
         "skipped (nothing is deleted): 1 administrator enrollments, 1 enrollments of classes "
         "marked tobedeleted, 1 rows marked tobedeleted in classes.csv, 1 rows marked "
@@ -269,6 +269,22 @@ def test_oneroster_bad_rows_name_file_row_field_without_values(tmp_path):
         assert value not in text
 
 
+def test_oneroster_class_without_teacher_is_an_inventory_section(tmp_path):
+    """A class that no teacher enrollment names is a section of the inventory, at its school;
+    taught classes come only as the sections of their teaching rows."""
+    folder = tmp_path / "untaught"
+    shutil.copytree(FIX / "oneroster-1.1", folder)
+    enr = (folder / "enrollments.csv").read_text().splitlines(keepends=True)
+    kept = [line for line in enr if not (",cls-7s," in line and ",teacher," in line)]
+    assert len(kept) == len(enr) - 1
+    (folder / "enrollments.csv").write_text("".join(kept))
+    src = read_oneroster(folder, district="maple-sd")
+    rows, problems = parsed(src)
+    assert problems == []
+    assert sorted(r["section"] for r in rows[BulkKind.TEACHING]) == ["cls-4a", "cls-4m"]
+    assert [(s.id, s.school) for s in src.inventory().sections] == [("cls-7s", "maple-ms")]
+
+
 def test_oneroster_several_districts_refuse_one_district_id(tmp_path):
     folder = tmp_path / "two"
     shutil.copytree(FIX / "oneroster-1.1", folder)
@@ -316,8 +332,25 @@ def test_edfi_fixtures(folder):
         ("maple-sd", "Maple Grove School District", None),
         ("255901101", "Maple Grove Elementary", "maple-sd"),
         ("255901201", "Maple Grove Middle", "maple-sd")]
-    assert sorted(s.id for s in inv.sections) == sorted([hr, ma, sc])
+    assert inv.sections == []               # every class is taught: its teaching rows
     assert src.warnings == []
+
+
+def test_edfi_section_without_staff_is_an_inventory_section(tmp_path):
+    """A section that no staff section association names is a section of the inventory, at
+    its school; taught sections come only as the sections of their teaching rows."""
+    shutil.copytree(FIX / "edfi-ds5" / "json", tmp_path / "j")
+    path = tmp_path / "j" / "staffSectionAssociations.json"
+    items = json.loads(path.read_text())
+    kept = [i for i in items if i["sectionReference"]["schoolId"] != 255901201]
+    assert len(kept) == len(items) - 1
+    path.write_text(json.dumps(kept))
+    src = read_edfi(tmp_path / "j", district="maple-sd")
+    rows, problems = parsed(src)
+    assert problems == []
+    assert len(rows[BulkKind.TEACHING]) == 2
+    sc = "255901201/2025/2024-2025_Year_Round/SC7/SC7-3-a96abde3ed"
+    assert [(s.id, s.school) for s in src.inventory().sections] == [(sc, "255901201")]
 
 
 def test_edfi_bad_records_name_file_row_field_without_values(tmp_path):

@@ -222,6 +222,35 @@ def test_teaching_file_errors_name_file_row_and_field(tmp_path, empty_graph):
     assert empty_graph.counts()["nodes"] == 0
 
 
+def test_teaching_file_cannot_move_a_section_the_graph_holds_at_another_school(
+        tmp_path, empty_graph):
+    """A section belongs to one school across loads too: a later teaching file that puts a
+    graph's section at another school is refused (nothing written), the row and field named;
+    the same school again is fine."""
+    (tmp_path / "inventory.yaml").write_text(
+        "actors:\n  - {id: es1, role: school}\n  - {id: es2, role: school}\n"
+        "bulk:\n  - {kind: teaching, path: teaching.csv}\n", encoding="utf-8")
+    (tmp_path / "teaching.csv").write_text(
+        "section,school,teacher,valid_from,valid_to\nSEC-1,es1,T1,2024-08-15,2025-06-10\n"
+        "SEC-2,es1,T2,2024-08-15,2025-06-10\n", encoding="utf-8")
+    load(empty_graph, read_sources([tmp_path / "inventory.yaml"]), KEY)
+    before = empty_graph.counts()
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "inventory.yaml").write_text(
+        "bulk:\n  - {kind: teaching, path: teaching.csv}\n", encoding="utf-8")
+    (later / "teaching.csv").write_text(
+        "section,school,teacher,valid_from,valid_to\nSEC-1,es1,T3,2025-08-15,\n"
+        "SEC-2,es2,T2,2025-08-15,\nSEC-2,es2,T4,2025-08-15,\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load(empty_graph, read_sources([later / "inventory.yaml"]), KEY)
+    assert [str(p) for p in exc.value.problems] == [
+        f"{later / 'teaching.csv'}, row 3, field 'school': section 'SEC-2' is at school 'es1' "
+        "in the graph: a section belongs to one school; give this one its own section id (or "
+        "correct its school)"]
+    assert empty_graph.counts() == before
+
+
 def test_covered_rows_suffice_only_when_the_population_coverage_is_all_that_counts():
     """Without a database: a dataset flowing whole into the target must be in the population,
     and a breached actor's school/district grant scope must lie within the covered orgs."""

@@ -184,6 +184,22 @@ def role_lookup(store: Store) -> Callable[[list[str], frozenset[str]], dict[str,
     return lookup
 
 
+def school_lookup(store: Store) -> Callable[[list[tuple[str, str]]], dict[str, str]]:
+    """A section-school lookup for :func:`validate`: ``{section: school}`` of the given
+    ``(section, school)`` pairs that the graph holds at another school
+    (``cypher/ingest/existing_section_schools.cypher``, in chunks)."""
+
+    def lookup(pairs: list[tuple[str, str]]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(0, len(pairs), LOOKUP_CHUNK):
+            rows = [{"id": s, "school": o} for s, o in pairs[i:i + LOOKUP_CHUNK]]
+            for row in store.read("ingest/existing_section_schools", rows=rows):
+                out[row["id"]] = row["school"]
+        return out
+
+    return lookup
+
+
 def student_lookup(store: Store, pseudo: Pseudonymizer) -> Callable[[list[str]], set[str]]:
     """A student lookup for :func:`validate`: the given raw IDs whose pseudonyms are students in
     the graph (``cypher/ingest/existing_students.cypher``; only pseudonyms are sent)."""
@@ -311,7 +327,7 @@ def prepare(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer,
     """
     verify_key(store, pseudo)
     catalog = validate(sources, existing_lookup(store), role_lookup(store),
-                       student_lookup(store, pseudo), sink=sink)
+                       student_lookup(store, pseudo), sink=sink, schools=school_lookup(store))
     changes = definition_changes(store, sources, pseudo)
     if changes and not update:
         raise InputError(changes, hint="these change what an earlier load defined; check them "

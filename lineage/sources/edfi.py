@@ -36,7 +36,9 @@ What becomes what (XML element / JSON resource):
 ==========================================================  =======================================
 
 A section's id is its natural key, ``schoolId/schoolYear/sessionName/localCourseCode/
-sectionIdentifier`` (:func:`lineage.sources.common.compose_key`), at school ``schoolId``.
+sectionIdentifier`` (:func:`lineage.sources.common.compose_key`), at school ``schoolId``. A section
+that a staff section association names comes as the section of its ``teaching`` rows; any
+other, as a section of the inventory.
 ``--district ID`` renames the files' one LEA (:func:`~lineage.sources.common.organisation_actors`).
 
 People: only ``studentUniqueId``, ``staffUniqueId``, ``parentUniqueId`` and ``contactUniqueId``
@@ -224,6 +226,7 @@ class EdFiSource:
         self._leas: dict[str, OrgRecord] = {}
         self._schools: dict[str, OrgRecord] = {}
         self._sections: dict[str, str] = {}                  # section id -> school id
+        self._taught: set[str] = set()                       # sections of teaching rows
         self._section_ids: dict[tuple[str, ...], str] = {}   # natural key -> section id
         self._actors: list = []
         self.standards: set[str] = set()
@@ -413,6 +416,7 @@ class EdFiSource:
         if name == "StudentSectionAssociation":
             return native_row(BulkKind.ROSTERS, student_id=student, section=sec[0],
                               valid_from=start, valid_to=end)
+        self._taught.add(sec[0])
         return native_row(BulkKind.TEACHING, section=sec[0], school=sec[1], teacher=teacher,
                           valid_from=start, valid_to=end)
 
@@ -431,8 +435,11 @@ class EdFiSource:
 
     # -- the inventory ---------------------------------------------------------------------
     def inventory(self) -> Inventory:
-        """LEAs, schools and every section the associations name (complete after rows())."""
-        sections = [Section(id=s, school=school) for s, school in self._sections.items()]
+        """LEAs, schools and every section the associations name that no staff section
+        association names (a taught section comes as the section of its teaching rows, at the
+        same school; complete after rows())."""
+        sections = [Section(id=s, school=school) for s, school in self._sections.items()
+                    if s not in self._taught]
         return Inventory(name=f"Ed-Fi files {self.origin}", actors=list(self._actors),
                          sections=sections)
 

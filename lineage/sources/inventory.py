@@ -516,6 +516,10 @@ RoleLookup = Callable[[list[str], frozenset[str]], dict[str, str]]
 #: (the caller hashes them with the pseudonym key).
 StudentLookup = Callable[[list[str]], set[str]]
 
+#: Called with ``(section id, school id)`` pairs of bulk teaching rows; returns ``{section id:
+#: school id}`` for the sections the graph already holds at another school.
+SchoolLookup = Callable[[list[tuple[str, str]]], dict[str, str]]
+
 #: IDs per graph lookup (people of bulk files are checked in chunks of this size while streaming).
 LOOKUP_CHUNK = 20_000
 
@@ -552,7 +556,7 @@ def _collapse_hidden(problems: Iterable[Problem]) -> list[Problem]:
 
 def validate(sources: list[InventorySource], existing: ExistingLookup | None = None,
              roles: RoleLookup | None = None, students: StudentLookup | None = None,
-             sink: BulkSink | None = None) -> Catalog:
+             sink: BulkSink | None = None, schools: SchoolLookup | None = None) -> Catalog:
     """Check the sources together; return the :class:`Catalog` of what they define.
 
     Raises :class:`InputError` with every problem (duplicate IDs across all files, unknown
@@ -561,7 +565,10 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     ``existing`` (the graph); without it they are problems. ``roles`` checks the roles of actors
     the inputs use but do not define (an organisation of a coverage, a guardian of a bulk file
     the graph already holds); ``students`` finds teacher and guardian IDs that are students in
-    the graph (swapped columns). Bulk CSVs are streamed once here (and again when written);
+    the graph (swapped columns); ``schools`` finds sections of teaching files that the graph
+    holds at another school (a section belongs to one school; an inventory's section that moves
+    is a change to its definition, see :func:`lineage.graph.writer.definition_changes`). Bulk
+    CSVs are streamed once here (and again when written);
     each is hashed into :attr:`Catalog.files`. Messages about files that hold student IDs name
     the row and column, never the value.
 
@@ -685,6 +692,21 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                 origin, row, where, f"actor {what} has role {role.value}; a {where} must have "
                 f"role {' or '.join(sorted(r.value for r in allowed))}")
 
+    # sections first met in a teaching file, waiting for the graph lookup of their school:
+    # [(section, school, file, row)]
+    taught: list[tuple[str, str, str, int]] = []
+
+    def flush_taught() -> None:
+        if taught and schools is not None:
+            moved = schools([(t[0], t[1]) for t in taught])
+            for section, school, file, row in taught:
+                if section in moved:
+                    problems.append(Problem(file, row, "school", (
+                        f"section {section!r} is at school {moved[section]!r} in the graph: a "
+                        "section belongs to one school; give this one its own section id (or "
+                        "correct its school)")))
+        taught.clear()
+
     # student IDs that are also IDs of actors / people: (file, column) -> [first rows], count
     conflicts: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
     graph_students: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
@@ -789,10 +811,17 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             if has_elements:
                 elements(v.get("elements") or [], name, "elements", echo=echo)
             if b.kind is BulkKind.TEACHING:  # teaching rows define sections
-                first = cat.section_school.setdefault(v["section"], v["school"])
-                if first != v["school"]:
+                section, school = v["section"], v["school"]
+                first = cat.section_school.get(section)
+                if first is None:
+                    cat.section_school[section] = school
+                    if schools is not None:           # is it at another school in the graph?
+                        taught.append((section, school, name, line))
+                        if len(taught) >= LOOKUP_CHUNK:
+                            flush_taught()
+                elif first != school:
                     problems.append(Problem(name, line, "school", (
-                        f"section {v['section']!r} is already at school {first!r}: a section "
+                        f"section {section!r} is already at school {first!r}: a section "
                         "belongs to one school; give the other one its own section id")))
                 cat.sections.add(v["section"])
         if take is not None and not problems:
@@ -803,6 +832,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             cat.warnings.append(Problem(name, None, None, f"no data rows (only the header): "
                                         f"this {b.kind.value} file loads nothing"))
     flush_people()
+    flush_taught()
 
     # students listed in inventories (flows, small cells) that are actor IDs
     for src in sources:

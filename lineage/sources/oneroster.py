@@ -15,7 +15,9 @@ What becomes what
 * ``classes.csv`` -> a section (id = the class's ``sourcedId``) at ``schoolSourcedId``. Its
   window is its terms' (``termSourcedIds`` -> ``academicSessions.csv``): the first
   ``startDate`` to the last ``endDate``. The class title is not stored (titles often carry a
-  teacher's name); the section is named by its id.
+  teacher's name); the section is named by its id. A class with a teacher comes as the
+  section of its ``teaching`` rows (at the same school); a class without one, as a section of
+  the inventory.
 * ``enrollments.csv``, role ``student`` -> a roster row (``rosters``); role ``teacher`` -> a
   ``teaching`` row (teacher actor created by the load). Dates: ``beginDate`` / ``endDate``,
   each one that is empty taken from the class's terms. Other roles (administrator, aide,
@@ -197,6 +199,7 @@ class OneRosterExport:
         self._org_kind: dict[str, str] = {}     # org sourcedId -> type
         self._terms: dict[str, tuple[date, date]] = {}
         self._classes: dict[str, _Class] = {}
+        self._taught: set[str] = set()          # sections (classes) of teaching rows
         self._dead_classes: set[str] = set()
         self._people: dict[str, tuple[int, str]] = {}    # user sourcedId -> (role flags, id)
         self._dead_users: set[str] = set()
@@ -673,6 +676,7 @@ class OneRosterExport:
                         "the teacher's identifier cannot be an actor id (letters, digits, '.', "
                         "'_', '-', ':', '/' only)"))
                     continue
+                self._taught.add(cls.section)
                 yield native_row(BulkKind.TEACHING, section=cls.section, school=cls.school,
                                  teacher=teacher, valid_from=start, valid_to=end)
                 continue
@@ -716,8 +720,11 @@ class OneRosterExport:
 
     # -- the inventory ---------------------------------------------------------------------
     def inventory(self) -> Inventory:
-        """Districts, schools and one section per class (see the module docstring)."""
-        sections = [Section(id=c.section, school=c.school) for c in self._classes.values()]
+        """Districts, schools and a section for each class that no teaching row names (a
+        class with a teacher comes as the section of its teaching rows, at the same school;
+        complete after rows())."""
+        sections = [Section(id=c.section, school=c.school) for c in self._classes.values()
+                    if c.section not in self._taught]
         return Inventory(name=f"OneRoster {self.version} export {Path(self.origin).name}",
                          actors=list(self._actors), sections=sections)
 
