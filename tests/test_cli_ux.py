@@ -336,6 +336,35 @@ class TestImpactProgress:
         assert bar and all(len(line) <= width for line in bar)
 
 
+def test_load_progress_draws_nothing_off_a_terminal(capsys):
+    """``lineage load``'s bars (conversion, then each bulk file) are drawn only on a terminal:
+    piped or captured output gets nothing of them, not even a blank line."""
+    from lineage.commands.load import progress_bar
+
+    with progress_bar(True) as report:
+        assert report is None
+    assert capsys.readouterr() == ("", "")
+
+
+def test_load_progress_counts_converted_rows_on_a_terminal(monkeypatch):
+    """Converting an export: an open-ended bar with the rows converted so far (the total is
+    not known until the end), gone when done."""
+    import rich
+
+    from lineage.commands.load import progress_bar
+
+    screen = io.StringIO()
+    monkeypatch.setattr(rich, "_console", Console(file=screen, force_terminal=True, width=80,
+                                                  color_system=None))
+    with progress_bar(True) as report:
+        report("converting export.zip", 40_000, None)
+        report("converting export.zip", 60_000, None)
+        report("enrolments (enrolments.csv)", 5, 10)
+    shown = CSI.sub("", ANSI.sub("", screen.getvalue()))
+    assert "converting export.zip" in shown and "60000/?" in shown
+    assert "enrolments (enrolments.csv)" in shown and "5/10" in shown
+
+
 # --- 5. an example in every command's help; shell completion ----------------------------------
 
 def every_command(group=main, path=()):

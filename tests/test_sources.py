@@ -285,6 +285,28 @@ def test_oneroster_class_without_teacher_is_an_inventory_section(tmp_path):
     assert [(s.id, s.school) for s in src.inventory().sections] == [("cls-7s", "maple-ms")]
 
 
+@pytest.mark.parametrize("fmt", ["oneroster-1.2/bulk", "edfi-ds4/xml", "edfi-ds5/json"])
+def test_conversion_reports_rows_converted(tmp_path, monkeypatch, fmt):
+    """A large export takes minutes to convert before validation starts: the converter reports
+    the rows converted so far (every PROGRESS_EVERY rows, then once at the end), the total
+    being unknown until the end."""
+    from lineage.sources import native
+
+    monkeypatch.setattr(native, "PROGRESS_EVERY", 4)
+    reader = read_oneroster if fmt.startswith("oneroster") else read_edfi
+    calls: list[tuple[str, int, int | None]] = []
+    src = native.write_native(reader(FIX / fmt, district="maple-sd"), tmp_path, "x",
+                              progress=lambda *a: calls.append(a))
+    rows = 0
+    for b in src.inventory.bulk:
+        with open(tmp_path / b.path, encoding="utf-8") as fh:
+            rows += sum(1 for _ in fh) - 1
+    name = Path(fmt).name
+    assert rows > 8
+    assert calls == [(f"converting {name}", n, None) for n in range(4, rows + 1, 4)] + [
+        (f"converting {name}", rows, None)]
+
+
 def test_oneroster_several_districts_refuse_one_district_id(tmp_path):
     folder = tmp_path / "two"
     shutil.copytree(FIX / "oneroster-1.1", folder)

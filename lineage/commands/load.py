@@ -123,8 +123,10 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     if onerosters or edfis or openlineages:
         from lineage.sources import open_format_sources
 
-        found, format_notes = ctx.with_resource(open_format_sources(
-            onerosters, edfis, openlineages, district=district, mappings=mappings))
+        with progress_bar(progress) as report:    # converting an export takes minutes
+            found, format_notes = ctx.with_resource(open_format_sources(
+                onerosters, edfis, openlineages, district=district, mappings=mappings,
+                progress=report))
         sources.extend(found)
         notes.extend(format_notes)
     if source_name is not None:
@@ -236,9 +238,11 @@ COMMANDS = [load, schema]
 
 
 @contextmanager
-def progress_bar(shown: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A rich progress bar (on standard error, gone when done) fed by the writer's progress
-    callback ``(label, rows_done, rows_expected)``; ``None`` when not ``shown``."""
+def progress_bar(shown: bool) -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """A rich progress bar (on standard error, gone when done) fed by the writer's or a
+    format converter's progress callback ``(label, rows_done, rows_expected)``, an open-ended
+    bar when ``rows_expected`` is ``None``; ``None`` when not ``shown`` or not on a terminal
+    (a bare newline would otherwise reach the captured output)."""
     if not shown:
         yield None
         return
@@ -252,9 +256,12 @@ def progress_bar(shown: bool) -> Iterator[Callable[[str, int, int], None] | None
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), transient=True)
+    if not bar.console.is_terminal:          # a pipe, a file, a test runner: nothing drawn
+        yield None
+        return
     tasks: dict[str, Any] = {}
 
-    def report(label: str, done: int, total: int) -> None:
+    def report(label: str, done: int, total: int | None) -> None:
         if label not in tasks:
             tasks[label] = bar.add_task(label, total=total)
         bar.update(tasks[label], completed=done)

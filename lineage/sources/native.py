@@ -28,11 +28,22 @@ from lineage.sources.common import NATIVE_COLUMNS, ParsedSource
 from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_inventory
 
 
-def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory") -> InventorySource:
+#: Converted rows between two calls of the progress callback of :func:`write_native`.
+PROGRESS_EVERY = 20_000
+
+#: ``progress(label, rows_done, rows_expected)``; ``rows_expected`` is ``None`` when unknown.
+Progress = Callable[[str, int, "int | None"], None]
+
+
+def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory",
+                 progress: Progress | None = None) -> InventorySource:
     """Stream ``parsed``'s rows into native files in ``folder`` (an existing, private, empty
     folder) and return them as an :class:`~lineage.sources.inventory.InventorySource` (origin: the
     user's input; warnings: the parser's; ``kind``: the input format, one of
-    :data:`lineage.sources.provenance.SOURCE_KINDS`). Closes ``parsed`` whatever happens; the
+    :data:`lineage.sources.provenance.SOURCE_KINDS`). ``progress``: called as
+    ``progress("converting NAME", rows_done, None)`` every :data:`PROGRESS_EVERY` rows and once
+    at the end (a large export takes minutes before its rows are validated; how many rows it
+    holds is not known until then). Closes ``parsed`` whatever happens; the
     result holds nothing of it, so the parser's look-up tables (every user of an export, say) are
     freed before the load starts and Python memory stays flat in the size of the export.
 
@@ -44,6 +55,8 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory") ->
         writers: dict[BulkKind, Any] = {}
         problems: list[Problem] = []
         truncated = False
+        label = f"converting {Path(parsed.origin).name}"
+        done = 0
         try:
             for item in parsed.rows():
                 if isinstance(item, Problem):
@@ -62,6 +75,11 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory") ->
                     w = writers[bulk_kind] = csv.writer(fh, lineterminator="\n")
                     w.writerow(NATIVE_COLUMNS[bulk_kind])
                 w.writerow([row[c] for c in NATIVE_COLUMNS[bulk_kind]])
+                done += 1
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(label, done, None)
+            if progress is not None and not problems:
+                progress(label, done, None)
         finally:
             for fh in files.values():
                 fh.close()
@@ -79,27 +97,28 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory") ->
                            kind=kind, partial=any(m == "delta" for m in modes.values()))
 
 
-def _converted(open_one: Callable[[], ParsedSource], kind: str, stack: ExitStack
-               ) -> tuple[InventorySource, list[str]]:
+def _converted(open_one: Callable[[], ParsedSource], kind: str, stack: ExitStack,
+               progress: Progress | None = None) -> tuple[InventorySource, list[str]]:
     """Open one input, write it as native files into a temporary folder removed when ``stack``
     closes, and return ``(source, notes)``. The parser is closed and unreferenced on return."""
     tmp = Path(tempfile.mkdtemp(prefix="lineage-import-"))
     stack.callback(shutil.rmtree, tmp, ignore_errors=True)
     parsed = open_one()
-    source = write_native(parsed, tmp, kind)
+    source = write_native(parsed, tmp, kind, progress)
     return source, list(parsed.notes)
 
 
 @contextmanager
 def open_format_sources(oneroster: Iterable[Path] = (), edfi: Iterable[Path] = (),
                         openlineage: Iterable[Path] = (), *, district: str | None = None,
-                        mappings: Iterable[Path] = ()
+                        mappings: Iterable[Path] = (), progress: Progress | None = None
                         ) -> Iterator[tuple[list[InventorySource], list[str]]]:
     """Parse every ``--oneroster``, ``--edfi`` and ``--openlineage`` input and yield
     ``(sources, notes)`` ready for :func:`lineage.graph.writer.load` (their temporary folders live
     until the context ends; each parser is closed and freed as soon as its rows are written, so
     nothing of it stays in memory during the load). ``district``: ``--district`` (OneRoster,
-    Ed-Fi); ``mappings``: ``--mapping`` files (OpenLineage).
+    Ed-Fi); ``mappings``: ``--mapping`` files (OpenLineage); ``progress``: rows converted so
+    far, per input (:func:`write_native`).
 
     Raises :class:`InputError` with the problems of every input at once.
     """
@@ -117,7 +136,7 @@ def open_format_sources(oneroster: Iterable[Path] = (), edfi: Iterable[Path] = (
     with ExitStack() as stack:
         for kind, open_one in openers:
             try:
-                source, source_notes = _converted(open_one, kind, stack)
+                source, source_notes = _converted(open_one, kind, stack, progress)
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
