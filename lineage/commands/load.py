@@ -239,7 +239,7 @@ COMMANDS = [load, schema]
 
 @contextmanager
 def progress_bar(shown: bool) -> Iterator[Callable[[str, int, int | None], None] | None]:
-    """A rich progress bar (on standard error, gone when done) fed by the writer's or a
+    """A rich progress bar (on the terminal, gone when done) fed by the writer's or a
     format converter's progress callback ``(label, rows_done, rows_expected)``, an open-ended
     bar when ``rows_expected`` is ``None``; ``None`` when not ``shown`` or not on a terminal
     (a bare newline would otherwise reach the captured output)."""
