@@ -103,10 +103,8 @@ def server_pid(lineage: LineageSettings) -> int | None:
         return None
     from lineage.graph import server
 
-    try:
-        return int(server._pid_file(lineage.home).read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
-        return None
+    info = server.status(lineage.home)
+    return info.pid if info is not None else None
 
 
 def cpu_seconds(pid: int) -> float:
