@@ -823,7 +823,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                     problems.append(Problem(name, line, "school", (
                         f"section {section!r} is already at school {first!r}: a section "
                         "belongs to one school; give the other one its own section id")))
-                cat.sections.add(v["section"])
+                cat.sections.add(section)
         if take is not None and not problems:
             sink.end(src, b, n_rows)
         if len(problems) >= MAX_PROBLEMS:
