@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import lineage.sources.edfi as edfi
 from lineage.cli import main
 from lineage.core.models import BulkKind
 from lineage.graph.writer import load, read_sources
@@ -99,9 +100,15 @@ def test_format_outputs_hold_the_same_rows(states):
     assert {u["givenName"] for u in users} == {"Synthetic"}
 
 
-def test_native_oneroster_and_edfi_give_identical_answers(store, states):
+def test_native_oneroster_and_edfi_give_identical_answers(store, states, monkeypatch):
     """The same state loaded three ways: identical exposure for 20 random students and
-    identical impact counts for a district vendor."""
+    identical impact counts for a district vendor. Ed-Fi's interchanges are converted in two
+    parts each, as large files are (tests/test_edfi_parts.py: the same files as one pass)."""
+    monkeypatch.setattr(edfi, "PARALLEL_MIN_BYTES", 0)
+    in_parts = []
+    real = edfi.EdFiSource._xml_in_parts
+    monkeypatch.setattr(edfi.EdFiSource, "_xml_in_parts",
+                        lambda self, p: in_parts.append(real(self, p)) or in_parts[-1])
     enrolled = sorted({r["student_id"] for r in _csv(states["native"] / "enrolments.csv")})
     sample = random.Random(5).sample(enrolled, 20)
     orgs = org_ids(states["native"], states["edfi"])
@@ -120,6 +127,7 @@ def test_native_oneroster_and_edfi_give_identical_answers(store, states):
         rows = list(datasets.impact(store, actor=vendor))
         impact = (len(rows), Counter(e for r in rows for e in r["elements"]))
         results[fmt] = (exposures, vendor, impact)
+    assert len(in_parts) == 4 and None not in in_parts     # every interchange went in parts
     native, vendor, impact = results["native"]
     assert impact[0] > 50                            # the vendor reaches many students
     assert sum(len(e["actors"]) for e in native.values()) > 20 * 15

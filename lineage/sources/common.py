@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol, get_args
 
 from lineage.core.errors import Problem
@@ -46,8 +47,21 @@ _KEY_CONSTRAINTS = get_args(Key)[1]
 KEY_RE = re.compile(_KEY_CONSTRAINTS.pattern)
 KEY_MAX = _KEY_CONSTRAINTS.max_length
 
-#: A row of a parser: ``(kind, native row dict)``, or a :class:`Problem` with the input.
-RowItem = tuple[BulkKind, dict[str, str]] | Problem
+@dataclass(frozen=True)
+class Fragment:
+    """Rows of one bulk kind that a parser has already written as native CSV lines (no
+    header; the columns of :data:`NATIVE_COLUMNS` in order), e.g. by a child process converting
+    part of a large file: ``path`` holds ``rows`` rows. The consumer appends the file where
+    the rows would have been written one by one."""
+
+    kind: BulkKind
+    path: Path
+    rows: int
+
+
+#: A row of a parser: ``(kind, native row dict)``, a :class:`Fragment` of rows already written,
+#: or a :class:`Problem` with the input.
+RowItem = tuple[BulkKind, dict[str, str]] | Fragment | Problem
 
 
 class ParsedSource(Protocol):
@@ -58,7 +72,8 @@ class ParsedSource(Protocol):
     line each for the load summary (counts, skipped rows).
 
     :meth:`rows` streams the bulk rows in one pass over the files: ``(BulkKind, dict)`` per
-    row, or a :class:`~lineage.core.errors.Problem` per bad row (problems of the whole input come
+    row (or a :class:`Fragment` of rows already written), or a
+    :class:`~lineage.core.errors.Problem` per bad row (problems of the whole input come
     first). :meth:`inventory` is the :class:`~lineage.core.models.Inventory` (actors, sections,
     datasets, flows...) without bulk files; it is complete once :meth:`rows` is exhausted
     (a format may learn sections from its rows).

@@ -55,21 +55,29 @@ never quoted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from lineage.core.errors import InputError, Problem
 from lineage.core.models import BulkKind, Inventory, Section
 from lineage.sources.common import (
+    NATIVE_COLUMNS,
     PARENT_PREFIX,
     STAFF_PREFIX,
+    Fragment,
     OrgRecord,
     RowItem,
     compose_key,
     is_key,
-    native_row,
     organisation_actors,
     person_key,
 )
@@ -95,7 +103,19 @@ UNREAD = frozenset({"students", "staffs", "parents", "contacts", "studenteducati
 _SECTION_KEY = ("schoolId", "schoolYear", "sessionName", "localCourseCode", "sectionIdentifier")
 
 
+#: Bytes of an XML interchange fed to the parser at a time.
+XML_CHUNK = 1 << 14
+
 _CAMEL: dict[str, str] = {}
+_LOCAL: dict[str, str] = {}
+
+
+def _local(tag: str) -> str:
+    """``{ns}StudentSchoolAssociation`` -> ``StudentSchoolAssociation`` (cached: tags repeat)."""
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = _LOCAL[tag] = tag.rsplit("}", 1)[-1]
+    return name
 
 
 def _camel(tag: str) -> str:
@@ -113,18 +133,46 @@ def _xml_dict(elem: Any) -> dict[str, Any]:
     ``StudentReference/StudentIdentity/StudentUniqueId`` reads like the API's
     ``studentReference.studentUniqueId``."""
     out: dict[str, Any] = {}
+    camel = _CAMEL
     for child in elem:
-        key = _camel(child.tag)
+        tag = child.tag
+        key = camel.get(tag) or _camel(tag)
         if len(child):
             value = _xml_dict(child)
             if key.endswith("Identity"):
                 for k, v in value.items():
-                    out.setdefault(k, v)
+                    if k not in out:
+                        out[k] = v
                 continue
         else:
-            value = (child.text or "").strip()
-        out.setdefault(key, value)
+            text = child.text
+            value = text.strip() if text else ""
+        if key not in out:
+            out[key] = value
     return out
+
+
+def _first_markup(head: bytes) -> int | None:
+    """The position in ``head`` (the start of an XML file) of the first ``<`` that is not a
+    comment or a processing instruction: the root's start tag or a ``<!DOCTYPE``; ``None``
+    when ``head`` ends before it."""
+    i = 0
+    while True:
+        i = head.find(b"<", i)
+        if i < 0 or i + 1 >= len(head):
+            return None
+        if head.startswith(b"<!--", i):
+            end = head.find(b"-->", i + 4)
+            if end < 0:
+                return None
+            i = end + 3
+        elif head.startswith(b"<?", i):
+            end = head.find(b"?>", i + 2)
+            if end < 0:
+                return None
+            i = end + 2
+        else:
+            return i
 
 
 def _has_dtd(path: Path) -> bool:
@@ -133,34 +181,91 @@ def _has_dtd(path: Path) -> bool:
     are skipped; only the prolog is read."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
-    i = 0
-    while True:
-        i = head.find(b"<", i)
-        if i < 0 or i + 1 >= len(head):
-            return False
-        if head.startswith(b"<!--", i):
-            end = head.find(b"-->", i + 4)
-            if end < 0:
-                return False
-            i = end + 3
-        elif head.startswith(b"<?", i):
-            end = head.find(b"?>", i + 2)
-            if end < 0:
-                return False
-            i = end + 2
-        else:
-            return head.startswith(b"<!DOCTYPE", i)
+    i = _first_markup(head)
+    return i is not None and head.startswith(b"<!DOCTYPE", i)
+
+
+#: An XML interchange at least this large is converted in two parts at once, each in its own
+#: process (:meth:`EdFiSource._xml_in_parts`).
+PARALLEL_MIN_BYTES = 32 << 20
+
+_RECORD_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:"
+                           + b"|".join(n.encode("ascii") for n in RESOURCES) + rb")[\s/>]")
+_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+_UTF8 = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+
+
+def _xml_cut(path: Path, size: int) -> tuple[int, str, int] | None:
+    """Where a large XML interchange may be cut in two: ``(head, close, offset)``. ``head`` is
+    the length of the file's start up to the end of the root's start tag (declaration and
+    namespaces, prepended to the second part), ``close`` the root's end tag (appended to the
+    first part), ``offset`` the position of a record's start tag (a name of
+    :data:`RESOURCES`) just after the middle of the file. ``None`` when the file is not UTF-8,
+    its root tag is not read in the first 64 KiB, or no record starts in the MiB after the
+    middle. A cut is a guess until both parts parse (a record name inside a comment, say):
+    see :func:`convert_xml_part`."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return None
+        declared = _ENCODING.match(head)
+        if declared and declared.group(1).lower() not in _UTF8:
+            return None
+        start = _first_markup(head)
+        if start is None or head.startswith(b"<!", start):
+            return None
+        quote = None
+        end = None
+        for i in range(start + 1, len(head)):
+            c = head[i]
+            if quote is not None:
+                if c == quote:
+                    quote = None
+            elif c in b"\"'":
+                quote = c
+            elif c == 0x3E:                                  # '>'
+                end = i + 1
+                break
+        if end is None or head[end - 2] == 0x2F:           # unfinished, or an empty root '/>'
+            return None
+        qname = re.match(rb"<([^\s/>]+)", head[start:end])
+        if qname is None:
+            return None
+        middle = size // 2
+        fh.seek(middle)
+        found = _RECORD_START.search(fh.read(1 << 20))
+    if found is None or middle + found.start() <= end:
+        return None
+    return end, "</" + qname.group(1).decode("utf-8") + ">", middle + found.start()
 
 
 def _get(node: Any, *path: str) -> str:
     """The text at ``path`` in a record dict (``""`` when missing or not a scalar)."""
     for key in path:
-        if not isinstance(node, dict):
+        if type(node) is not dict:
             return ""
         node = node.get(key)
+    if type(node) is str:               # XML text is stripped already; JSON's may not be
+        return node.strip()
     if node is None or isinstance(node, (dict, list)):
         return ""
     return str(node).strip()
+
+
+@lru_cache(maxsize=8192)
+def _iso_date(text: str) -> tuple[date, str]:
+    """A non-empty date text as ``(date, ISO text)`` (:func:`lineage.sources.inventory.parse_date`),
+    cached: an export repeats a few dates. Raises ``ValueError`` as it does."""
+    day = parse_date(text)
+    if day is None:
+        raise ValueError("empty")
+    return day, day.isoformat()
+
+
+def _row(kind: BulkKind, *cells: str) -> tuple[BulkKind, dict[str, str]]:
+    """A native row of ``kind`` from its cells in :data:`~lineage.sources.common.NATIVE_COLUMNS`
+    order (the hot path of :func:`~lineage.sources.common.native_row`)."""
+    return kind, dict(zip(NATIVE_COLUMNS[kind], cells, strict=True))
 
 
 def _resource_of(path: Path) -> str | None:
@@ -189,6 +294,124 @@ def _looks_edfi(path: Path) -> bool:
     except (ParseError, OSError):
         return True
     return True
+
+
+def _byte_range(path: Path, start: int, stop: int | None) -> Iterator[bytes]:
+    """The bytes of ``path`` from ``start`` to ``stop`` (the end when ``None``), in chunks of
+    :data:`XML_CHUNK`."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        left = None if stop is None else stop - start
+        while left is None or left > 0:
+            chunk = fh.read(XML_CHUNK if left is None else min(XML_CHUNK, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
+
+
+def _xml_records(chunks: Iterable[bytes], tally: list[int] | None = None
+                 ) -> Iterator[tuple[str, int, dict]]:
+    """The records (children of the root) of the XML document made of ``chunks`` that this
+    reader uses, as ``(name, row, dict)`` (``row``: the position among all the root's
+    children, from 1). Streamed: fed to a pull parser a chunk at a time, the root cleared
+    after every record, read or skipped, so memory stays flat in the document's size. At the
+    end, the number of the root's children is appended to ``tally`` (when given). Raises
+    ``xml.etree.ElementTree.ParseError`` when the document is not well-formed."""
+    from xml.etree.ElementTree import XMLPullParser
+
+    depth = 0
+    n = 0
+    root = None
+    parser = XMLPullParser(events=("start", "end"))
+    for chunk in chain(chunks, (b"",)):          # b"": the end of the document
+        if chunk:
+            parser.feed(chunk)
+        else:
+            parser.close()
+        for event, elem in parser.read_events():
+            if event == "start":
+                if root is None:
+                    root = elem
+                depth += 1
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            n += 1
+            name = _local(elem.tag)
+            if name in RESOURCES:
+                yield name, n, _xml_dict(elem)
+            root.clear()
+    if tally is not None:
+        tally.append(n)
+
+
+def convert_xml_part(path: str, district: str | None, folder: str, part: int, head: int,
+                     start: int, stop: int | None, close: str) -> dict:
+    """Convert one part of a large XML interchange (run in a child process by
+    :meth:`EdFiSource._xml_in_parts`): the document made of the file's first ``head`` bytes,
+    its bytes ``start`` .. ``stop`` and then ``close``. Writes each bulk kind's native rows
+    (no header) to ``folder/part<part>-<kind>.csv`` and returns, as JSON values: ``ok``
+    (false when the part does not parse: the cut was not between two records, or the file
+    is not well-formed), ``records`` (the root's children read), ``fragments`` (kind ->
+    [file, rows], in the order each kind first appears), ``problems`` ([file, row, field,
+    message], rows counted within the part, at most
+    :data:`~lineage.sources.inventory.MAX_PROBLEMS`), ``sections`` ([natural key, id,
+    school] in the order first seen), ``taught``, ``leas`` and ``schools`` ([id, name,
+    parent, file, row]) and ``standards``."""
+    from xml.etree.ElementTree import ParseError
+
+    from lineage.sources.inventory import MAX_PROBLEMS
+
+    source = EdFiSource(Path(path), district=district)
+    label = str(Path(path))
+    chunks: list[Iterable[bytes]] = []
+    if head:
+        chunks.append(_byte_range(Path(path), 0, head))
+    chunks.append(_byte_range(Path(path), start, stop))
+    if close:
+        chunks.append([close.encode("utf-8")])
+    files: dict[str, Any] = {}
+    writers: dict[str, Any] = {}
+    rows: dict[str, int] = {}
+    problems: list[list] = []
+    tally: list[int] = []
+    try:
+        for name, row, rec in _xml_records((chunk for part_ in chunks for chunk in part_),
+                                           tally):
+            out = source._record(label, name, row, rec)
+            if out is None:
+                continue
+            if isinstance(out, Problem):
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append([out.file, out.row, out.field, out.message])
+                continue
+            kind, values = out
+            w = writers.get(kind.value)
+            if w is None:
+                target = Path(folder) / f"part{part}-{kind.value}.csv"
+                files[kind.value] = open(  # noqa: SIM115 -- closed in the finally below
+                    target, "w", encoding="utf-8", newline="")
+                w = writers[kind.value] = csv.writer(files[kind.value], lineterminator="\n")
+                rows[kind.value] = 0
+            w.writerow(values.values())
+            rows[kind.value] += 1
+    except (ParseError, OSError):
+        return {"ok": False}
+    finally:
+        for fh in files.values():
+            fh.close()
+    return {"ok": True, "records": tally[0],
+            "fragments": {k: [files[k].name, rows[k]] for k in files},
+            "problems": problems,
+            "sections": [[list(key), sid, source._sections[sid]]
+                         for key, sid in source._section_ids.items()],
+            "taught": sorted(source._taught), "standards": sorted(source.standards),
+            "leas": [[o.id, o.name, o.parent, o.file, o.row] for o in source._leas.values()],
+            "schools": [[o.id, o.name, o.parent, o.file, o.row]
+                        for o in source._schools.values()]}
 
 
 def read_edfi(path: Path, *, district: str | None = None) -> EdFiSource:
@@ -228,44 +451,81 @@ class EdFiSource:
         self._sections: dict[str, str] = {}                  # section id -> school id
         self._taught: set[str] = set()                       # sections of teaching rows
         self._section_ids: dict[tuple[str, ...], str] = {}   # natural key -> section id
+        self._known_refs: dict[tuple, tuple[str, str]] = {}  # reference as read -> (id, school)
         self._actors: list = []
         self.standards: set[str] = set()
         self.counts: dict[str, int] = {}
+        self._scratch: Path | None = None    # fragments of files converted in parts
         self._done = False
 
     # -- reading records -------------------------------------------------------------------
     def _xml(self, path: Path) -> Iterator[tuple[str, int, dict] | Problem]:
-        from xml.etree.ElementTree import ParseError, iterparse
+        """The records of an XML interchange this reader uses, as ``(name, row, dict)``
+        (``row``: the record's position among all the children of the root), or the
+        problem that stops the file (a DOCTYPE, XML that is not well-formed, unreadable)."""
+        from xml.etree.ElementTree import ParseError
 
-        depth = 0
-        n = 0
-        root = None
         try:
             if _has_dtd(path):
                 yield Problem(str(path), None, None, "XML with a DOCTYPE is refused (an Ed-Fi "
                               "interchange has none; entity declarations can expand without "
                               "bound)")
                 return
-            for event, elem in iterparse(str(path), events=("start", "end")):
-                if event == "start":
-                    if root is None:
-                        root = elem
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth != 1:
-                    continue
-                n += 1
-                name = elem.tag.rsplit("}", 1)[-1]
-                if name in RESOURCES:
-                    yield name, n, _xml_dict(elem)
-                root.clear()
+            yield from _xml_records(_byte_range(path, 0, None))
         except ParseError as exc:
             line = exc.position[0] if getattr(exc, "position", None) else None
             yield Problem(str(path), line, None, "not well-formed XML; export the interchange "
                           "again")
         except OSError as exc:
             yield Problem(str(path), None, None, f"cannot read the file ({exc.strerror})")
+
+    def _xml_in_parts(self, path: Path) -> list[RowItem] | None:
+        """A large XML interchange (at least :data:`PARALLEL_MIN_BYTES`, two or more CPUs)
+        converted in two parts at once, each by :func:`convert_xml_part` in a child process
+        (:mod:`lineage.sources.parallel`), cut at :func:`_xml_cut`. Returns what
+        :meth:`rows` would have yielded for the file -- the problems of each part (rows
+        renumbered as in the whole file) and a :class:`Fragment` per bulk kind and part, in
+        the order of the file -- after merging each part's sections, teaching and
+        organisations into this source; ``None`` (nothing merged) when the file is small, no
+        cut is found, or a part fails or does not parse, e.g. because the cut was not between
+        two records: the caller then reads the file itself, which also reports a file that is
+        not well-formed exactly as before."""
+        size = path.stat().st_size
+        if size < PARALLEL_MIN_BYTES or (os.cpu_count() or 1) < 2 or _has_dtd(path):
+            return None
+        cut = _xml_cut(path, size)
+        if cut is None:
+            return None
+        head, close, offset = cut
+        from lineage.sources import parallel
+
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="lineage-edfi-"))
+        common = {"path": str(path), "district": self._district, "folder": str(self._scratch)}
+        children = [parallel.start("edfi-xml-part", part=1, head=0, start=0, stop=offset,
+                                   close=close, **common),
+                    parallel.start("edfi-xml-part", part=2, head=head, start=offset, stop=None,
+                                   close="", **common)]
+        results = [parallel.finish(child) for child in children]
+        if any(r is None or not r.get("ok") for r in results):
+            return None
+        items: list[RowItem] = []
+        before = 0                          # records of the parts before this one
+        for r in results:
+            for key, sid, school in r["sections"]:
+                self._section_ids.setdefault(tuple(key), sid)
+                self._sections.setdefault(sid, school)
+            self._taught.update(r["taught"])
+            self.standards.update(r["standards"])
+            for kind, found in (("leas", self._leas), ("schools", self._schools)):
+                for oid, label, parent, file, row in r[kind]:
+                    found.setdefault(oid, OrgRecord(oid, label, parent, file, row + before))
+            items.extend(Problem(file, None if row is None else row + before, field, message)
+                         for file, row, field, message in r["problems"])
+            items.extend(Fragment(BulkKind(kind), Path(frag), rows)
+                         for kind, (frag, rows) in r["fragments"].items())
+            before += r["records"]
+        return items
 
     def _json(self, path: Path) -> Iterator[tuple[str, int, dict] | Problem]:
         import ijson
@@ -309,6 +569,13 @@ class EdFiSource:
         self._done = True
         n = dict.fromkeys(("enrolments", "rosters", "teaching", "guardians"), 0)
         for path in self.paths:
+            in_parts = self._xml_in_parts(path) if path.suffix.lower() == ".xml" else None
+            if in_parts is not None:
+                for item in in_parts:
+                    if isinstance(item, Fragment):
+                        n[item.kind.value] += item.rows
+                    yield item
+                continue
             reader = self._xml if path.suffix.lower() == ".xml" else self._json
             for item in reader(path):
                 if isinstance(item, Problem):
@@ -335,31 +602,45 @@ class EdFiSource:
             f"teaching rows, {n['guardians']} guardianships")
 
     def _date(self, rec: dict, file: str, row: int, fld: str, *, required: bool
-              ) -> date | None | Problem:
+              ) -> tuple[date, str] | None | Problem:
+        """The date of ``fld`` as ``(date, ISO text)``; ``None`` when empty and not
+        ``required``; else a :class:`Problem` naming the field, never the value."""
         text = _get(rec, fld)
         if not text:
             if required:
                 return Problem(file, row, fld, "empty; the date is required")
             return None
         try:
-            return parse_date(text)
+            return _iso_date(text)
         except ValueError as exc:
             return Problem(file, row, fld, str(exc))
 
     def _section(self, rec: dict, file: str, row: int) -> tuple[str, str] | Problem:
-        parts = [_get(rec, "sectionReference", k) for k in _SECTION_KEY]
-        missing = [k for k, v in zip(_SECTION_KEY, parts) if not v]
+        ref = rec.get("sectionReference")
+        raw = tuple(map(ref.get, _SECTION_KEY)) if type(ref) is dict else None
+        try:
+            known = self._known_refs.get(raw) if raw is not None else None
+        except TypeError:                       # a part is an object or an array
+            known = raw = None
+        if known is not None:                   # the same reference seen before (XML: text)
+            return known
+        key = tuple(_get(ref, k) for k in _SECTION_KEY)
+        sid = self._section_ids.get(key)
+        if sid is not None:
+            if raw == key:
+                self._known_refs[raw] = sid, key[0]
+            return sid, key[0]
+        missing = [k for k, v in zip(_SECTION_KEY, key) if not v]
         if missing:
             return Problem(file, row, "sectionReference." + missing[0], "empty; a section "
                            "reference needs " + ", ".join(_SECTION_KEY))
-        school = parts[0]
+        school = key[0]
         if not is_key(school):
             return Problem(file, row, "sectionReference.schoolId", "not an identifier")
-        key = tuple(parts)
-        sid = self._section_ids.get(key)
-        if sid is None:
-            sid = self._section_ids[key] = compose_key(*parts)
-            self._sections[sid] = school
+        sid = self._section_ids[key] = compose_key(*key)
+        self._sections[sid] = school
+        if raw == key:
+            self._known_refs[raw] = sid, school
         return sid, school
 
     def _record(self, file: str, name: str, row: int, rec: dict) -> RowItem | None:
@@ -377,7 +658,7 @@ class EdFiSource:
                 return Problem(file, row, f"{parent}Reference.{parent}UniqueId", (
                     "empty or not usable as an actor id (letters, digits, '.', '_', '-', ':', "
                     "'/' only)"))
-            return native_row(BulkKind.GUARDIANS, guardian=guardian, student_id=student)
+            return _row(BulkKind.GUARDIANS, guardian, student, "", "")
         if name == "StaffSectionAssociation":
             raw = _get(rec, "staffReference", "staffUniqueId")
             teacher = person_key(STAFF_PREFIX, raw)
@@ -407,18 +688,17 @@ class EdFiSource:
         for d in (start, end):
             if isinstance(d, Problem):
                 return d
-        if start and end and end < start:
+        if start and end and end[0] < start[0]:
             return Problem(file, row, fields[1], f"dates out of order: {fields[1]} is before "
                            f"{fields[0]}")
+        since = start[1] if start else ""
+        until = end[1] if end else ""
         if name == "StudentSchoolAssociation":
-            return native_row(BulkKind.ENROLMENTS, student_id=student, org=school,
-                              valid_from=start, valid_to=end)
+            return _row(BulkKind.ENROLMENTS, student, school, since, until)
         if name == "StudentSectionAssociation":
-            return native_row(BulkKind.ROSTERS, student_id=student, section=sec[0],
-                              valid_from=start, valid_to=end)
+            return _row(BulkKind.ROSTERS, student, sec[0], since, until)
         self._taught.add(sec[0])
-        return native_row(BulkKind.TEACHING, section=sec[0], school=sec[1], teacher=teacher,
-                          valid_from=start, valid_to=end)
+        return _row(BulkKind.TEACHING, sec[0], sec[1], teacher, since, until)
 
     def _org(self, file: str, name: str, row: int, rec: dict) -> Problem | None:
         fld = "localEducationAgencyId" if name == "LocalEducationAgency" else "schoolId"
@@ -444,4 +724,8 @@ class EdFiSource:
                          sections=sections)
 
     def close(self) -> None:
-        """Nothing to close (files are opened and closed while streaming)."""
+        """Remove the fragments of files converted in parts (files are opened and closed
+        while streaming)."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

@@ -19,12 +19,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
 from lineage.core.errors import InputError, Problem
 from lineage.core.models import BulkFile, BulkKind
-from lineage.sources.common import NATIVE_COLUMNS, ParsedSource
+from lineage.sources.common import NATIVE_COLUMNS, Fragment, ParsedSource
 from lineage.sources.inventory import MAX_PROBLEMS, InventorySource, read_inventory
 
 
@@ -33,6 +34,12 @@ PROGRESS_EVERY = 20_000
 
 #: ``progress(label, rows_done, rows_expected)``; ``rows_expected`` is ``None`` when unknown.
 Progress = Callable[[str, int, "int | None"], None]
+
+
+def _cells(columns: tuple[str, ...]) -> Callable[[dict[str, str]], tuple[str, ...]]:
+    """A row's cells in ``columns`` order, as one C-level look-up (``itemgetter``)."""
+    get = itemgetter(*columns)
+    return get if len(columns) > 1 else lambda row: (get(row),)
 
 
 def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory",
@@ -53,6 +60,7 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory",
     try:
         files: dict[BulkKind, IO[str]] = {}
         writers: dict[BulkKind, Any] = {}
+        cells = {k: _cells(cols) for k, cols in NATIVE_COLUMNS.items()}
         problems: list[Problem] = []
         truncated = False
         label = f"converting {Path(parsed.origin).name}"
@@ -67,14 +75,26 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory",
                     continue
                 if problems:
                     continue                    # keep looking for problems; write no more
-                bulk_kind, row = item
+                if isinstance(item, Fragment):
+                    bulk_kind, row = item.kind, None
+                else:
+                    bulk_kind, row = item
                 w = writers.get(bulk_kind)
                 if w is None:
                     fh = files[bulk_kind] = open(  # noqa: SIM115 -- closed in the finally below
                         folder / f"{bulk_kind.value}.csv", "w", encoding="utf-8", newline="")
                     w = writers[bulk_kind] = csv.writer(fh, lineterminator="\n")
                     w.writerow(NATIVE_COLUMNS[bulk_kind])
-                w.writerow([row[c] for c in NATIVE_COLUMNS[bulk_kind]])
+                if row is None:                 # a Fragment: its lines appended as they are
+                    before = done
+                    files[bulk_kind].flush()
+                    with open(item.path, encoding="utf-8", newline="") as part:
+                        shutil.copyfileobj(part, files[bulk_kind], 1 << 20)
+                    done += item.rows
+                    if progress is not None and done // PROGRESS_EVERY > before // PROGRESS_EVERY:
+                        progress(label, done, None)
+                    continue
+                w.writerow(cells[bulk_kind](row))
                 done += 1
                 if progress is not None and done % PROGRESS_EVERY == 0:
                     progress(label, done, None)

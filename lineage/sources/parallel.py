@@ -1,0 +1,92 @@
+"""Part of a conversion run in a child Python process, so that a large export file is
+converted on two cores (the server is idle while an export is converted; its rows cannot be
+written before every row is valid).
+
+The parent starts a job with :func:`start` and collects its result with :func:`finish`; the
+child runs ``python -m lineage.sources.parallel``, reads the job (JSON) on stdin, calls the
+job's function from :data:`JOBS` and writes its JSON result on stdout. A child that fails
+for any reason gives ``None``: the caller then does the work itself, so a failed child costs
+time, never a wrong answer.
+
+The child's environment is :func:`child_env`: locale, paths and Python's own variables only,
+never ``LINEAGE_PSEUDONYM_KEY``, ``NEO4J_PASSWORD`` or any other secret (a parser needs none:
+it reads files and writes native CSV rows, with raw student IDs, into the caller's private
+temporary folder, as :func:`lineage.sources.native.write_native` does).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from typing import IO, Any, cast
+
+#: The functions a child may run: job name -> ``module:function`` (keyword arguments and
+#: result are JSON).
+JOBS: dict[str, str] = {"edfi-xml-part": "lineage.sources.edfi:convert_xml_part"}
+
+#: Environment variables a child keeps (names ending in ``_`` are prefixes).
+CHILD_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_", "TZ", "TMPDIR", "PYTHONPATH",
+             "PYTHONHOME", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "VIRTUAL_ENV",
+             "SYSTEMROOT")
+
+
+def child_env(environ: dict[str, str] | os._Environ) -> dict[str, str]:
+    """The environment of a conversion child: only the variables of :data:`CHILD_ENV` from
+    ``environ``. Secrets (the pseudonym key, database passwords, cloud credentials) stay out
+    of it (a process's environment is readable by its owner in ``/proc/PID/environ``)."""
+    return {k: v for k, v in environ.items()
+            if k in CHILD_ENV or any(p.endswith("_") and k.startswith(p) for p in CHILD_ENV)}
+
+
+def start(job: str, **kwargs: Any) -> subprocess.Popen | None:
+    """Start ``job`` (a key of :data:`JOBS`) with ``kwargs`` in a child process; ``None`` when
+    no child can be started (the caller does the work itself). Raises ``KeyError`` for an
+    unknown job."""
+    JOBS[job]
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lineage.sources.parallel"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_env(os.environ),
+            cwd=os.getcwd())
+    except OSError:
+        return None
+    stdin = cast(IO[bytes], proc.stdin)                # stdin=PIPE above
+    try:
+        stdin.write(json.dumps({"job": job, "kwargs": kwargs}).encode("utf-8"))
+        stdin.close()
+    except OSError:
+        proc.kill()
+        proc.wait()
+        return None
+    return proc
+
+
+def finish(proc: subprocess.Popen | None) -> dict | None:
+    """Wait for a child of :func:`start` and return its result; ``None`` when it was not
+    started, failed or wrote no valid result."""
+    if proc is None:
+        return None
+    out = cast(IO[bytes], proc.stdout).read()         # stdout=PIPE in start()
+    proc.stdout.close()
+    if proc.wait() != 0:
+        return None
+    try:
+        result = json.loads(out)
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) else None
+
+
+def _main() -> int:
+    request = json.loads(sys.stdin.buffer.read())
+    module, name = JOBS[request["job"]].split(":")
+    result = getattr(importlib.import_module(module), name)(**request["kwargs"])
+    sys.stdout.write(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
