@@ -79,7 +79,9 @@ t0 = time.perf_counter()
 r = CliRunner().invoke(main, sys.argv[1:])
 dt = time.perf_counter() - t0
 print(json.dumps({"exit": r.exit_code, "seconds": dt, "output": r.output[-4000:],
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "children_peak_mb":
+                      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
@@ -182,15 +184,17 @@ def main() -> int:
                             "exposures": exposures, "vendor": vendor, "impact": impact,
                             "load_before": before, "load_after": loadavg()}
             log(f"{fmt:9s} load {run['seconds']:7.1f} s  {rows:>10,} relationships  "
-                f"{rows / run['seconds']:>9,.0f} rows/s  peak {run['peak_mb']:6.0f} MB  "
+                f"{rows / run['seconds']:>9,.0f} rows/s  peak {run['peak_mb']:6.0f} MB "
+                f"(children {run['children_peak_mb']:.0f} MB)  "
                 f"load average {before} -> {results[fmt]['load_after']}")
 
     native = results["native"]
     lines = [f"### Formats at {args.students:,} students (seed {args.seed}; "
              f"{len(sample)} students compared)", "",
              "| format | load s | relationships | rows/s | ratio to native | Python peak MB | "
-             "exposure identical | impact identical | load avg before → after |",
-             "|---|---:|---:|---:|---:|---:|---|---|---|"]
+             "conversion children peak MB | exposure identical | impact identical | "
+             "load avg before → after |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
     ok = True
     for fmt in FORMATS:
         r = results[fmt]
@@ -207,7 +211,8 @@ def main() -> int:
             ok = ok and not diff and same_imp_b
         lines.append(f"| {fmt} | {r['run']['seconds']:.1f} | {r['rows']:,} | "
                      f"{r['rows_s']:,.0f} | {r['rows_s'] / native['rows_s']:.2f} | "
-                     f"{r['run']['peak_mb']:.0f} | {same_exp} | {same_imp} | "
+                     f"{r['run']['peak_mb']:.0f} | "
+                     f"{r['run']['children_peak_mb'] or 0:.0f} | {same_exp} | {same_imp} | "
                      f"{r['load_before']} → {r['load_after']} |")
     log("")
     log("\n".join(lines))

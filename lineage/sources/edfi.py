@@ -6,11 +6,14 @@ native bulk rows.
 
 * **XML interchanges** (``InterchangeEducationOrganization``, ``InterchangeStudentEnrollment``,
   ``InterchangeStaffAssociation``, ``InterchangeStudentParent`` / ``...Contact``, any
-  namespace): streamed with :func:`xml.etree.ElementTree.iterparse`; every record (a child of
-  the interchange root) is turned into a small dict and cleared at once, so memory stays flat
-  however large the file. A file with a ``DOCTYPE`` is refused before parsing (no DTD, hence
-  no entity expansion; expat never fetches external entities). Elements are matched by local name; a reference's fields
-  are found with or without its ``...Identity`` wrapper.
+  namespace): streamed through :class:`xml.etree.ElementTree.XMLPullParser`; every record (a
+  child of the interchange root) is turned into a small dict and cleared at once, so memory
+  stays flat however large the file. A file with a ``DOCTYPE`` is refused before parsing (no
+  DTD, hence no entity expansion; expat never fetches external entities). Elements are
+  matched by local name; a reference's fields are found with or without its ``...Identity``
+  wrapper. A file of :data:`PARALLEL_MIN_BYTES` or more is converted in two parts at once,
+  each in a child process (:meth:`EdFiSource._xml_in_parts`), with exactly the result of one
+  pass.
 * **ODS/API JSON**: a file per resource, named like its API path (``schools.json``,
   ``studentSchoolAssociations.json``; ``studentSchoolAssociations-2.json`` for a further page),
   holding the array of resources the API returns; streamed item by item with :mod:`ijson`.
