@@ -112,7 +112,11 @@ def native_row(kind: BulkKind, **values: str | date | None) -> tuple[BulkKind, d
     cols = NATIVE_COLUMNS[kind]
     if not _NATIVE_SETS[kind].issuperset(values):
         raise KeyError(f"{kind.value} has no column {sorted(set(values) - set(cols))}")
-    return kind, {c: _text(values.get(c)) for c in cols}
+    row = dict.fromkeys(cols, "")
+    for column, value in values.items():
+        if value is not None:
+            row[column] = value if type(value) is str else _text(value)
+    return kind, row
 
 
 # --- dates ---------------------------------------------------------------------------------

@@ -148,7 +148,9 @@ class _Rec:
     def get(self, name: str) -> str:
         """The stripped cell of field ``name`` (``""`` when the column is absent or short)."""
         i = self.index.get(name)
-        return self.cells[i].strip() if i is not None and i < self.width else ""
+        if i is None or i >= self.width:
+            return ""
+        return self.cells[i].strip()
 
 
 @dataclass
