@@ -199,3 +199,15 @@ def test_a_child_that_fails_gives_none(tmp_path):
     assert parallel.finish(child) is None
     with pytest.raises(KeyError):
         parallel.start("no-such-job")
+
+
+def test_stop_kills_a_running_child(tmp_path):
+    """An interrupted conversion leaves no child behind (parallel.stop in a finally)."""
+    big = tmp_path / "e.xml"
+    big.write_text(HEAD + "".join(section_record(i) for i in range(20_000)) + TAIL)
+    child = parallel.start("edfi-xml-part", path=str(big), district=None, folder=str(tmp_path),
+                           part=1, head=0, start=0, stop=None, close="")
+    assert child is not None and child.poll() is None
+    parallel.stop([child, None])
+    assert child.returncode is not None and child.returncode < 0       # killed, reaped
+    parallel.stop([child])                                             # a second stop is fine

@@ -299,6 +299,15 @@ def _looks_edfi(path: Path) -> bool:
     return True
 
 
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which a container's limit narrows;
+    ``os.cpu_count()`` where there is none)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _byte_range(path: Path, start: int, stop: int | None) -> Iterator[bytes]:
     """The bytes of ``path`` from ``start`` to ``stop`` (the end when ``None``), in chunks of
     :data:`XML_CHUNK`."""
@@ -494,7 +503,7 @@ class EdFiSource:
         two records: the caller then reads the file itself, which also reports a file that is
         not well-formed exactly as before."""
         size = path.stat().st_size
-        if size < PARALLEL_MIN_BYTES or (os.cpu_count() or 1) < 2 or _has_dtd(path):
+        if size < PARALLEL_MIN_BYTES or _cpus() < 2 or _has_dtd(path):
             return None
         cut = _xml_cut(path, size)
         if cut is None:
@@ -509,7 +518,10 @@ class EdFiSource:
                                    close=close, **common),
                     parallel.start("edfi-xml-part", part=2, head=head, start=offset, stop=None,
                                    close="", **common)]
-        results = [parallel.finish(child) for child in children]
+        try:
+            results = [parallel.finish(child) for child in children]
+        finally:                                # interrupted (Ctrl-C): no child outlives us
+            parallel.stop(children)
         if any(r is None or not r.get("ok") for r in results):
             return None
         items: list[RowItem] = []

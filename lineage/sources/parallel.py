@@ -80,6 +80,15 @@ def finish(proc: subprocess.Popen | None) -> dict | None:
     return result if isinstance(result, dict) else None
 
 
+def stop(children: list[subprocess.Popen | None]) -> None:
+    """Kill and reap every child of :func:`start` still running (the caller was interrupted
+    or is done with them)."""
+    for proc in children:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def _main() -> int:
     request = json.loads(sys.stdin.buffer.read())
     module, name = JOBS[request["job"]].split(":")
