@@ -211,3 +211,44 @@ def test_stop_kills_a_running_child(tmp_path):
     parallel.stop([child, None])
     assert child.returncode is not None and child.returncode < 0       # killed, reaped
     parallel.stop([child])                                             # a second stop is fine
+
+
+# --- found by trying to break the two-part conversion (helper review, sixth session) --------
+
+def test_a_root_name_that_is_not_utf8_is_reported_as_by_one_pass(tmp_path, monkeypatch):
+    path = tmp_path / "e.xml"
+    path.write_bytes(b"<a\xff><School/><School/><School/></a\xff>")
+    assert edfi._xml_cut(path, path.stat().st_size) is None
+    parts, one = both_ways(path, monkeypatch)
+    assert parts["problems"] == one["problems"] == [
+        f"{path}, row 1: not well-formed XML; export the interchange again"]
+
+
+def test_a_latin1_declaration_behind_a_byte_order_mark_is_not_cut(tmp_path):
+    path = tmp_path / "e.xml"
+    path.write_bytes(b"\xef\xbb\xbf" + HEAD.replace("UTF-8", "ISO-8859-1").encode()
+                     + section_record(1).encode() * 50 + TAIL.encode())
+    assert edfi._xml_cut(path, path.stat().st_size) is None
+
+
+def test_a_deeply_nested_record_is_read_without_exhausting_the_stack(tmp_path, monkeypatch):
+    deep = "<X>" * 5000 + "</X>" * 5000
+    record = section_record(1).replace("<BeginDate>", deep + "<BeginDate>")
+    path = tmp_path / "e.xml"
+    path.write_text(HEAD + section_record(0) * 30 + record + section_record(2) * 30 + TAIL)
+    parts, one = both_ways(path, monkeypatch)
+    assert parts["problems"] is one["problems"] is None
+    assert same_files(parts["folder"], one["folder"]) == ["inventory.json", "rosters.csv"]
+    assert (one["folder"] / "rosters.csv").read_text().count("\n") == 62
+
+
+def test_a_child_does_not_import_from_the_working_folder(tmp_path, monkeypatch):
+    """An export folder holding a ``json.py`` (say) is not on a child's import path (``-P``)."""
+    (tmp_path / "json.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('RAN').write_text('x')\n")
+    path = tmp_path / "e.xml"
+    path.write_text(HEAD + "".join(section_record(i) for i in range(400)) + TAIL)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(edfi, "PARALLEL_MIN_BYTES", 0)
+    assert edfi.read_edfi(Path("e.xml"))._xml_in_parts(Path("e.xml")) is not None
+    assert not (tmp_path / "RAN").exists()

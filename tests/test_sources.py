@@ -135,6 +135,17 @@ def test_composed_keys_are_identifiers_and_distinct(a, b):
         assert ka != kb
 
 
+def test_a_composed_key_written_as_is_never_equals_a_hashed_one():
+    """Found by trying to break the Ed-Fi conversion: part ``1/2`` is hashed to
+    ``1_2/.../S-80ba2f5b96``, which another section's parts spelled exactly like that used to
+    get unhashed -- two sections, one id."""
+    hashed = compose_key("1/2", "2025", "T", "C", "S")
+    assert hashed == "1_2/2025/T/C/S-80ba2f5b96"
+    lookalike = compose_key("1_2", "2025", "T", "C", "S-80ba2f5b96")
+    assert lookalike != hashed and lookalike.startswith("1_2/2025/T/C/S-80ba2f5b96-")
+    assert compose_key("1_2", "2025", "T", "C", "S-80ba2f5b9") == "1_2/2025/T/C/S-80ba2f5b9"
+
+
 def test_composed_key_readable_when_possible():
     assert compose_key("255901101", "2025", "Fall", "MA4", "MA4-1") == \
         "255901101/2025/Fall/MA4/MA4-1"
@@ -394,6 +405,17 @@ def test_edfi_bad_records_name_file_row_field_without_values(tmp_path):
                    ("studentSectionAssociations.json", 4, "endDate")]
     text = "\n".join(map(str, problems))
     assert "2024-02-30" not in text and "MG-100" not in text
+
+
+def test_edfi_doctype_after_a_long_prolog_is_refused(tmp_path):
+    """The DOCTYPE check reads the whole prolog, not its first 64 KiB (an entity declared
+    after 200 KB of comments once replaced one student's id by another's)."""
+    path = tmp_path / "e.xml"
+    path.write_text("<!--" + "c" * 200_000 + '-->\n<!DOCTYPE x [<!ENTITY a "S1">]>\n'
+                    "<InterchangeStudentEnrollment/>")
+    _, problems = parsed(read_edfi(path))
+    assert [(p.row, p.field) for p in problems] == [(None, None)]
+    assert "DOCTYPE is refused" in problems[0].message
 
 
 @given(st.binary(max_size=300), st.sampled_from(["x.xml", "studentSchoolAssociations.json"]))

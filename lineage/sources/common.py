@@ -253,17 +253,21 @@ def person_key(prefix: str, raw: str) -> str | None:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:\-]")
+#: How a hashed id of :func:`compose_key` ends.
+_HASHED = re.compile(r"-[0-9a-f]{10}$")
 
 
 def compose_key(*parts: str, max_length: int = 100) -> str:
     """An identifier built from several parts (an Ed-Fi section's natural key, an
     OpenLineage dataset): the parts joined with ``/``, characters an identifier cannot hold
-    replaced by ``_``. When anything was replaced, a part held ``/``, or the text is longer than
-    ``max_length``, a 10-hex-digit hash of the exact parts is appended, so different inputs keep
-    different ids. Deterministic."""
+    replaced by ``_``. When anything was replaced, a part held ``/``, the text is longer than
+    ``max_length``, or it ends like a hashed id (``-`` and 10 hex digits), a 10-hex-digit hash of
+    the exact parts is appended, so different inputs keep different ids (an id written as is
+    can never equal a hashed one). Deterministic."""
     clean = [_UNSAFE.sub("_", p.strip()) for p in parts]
     text = "/".join(clean)
-    exact = all(c == p for c, p in zip(clean, parts)) and text[:1].isalnum()
+    exact = (all(c == p for c, p in zip(clean, parts)) and text[:1].isalnum()
+             and _HASHED.search(text) is None)
     if exact and len(text) <= max_length:
         return text
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:10]

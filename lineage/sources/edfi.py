@@ -130,9 +130,15 @@ def _camel(tag: str) -> str:
     return key
 
 
-def _xml_dict(elem: Any) -> dict[str, Any]:
+#: Levels of a record read into its dict (a reference is two or three deep); deeper elements
+#: are not read, so that no record, however nested, exhausts the stack.
+XML_DEPTH = 16
+
+
+def _xml_dict(elem: Any, depth: int = 1) -> dict[str, Any]:
     """An XML record as nested dicts keyed by camelCase local names (first child of a name wins;
-    text stripped). A reference's ``...Identity`` wrapper is flattened into the reference, so
+    text stripped; elements below :data:`XML_DEPTH` levels left out). A reference's
+    ``...Identity`` wrapper is flattened into the reference, so
     ``StudentReference/StudentIdentity/StudentUniqueId`` reads like the API's
     ``studentReference.studentUniqueId``."""
     out: dict[str, Any] = {}
@@ -141,7 +147,9 @@ def _xml_dict(elem: Any) -> dict[str, Any]:
         tag = child.tag
         key = camel.get(tag) or _camel(tag)
         if len(child):
-            value = _xml_dict(child)
+            if depth >= XML_DEPTH:
+                continue
+            value = _xml_dict(child, depth + 1)
             if key.endswith("Identity"):
                 for k, v in value.items():
                     if k not in out:
@@ -181,11 +189,34 @@ def _first_markup(head: bytes) -> int | None:
 def _has_dtd(path: Path) -> bool:
     """True when the XML prolog (before the root element) holds a ``<!DOCTYPE``: the only
     place a DTD, hence an entity declaration, can be. Comments and processing instructions
-    are skipped; only the prolog is read."""
+    are skipped, however long: the prolog is scanned 64 KiB at a time, keeping only what a
+    terminator split between two reads needs, so time is linear and memory small."""
+    inside: bytes | None = None        # the terminator of the comment / PI being skipped
+    buf = b""
     with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    i = _first_markup(head)
-    return i is not None and head.startswith(b"<!DOCTYPE", i)
+        while more := fh.read(1 << 16):
+            buf += more
+            while True:
+                if inside is not None:
+                    end = buf.find(inside)
+                    if end < 0:
+                        buf = buf[-(len(inside) - 1):]
+                        break
+                    buf, inside = buf[end + len(inside):], None
+                i = buf.find(b"<")
+                if i < 0:
+                    buf = b""
+                    break
+                buf = buf[i:]
+                if len(buf) < len(b"<!DOCTYPE"):
+                    break                           # too short to tell: read more
+                if buf.startswith(b"<!--"):
+                    buf, inside = buf[4:], b"-->"
+                elif buf.startswith(b"<?"):
+                    buf, inside = buf[2:], b"?>"
+                else:
+                    return buf.startswith(b"<!DOCTYPE")
+    return False
 
 
 #: An XML interchange at least this large is converted in two parts at once, each in its own
@@ -211,7 +242,7 @@ def _xml_cut(path: Path, size: int) -> tuple[int, str, int] | None:
         head = fh.read(1 << 16)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             return None
-        declared = _ENCODING.match(head)
+        declared = _ENCODING.match(head.removeprefix(b"\xef\xbb\xbf"))
         if declared and declared.group(1).lower() not in _UTF8:
             return None
         start = _first_markup(head)
@@ -239,7 +270,11 @@ def _xml_cut(path: Path, size: int) -> tuple[int, str, int] | None:
         found = _RECORD_START.search(fh.read(1 << 20))
     if found is None or middle + found.start() <= end:
         return None
-    return end, "</" + qname.group(1).decode("utf-8") + ">", middle + found.start()
+    try:
+        name = qname.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return end, "</" + name + ">", middle + found.start()
 
 
 def _get(node: Any, *path: str) -> str:
@@ -468,6 +503,7 @@ class EdFiSource:
         self.standards: set[str] = set()
         self.counts: dict[str, int] = {}
         self._scratch: Path | None = None    # fragments of files converted in parts
+        self._files_in_parts = 0
         self._done = False
 
     # -- reading records -------------------------------------------------------------------
@@ -513,12 +549,15 @@ class EdFiSource:
 
         if self._scratch is None:
             self._scratch = Path(tempfile.mkdtemp(prefix="lineage-edfi-"))
+        self._files_in_parts += 1
         common = {"path": str(path), "district": self._district, "folder": str(self._scratch)}
-        children = [parallel.start("edfi-xml-part", part=1, head=0, start=0, stop=offset,
-                                   close=close, **common),
-                    parallel.start("edfi-xml-part", part=2, head=head, start=offset, stop=None,
-                                   close="", **common)]
+        first = 2 * self._files_in_parts - 1           # fragment names unique per file
+        children: list = []
         try:
+            children.append(parallel.start("edfi-xml-part", part=first, head=0, start=0,
+                                           stop=offset, close=close, **common))
+            children.append(parallel.start("edfi-xml-part", part=first + 1, head=head,
+                                           start=offset, stop=None, close="", **common))
             results = [parallel.finish(child) for child in children]
         finally:                                # interrupted (Ctrl-C): no child outlives us
             parallel.stop(children)
@@ -528,8 +567,9 @@ class EdFiSource:
         before = 0                          # records of the parts before this one
         for r in results:
             for key, sid, school in r["sections"]:
-                self._section_ids.setdefault(tuple(key), sid)
-                self._sections.setdefault(sid, school)
+                if tuple(key) not in self._section_ids:     # as _section does
+                    self._section_ids[tuple(key)] = sid
+                    self._sections[sid] = school
             self._taught.update(r["taught"])
             self.standards.update(r["standards"])
             for kind, found in (("leas", self._leas), ("schools", self._schools)):

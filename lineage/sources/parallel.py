@@ -8,7 +8,8 @@ job's function from :data:`JOBS` and writes its JSON result on stdout. A child t
 for any reason gives ``None``: the caller then does the work itself, so a failed child costs
 time, never a wrong answer.
 
-The child's environment is :func:`child_env`: locale, paths and Python's own variables only,
+The child runs with ``-P``: the working folder (an export's, say) is not on its import path.
+Its environment is :func:`child_env`: locale, paths and Python's own variables only,
 never ``LINEAGE_PSEUDONYM_KEY``, ``NEO4J_PASSWORD`` or any other secret (a parser needs none:
 it reads files and writes native CSV rows, with raw student IDs, into the caller's private
 temporary folder, as :func:`lineage.sources.native.write_native` does).
@@ -48,7 +49,7 @@ def start(job: str, **kwargs: Any) -> subprocess.Popen | None:
     JOBS[job]
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lineage.sources.parallel"], stdin=subprocess.PIPE,
+            [sys.executable, "-P", "-m", "lineage.sources.parallel"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_env(os.environ),
             cwd=os.getcwd())
     except OSError:
