@@ -252,3 +252,18 @@ def test_a_child_does_not_import_from_the_working_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(edfi, "PARALLEL_MIN_BYTES", 0)
     assert edfi.read_edfi(Path("e.xml"))._xml_in_parts(Path("e.xml")) is not None
     assert not (tmp_path / "RAN").exists()
+
+
+def test_a_child_runs_the_parents_own_package_without_secrets(monkeypatch):
+    """Not another installed version's (``-P`` keeps the working folder off the path; the
+    package's folder is put first unless it is on the path already), and with no secret in
+    its environment even when the parent has them."""
+    import lineage
+
+    monkeypatch.setenv("LINEAGE_PSEUDONYM_KEY", "k" * 40)
+    monkeypatch.setenv("NEO4J_PASSWORD", "not-a-real-password")
+    got = parallel.finish(parallel.start("ping"))
+    assert got is not None
+    assert got["lineage"] == str(Path(lineage.__file__).resolve())
+    assert "LINEAGE_PSEUDONYM_KEY" not in got["env"] and "NEO4J_PASSWORD" not in got["env"]
+    assert "PATH" in got["env"]

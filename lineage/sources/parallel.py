@@ -8,7 +8,8 @@ job's function from :data:`JOBS` and writes its JSON result on stdout. A child t
 for any reason gives ``None``: the caller then does the work itself, so a failed child costs
 time, never a wrong answer.
 
-The child runs with ``-P``: the working folder (an export's, say) is not on its import path.
+The child runs with ``-P`` (the working folder, an export's say, is not on its import path)
+and imports the parent's own ``lineage`` (:data:`PACKAGE_ROOT`).
 Its environment is :func:`child_env`: locale, paths and Python's own variables only,
 never ``LINEAGE_PSEUDONYM_KEY``, ``NEO4J_PASSWORD`` or any other secret (a parser needs none:
 it reads files and writes native CSV rows, with raw student IDs, into the caller's private
@@ -22,11 +23,23 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import IO, Any, cast
 
 #: The functions a child may run: job name -> ``module:function`` (keyword arguments and
-#: result are JSON).
-JOBS: dict[str, str] = {"edfi-xml-part": "lineage.sources.edfi:convert_xml_part"}
+#: result are JSON). ``ping`` says which package the child runs (a diagnostic).
+JOBS: dict[str, str] = {"edfi-xml-part": "lineage.sources.edfi:convert_xml_part",
+                        "ping": "lineage.sources.parallel:ping"}
+
+#: The folder holding this ``lineage`` package: the child imports the very code of its parent
+#: (a checkout run without installing, or beside another installed version).
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+#: The child's program: ``PACKAGE_ROOT`` (its first argument) first on the import path unless
+#: it is there already (an installed package's site-packages keeps its place), then the job.
+_CHILD = ("import os, sys; r = sys.argv[1]; "
+          "any(os.path.realpath(p) == r for p in sys.path) or sys.path.insert(0, r); "
+          "from lineage.sources.parallel import _main; sys.exit(_main())")
 
 #: Environment variables a child keeps (names ending in ``_`` are prefixes).
 CHILD_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_", "TZ", "TMPDIR", "PYTHONPATH",
@@ -49,7 +62,7 @@ def start(job: str, **kwargs: Any) -> subprocess.Popen | None:
     JOBS[job]
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "lineage.sources.parallel"], stdin=subprocess.PIPE,
+            [sys.executable, "-P", "-c", _CHILD, PACKAGE_ROOT], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_env(os.environ),
             cwd=os.getcwd())
     except OSError:
@@ -88,6 +101,14 @@ def stop(children: list[subprocess.Popen | None]) -> None:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def ping() -> dict:
+    """Where the child's ``lineage`` package is (``lineage``: its ``__init__.py``) and the
+    environment variables it got (``env``: their names)."""
+    import lineage
+
+    return {"lineage": str(Path(lineage.__file__).resolve()), "env": sorted(os.environ)}
 
 
 def _main() -> int:
