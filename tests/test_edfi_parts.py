@@ -264,6 +264,6 @@ def test_a_child_runs_the_parents_own_package_without_secrets(monkeypatch):
     monkeypatch.setenv("NEO4J_PASSWORD", "not-a-real-password")
     got = parallel.finish(parallel.start("ping"))
     assert got is not None
-    assert got["lineage"] == str(Path(lineage.__file__).resolve())
+    assert got["lineage"] == str(Path(lineage.__file__).resolve().parent)
     assert "LINEAGE_PSEUDONYM_KEY" not in got["env"] and "NEO4J_PASSWORD" not in got["env"]
     assert "PATH" in got["env"]

@@ -104,11 +104,9 @@ def stop(children: list[subprocess.Popen | None]) -> None:
 
 
 def ping() -> dict:
-    """Where the child's ``lineage`` package is (``lineage``: its ``__init__.py``) and the
-    environment variables it got (``env``: their names)."""
-    import lineage
-
-    return {"lineage": str(Path(lineage.__file__).resolve()), "env": sorted(os.environ)}
+    """Where the child's ``lineage`` package is (``lineage``: its folder) and the environment
+    variables it got (``env``: their names)."""
+    return {"lineage": str(Path(__file__).resolve().parents[1]), "env": sorted(os.environ)}
 
 
 def _main() -> int:
