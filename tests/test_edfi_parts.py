@@ -6,6 +6,7 @@ falls back to the one pass; the children never see a secret."""
 from __future__ import annotations
 
 import filecmp
+import json
 import tempfile
 from pathlib import Path
 
@@ -267,3 +268,48 @@ def test_a_child_runs_the_parents_own_package_without_secrets(monkeypatch):
     assert got["lineage"] == str(Path(lineage.__file__).resolve().parent)
     assert "LINEAGE_PSEUDONYM_KEY" not in got["env"] and "NEO4J_PASSWORD" not in got["env"]
     assert "PATH" in got["env"]
+
+
+def test_a_part_writes_its_rows_so_far(tmp_path):
+    """In-process: every ``every`` rows the part replaces its count file (the parent reads it
+    to report progress)."""
+    path = tmp_path / "e.xml"
+    path.write_text(HEAD + "".join(section_record(i) for i in range(250)) + TAIL)
+    result = edfi.convert_xml_part(str(path), None, str(tmp_path), 7, 0, 0, None, "", every=100)
+    assert result["ok"] and result["fragments"]["rosters"][1] == 250
+    assert (tmp_path / "part7.rows").read_text() == "200"
+    assert edfi._read_count(tmp_path / "part7.rows") == 200
+    assert edfi._read_count(tmp_path / "part9.rows") == 0
+
+
+def test_progress_is_reported_while_the_parts_convert(tmp_path, monkeypatch):
+    """write_native's progress gets the children's rows while they work (polled every 10 ms
+    here; a child's start alone takes longer), then the whole file's count."""
+    path = tmp_path / "e.xml"
+    path.write_text(HEAD + "".join(section_record(i) for i in range(20_000)) + TAIL)
+    monkeypatch.setattr(edfi, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(edfi, "PARTS_PROGRESS_EVERY", 500)
+    monkeypatch.setattr(parallel, "WAIT_INTERVAL", 0.01)
+    seen = []
+    out = tmp_path / "out"
+    out.mkdir()
+    write_native(edfi.read_edfi(path), out, "edfi", lambda label, n, total: seen.append(n))
+    assert seen[-1] == 20_000
+    assert seen == sorted(seen)                          # never backwards
+    assert any(0 < n < 20_000 for n in seen), seen       # the parts' rows while they worked
+    assert not list(tmp_path.glob("lineage-edfi-*"))
+
+
+def test_a_large_result_does_not_block_a_child(tmp_path):
+    """The result is read while waiting: a child whose JSON result is far larger than a pipe's
+    buffer (64 KiB) still ends (its sections: 11,000 distinct ones)."""
+    path = tmp_path / "e.xml"
+    rows = "".join(section_record(i).replace(f"<SectionIdentifier>S{i % 11}<",
+                                             f"<SectionIdentifier>X{i}<") for i in range(11_000))
+    path.write_text(HEAD + rows + TAIL)
+    calls = []
+    got = parallel.finish(parallel.start(
+        "edfi-xml-part", path=str(path), district=None, folder=str(tmp_path), part=1, head=0,
+        start=0, stop=None, close="", every=1000), lambda: calls.append(1))
+    assert got is not None and got["ok"] and len(got["sections"]) == 11_000
+    assert len(json.dumps(got)) > 1_000_000

@@ -63,7 +63,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import lru_cache
 from itertools import chain
@@ -222,6 +222,8 @@ def _has_dtd(path: Path) -> bool:
 #: An XML interchange at least this large is converted in two parts at once, each in its own
 #: process (:meth:`EdFiSource._xml_in_parts`).
 PARALLEL_MIN_BYTES = 32 << 20
+#: Rows a part converts between two reports of its progress.
+PARTS_PROGRESS_EVERY = 20_000
 
 _RECORD_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:"
                            + b"|".join(n.encode("ascii") for n in RESOURCES) + rb")[\s/>]")
@@ -395,12 +397,29 @@ def _xml_records(chunks: Iterable[bytes], tally: list[int] | None = None
         tally.append(n)
 
 
+def _write_count(path: Path, n: int) -> None:
+    """Replace the file ``path`` by the number ``n`` (written beside it, then renamed)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(str(n), encoding="ascii")
+    os.replace(tmp, path)
+
+
+def _read_count(path: Path) -> int:
+    """The number a child wrote with :func:`_write_count`; 0 before it has written one."""
+    try:
+        return int(path.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return 0
+
+
 def convert_xml_part(path: str, district: str | None, folder: str, part: int, head: int,
-                     start: int, stop: int | None, close: str) -> dict:
+                     start: int, stop: int | None, close: str, every: int = 20_000) -> dict:
     """Convert one part of a large XML interchange (run in a child process by
     :meth:`EdFiSource._xml_in_parts`): the document made of the file's first ``head`` bytes,
     its bytes ``start`` .. ``stop`` and then ``close``. Writes each bulk kind's native rows
-    (no header) to ``folder/part<part>-<kind>.csv`` and returns, as JSON values: ``ok``
+    (no header) to ``folder/part<part>-<kind>.csv``, the number of rows written so far to
+    ``folder/part<part>.rows`` every ``every`` rows (replaced whole, never half-written), and
+    returns, as JSON values: ``ok``
     (false when the part does not parse: the cut was not between two records, or the file
     is not well-formed), ``records`` (the root's children read), ``fragments`` (kind ->
     [file, rows], in the order each kind first appears), ``problems`` ([file, row, field,
@@ -425,6 +444,7 @@ def convert_xml_part(path: str, district: str | None, folder: str, part: int, he
     rows: dict[str, int] = {}
     problems: list[list] = []
     tally: list[int] = []
+    written = 0
     try:
         for name, row, rec in _xml_records((chunk for part_ in chunks for chunk in part_),
                                            tally):
@@ -445,6 +465,9 @@ def convert_xml_part(path: str, district: str | None, folder: str, part: int, he
                 rows[kind.value] = 0
             w.writerow(values.values())
             rows[kind.value] += 1
+            written += 1
+            if written % every == 0:
+                _write_count(Path(folder) / f"part{part}.rows", written)
     except (ParseError, OSError):
         return {"ok": False}
     finally:
@@ -503,6 +526,9 @@ class EdFiSource:
         self.standards: set[str] = set()
         self.counts: dict[str, int] = {}
         self._scratch: Path | None = None    # fragments of files converted in parts
+        #: Called with the rows converted so far by the parts of the file being converted in
+        #: parts (set by :func:`lineage.sources.native.write_native` to report progress).
+        self.on_rows: Callable[[int], None] | None = None
         self._files_in_parts = 0
         self._done = False
 
@@ -550,7 +576,8 @@ class EdFiSource:
         if self._scratch is None:
             self._scratch = Path(tempfile.mkdtemp(prefix="lineage-edfi-"))
         self._files_in_parts += 1
-        common = {"path": str(path), "district": self._district, "folder": str(self._scratch)}
+        common = {"path": str(path), "district": self._district, "folder": str(self._scratch),
+                  "every": PARTS_PROGRESS_EVERY}
         first = 2 * self._files_in_parts - 1           # fragment names unique per file
         children: list = []
         try:
@@ -558,7 +585,13 @@ class EdFiSource:
                                            stop=offset, close=close, **common))
             children.append(parallel.start("edfi-xml-part", part=first + 1, head=head,
                                            start=offset, stop=None, close="", **common))
-            results = [parallel.finish(child) for child in children]
+            counts = [self._scratch / f"part{n}.rows" for n in (first, first + 1)]
+
+            def waiting() -> None:
+                if self.on_rows is not None:
+                    self.on_rows(sum(_read_count(c) for c in counts))
+
+            results = [parallel.finish(child, waiting) for child in children]
         finally:                                # interrupted (Ctrl-C): no child outlives us
             parallel.stop(children)
         if any(r is None or not r.get("ok") for r in results):

@@ -50,7 +50,8 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory",
     :data:`lineage.sources.provenance.SOURCE_KINDS`). ``progress``: called as
     ``progress("converting NAME", rows_done, None)`` every :data:`PROGRESS_EVERY` rows and once
     at the end (a large export takes minutes before its rows are validated; how many rows it
-    holds is not known until then). Closes ``parsed`` whatever happens; the
+    holds is not known until then), and while child processes convert part of a file (a
+    parser with an ``on_rows`` attribute, :class:`lineage.sources.edfi.EdFiSource`). Closes ``parsed`` whatever happens; the
     result holds nothing of it, so the parser's look-up tables (every user of an export, say) are
     freed before the load starts and Python memory stays flat in the size of the export.
 
@@ -65,6 +66,18 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory",
         truncated = False
         label = f"converting {Path(parsed.origin).name}"
         done = 0
+        shown = -1
+
+        def report(rows: int) -> None:
+            """``progress``, never backwards (the parts' rows while they work are counted
+            ahead of their fragments, appended one after the other)."""
+            nonlocal shown
+            if progress is not None and rows > shown:
+                shown = rows
+                progress(label, rows, None)
+
+        if progress is not None and hasattr(parsed, "on_rows"):   # rows converted elsewhere
+            parsed.on_rows = lambda n: report(done + n)
         try:
             for item in parsed.rows():
                 if isinstance(item, Problem):
@@ -91,13 +104,13 @@ def write_native(parsed: ParsedSource, folder: Path, kind: str = "inventory",
                     with open(item.path, encoding="utf-8", newline="") as part:
                         shutil.copyfileobj(part, files[bulk_kind], 1 << 20)
                     done += item.rows
-                    if progress is not None and done // PROGRESS_EVERY > before // PROGRESS_EVERY:
-                        progress(label, done, None)
+                    if done // PROGRESS_EVERY > before // PROGRESS_EVERY:
+                        report(done)
                     continue
                 w.writerow(cells[bulk_kind](row))
                 done += 1
                 if progress is not None and done % PROGRESS_EVERY == 0:
-                    progress(label, done, None)
+                    report(done)
             if progress is not None and not problems:
                 progress(label, done, None)
         finally:

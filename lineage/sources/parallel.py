@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -75,17 +76,30 @@ def start(job: str, **kwargs: Any) -> subprocess.Popen | None:
         proc.kill()
         proc.wait()
         return None
+    proc.stdin = None                                   # written and closed: communicate()
     return proc
 
 
-def finish(proc: subprocess.Popen | None) -> dict | None:
+#: Seconds between two calls of :func:`finish`'s ``waiting`` while a child works.
+WAIT_INTERVAL = 0.5
+
+
+def finish(proc: subprocess.Popen | None, waiting: Callable[[], None] | None = None
+           ) -> dict | None:
     """Wait for a child of :func:`start` and return its result; ``None`` when it was not
-    started, failed or wrote no valid result."""
+    started, failed or wrote no valid result. ``waiting`` is called every
+    :data:`WAIT_INTERVAL` seconds until the child ends (to report its progress); the child's
+    output is read meanwhile, so a large result never blocks it."""
     if proc is None:
         return None
-    out = cast(IO[bytes], proc.stdout).read()         # stdout=PIPE in start()
-    proc.stdout.close()
-    if proc.wait() != 0:
+    while True:
+        try:
+            out, _ = proc.communicate(timeout=WAIT_INTERVAL if waiting else None)
+            break
+        except subprocess.TimeoutExpired:       # retrying loses no output (subprocess docs)
+            if waiting is not None:
+                waiting()
+    if proc.returncode != 0:
         return None
     try:
         result = json.loads(out)
