@@ -483,3 +483,13 @@ def test_a_generated_password_never_starts_with_a_dash(tmp_path: Path, monkeypat
     assert server._ensure_password(tmp_path) == "_" + "b" * 31
     assert (tmp_path / "password").read_text() == "_" + "b" * 31 + "\n"
     assert stat.S_IMODE((tmp_path / "password").stat().st_mode) == 0o600
+
+
+def test_the_server_environment_is_an_allow_list_without_secrets() -> None:
+    environ = {"PATH": "/usr/bin", "HOME": "/home/x", "LC_ALL": "C.UTF-8", "LC_TIME": "C",
+               "JAVA_HOME": "/opt/jdk", "LINEAGE_PSEUDONYM_KEY": "k" * 40,
+               "NEO4J_PASSWORD": "pw", "AWS_SECRET_ACCESS_KEY": "a", "LCX": "no",
+               "PYTHONPATH": "/p"}
+    assert server.server_env(environ, NEO4J_CONF="/c") == {
+        "PATH": "/usr/bin", "HOME": "/home/x", "LC_ALL": "C.UTF-8", "LC_TIME": "C",
+        "JAVA_HOME": "/opt/jdk", "NEO4J_CONF": "/c"}

@@ -48,6 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from lineage.core.environment import allowed
 from lineage.core.errors import ServerError
 from lineage.core.settings import PASSWORD_FILE
 from lineage.graph.store import run_once
@@ -262,8 +263,7 @@ def server_env(environ: dict[str, str] | os._Environ, **extra: str) -> dict[str,
     Everything else -- ``LINEAGE_PSEUDONYM_KEY``, ``NEO4J_PASSWORD``, cloud credentials -- stays
     out of the server process (its ``/proc/PID/environ`` is readable by its owner).
     """
-    keep = {k: v for k, v in environ.items()
-            if k in SERVER_ENV or any(p.endswith("_") and k.startswith(p) for p in SERVER_ENV)}
+    keep = allowed(environ, SERVER_ENV)
     keep.update(extra)
     return keep
 

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, cast
 
+from lineage.core.environment import allowed
+
 #: The functions a child may run: job name -> ``module:function`` (keyword arguments and
 #: result are JSON). ``ping`` says which package the child runs (a diagnostic).
 JOBS: dict[str, str] = {"edfi-xml-part": "lineage.sources.edfi:convert_xml_part",
@@ -52,8 +54,7 @@ def child_env(environ: dict[str, str] | os._Environ) -> dict[str, str]:
     """The environment of a conversion child: only the variables of :data:`CHILD_ENV` from
     ``environ``. Secrets (the pseudonym key, database passwords, cloud credentials) stay out
     of it (a process's environment is readable by its owner in ``/proc/PID/environ``)."""
-    return {k: v for k, v in environ.items()
-            if k in CHILD_ENV or any(p.endswith("_") and k.startswith(p) for p in CHILD_ENV)}
+    return allowed(environ, CHILD_ENV)
 
 
 def start(job: str, **kwargs: Any) -> subprocess.Popen | None:
