@@ -76,7 +76,10 @@ class ParsedSource(Protocol):
     :class:`~lineage.core.errors.Problem` per bad row (problems of the whole input come
     first). :meth:`inventory` is the :class:`~lineage.core.models.Inventory` (actors, sections,
     datasets, flows...) without bulk files; it is complete once :meth:`rows` is exhausted
-    (a format may learn sections from its rows).
+    (a format may learn sections from its rows). A parser that converts part of its input in
+    other processes may also have an ``on_rows`` attribute, which the consumer sets to a
+    callable taking the rows converted there so far (progress;
+    :func:`lineage.sources.native.write_native` does).
     """
 
     origin: str

@@ -3,8 +3,8 @@ converted on two cores (the server is idle while an export is converted; its row
 written before every row is valid).
 
 The parent starts a job with :func:`start` and collects its result with :func:`finish`; the
-child runs ``python -m lineage.sources.parallel``, reads the job (JSON) on stdin, calls the
-job's function from :data:`JOBS` and writes its JSON result on stdout. A child that fails
+child (the interpreter of the parent, running :data:`_CHILD`) reads the job (JSON) on stdin,
+calls the job's function from :data:`JOBS` and writes its JSON result on stdout. A child that fails
 for any reason gives ``None``: the caller then does the work itself, so a failed child costs
 time, never a wrong answer.
 
@@ -61,7 +61,8 @@ def start(job: str, **kwargs: Any) -> subprocess.Popen | None:
     """Start ``job`` (a key of :data:`JOBS`) with ``kwargs`` in a child process; ``None`` when
     no child can be started (the caller does the work itself). Raises ``KeyError`` for an
     unknown job."""
-    JOBS[job]
+    if job not in JOBS:
+        raise KeyError(f"no such job: {job!r}; one of {sorted(JOBS)}")
     try:
         proc = subprocess.Popen(
             [sys.executable, "-P", "-c", _CHILD, PACKAGE_ROOT], stdin=subprocess.PIPE,
