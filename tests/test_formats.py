@@ -342,3 +342,53 @@ def test_openlineage_bad_events_refused(store, env, tmp_path):
     r = run(env, "load", "--openlineage", str(OL / "events.jsonl"), "--no-progress")
     assert r.exit_code == 2
     assert "no 'datasets' entries: --openlineage needs a mapping file" in r.output
+
+
+def _person_is_a_student(kind: str, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A copy of the OneRoster 1.2 or Ed-Fi fixture where teacher E1001's and the guardian
+    P-501's own ids are student MG-1004's: the load args."""
+    if kind == "oneroster":
+        folder = tmp_path / "or"
+        shutil.copytree(FIX / "oneroster-1.2" / "bulk", folder)
+        users = folder / "users.csv"
+        users.write_text(users.read_text().replace(",E1001,", ",MG-1004,")
+                         .replace(",P-501,", ",MG-1004,"))
+        return folder, ["--oneroster", str(folder)]
+    folder = tmp_path / "edfi"
+    shutil.copytree(FIX / "edfi-ds5" / "xml", folder)
+    staff = folder / "InterchangeStaffAssociation.xml"
+    staff.write_text(staff.read_text().replace(">E1001<", ">MG-1004<"))
+    return folder, ["--edfi", str(folder)]
+
+
+@pytest.mark.parametrize("kind", ["oneroster", "edfi"])
+def test_a_person_whose_own_id_is_a_student_id_is_refused(store, env, tmp_path, kind):
+    """A teacher's (or guardian's) identifier that is a student's ID, which the adapter turns
+    into ``staff:MG-1004``: refused like a native teacher ID that is a student's (exit 2,
+    rows and columns named, the value never shown, nothing written), whether the student is
+    in the same export or already in the graph: a raw student ID must never reach the graph."""
+    store.reset()
+    folder, args = _person_is_a_student(kind, tmp_path)
+    r = run(env, "load", str(MAPLE), *args, "--district", "maple-sd", "--no-progress")
+    assert r.exit_code == 2, r.output
+    assert "the student ID is also the ID of an actor, teacher or guardian" in r.output
+    assert "MG-1004" not in r.output and "Traceback" not in r.output
+    assert store.counts()["nodes"] == 0
+    # the student is in the graph already: the people of a later load are checked against it
+    clean = run(env, "load", str(MAPLE), *(["--oneroster", str(FIX / "oneroster-1.2" / "bulk")]
+                                           if kind == "oneroster"
+                                           else ["--edfi", str(FIX / "edfi-ds5" / "xml")]),
+                "--district", "maple-sd", "--no-progress")
+    assert clean.exit_code == 0, clean.output
+    before = fingerprint(store)
+    teaching = tmp_path / "teaching.csv"
+    teaching.write_text("section,school,teacher,valid_from,valid_to\n"
+                        "extra-sec,maple-es,staff:MG-1004,2024-08-19,\n")
+    inv = tmp_path / "more.yaml"
+    inv.write_text(f"bulk:\n  - kind: teaching\n    path: {teaching.name}\n")
+    r = run(env, "load", str(inv), "--no-progress")
+    assert r.exit_code == 2, r.output
+    assert f"{teaching}, row 2, field 'teacher'" in r.output
+    assert "is a student's ID in the graph" in r.output and "MG-1004" not in r.output
+    assert fingerprint(store) == before
+    assert not store.read_text("MATCH (a:Actor) WHERE a.id CONTAINS 'MG-' RETURN a.id")

@@ -21,6 +21,22 @@ from typing import Any
 from lineage.core.models import BulkKind
 from lineage.core.vocabulary import Role
 
+#: Prefixes of the actor ids the format adapters give people (:mod:`lineage.sources.oneroster`,
+#: :mod:`lineage.sources.edfi`): a teacher ``staff:<id>``, a guardian ``parent:<id>``.
+STAFF_PREFIX = "staff:"
+PARENT_PREFIX = "parent:"
+
+
+def person_id(actor_id: str) -> str | None:
+    """The district's own id of a person whose actor id a format adapter prefixed
+    (``staff:T-100`` -> ``T-100``), else ``None``. Validation compares it with student IDs: a
+    person's id must never be a student's, prefixed or not."""
+    if actor_id.startswith(STAFF_PREFIX):
+        return actor_id[len(STAFF_PREFIX):]
+    if actor_id.startswith(PARENT_PREFIX):
+        return actor_id[len(PARENT_PREFIX):]
+    return None
+
 
 @dataclass(frozen=True)
 class Ref:

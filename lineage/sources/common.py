@@ -31,16 +31,12 @@ from typing import Protocol, get_args
 from lineage.core.errors import Problem
 from lineage.core.models import Actor, BulkKind, Inventory, Key
 from lineage.core.vocabulary import Role
-from lineage.sources.bulk import BULK
+from lineage.sources.bulk import BULK, PARENT_PREFIX, STAFF_PREFIX  # noqa: F401 (re-exported)
 from lineage.sources.inventory import parse_date as parse_iso_date
 
 #: The columns of each native bulk kind, in the native CSV's order (required, then optional).
 NATIVE_COLUMNS: dict[BulkKind, tuple[str, ...]] = {k: s.columns for k, s in BULK.items()}
 _NATIVE_SETS = {k: frozenset(v) for k, v in NATIVE_COLUMNS.items()}
-
-#: Prefixes of the actor ids of people (see the module docstring).
-STAFF_PREFIX = "staff:"
-PARENT_PREFIX = "parent:"
 
 #: The pattern and length of an identifier (:data:`lineage.core.models.Key`).
 _KEY_CONSTRAINTS = get_args(Key)[1]

@@ -54,7 +54,7 @@ from lineage.core.vocabulary import (
     Role,
 )
 from lineage.core.windows import parse_day
-from lineage.sources.bulk import BULK, BULK_ORDER
+from lineage.sources.bulk import BULK, BULK_ORDER, person_id
 
 
 def bulk_in_order(sources: list[InventorySource]) -> list[tuple[InventorySource, BulkFile]]:
@@ -671,6 +671,9 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     # teachers / guardians not defined by an inventory, waiting for the graph lookup:
     # allowed roles -> [(id, file, row, column, echo)]
     people_queue: dict[frozenset[Role], list[tuple[str, str, int, str, bool]]] = {}
+    # the districts' own ids of the people a format adapter prefixed (staff:T-100 -> T-100):
+    # a student ID equal to one is refused like a student ID equal to an actor's id
+    prefixed_people: set[str] = set()
 
     def person(ident: str, allowed: set[Role], origin: str, row: int, where: str,
                echo: bool) -> None:
@@ -681,6 +684,9 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
         if role is None:
             if ident not in cat.people:
                 cat.people.add(ident)
+                own = person_id(ident)
+                if own is not None:
+                    prefixed_people.add(own)
                 if roles is not None or students is not None:
                     queue = people_queue.setdefault(frozenset(allowed), [])
                     queue.append((ident, origin, row, where, echo))
@@ -723,7 +729,10 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                 continue
             ids = [q[0] for q in queue]
             wrong = roles(ids, frozenset(r.value for r in allowed)) if roles else {}
-            studs = students(ids) if students else set()
+            # a person's id, or the district's own id inside a prefixed one, that is a student's
+            own = {ident: person_id(ident) for ident in ids}
+            studs = (students(sorted(set(ids) | {x for x in own.values() if x is not None}))
+                     if students else set())
             for ident, origin, row, where, echo in queue:
                 if ident in wrong:
                     what = (f"{ident!r}" if echo
@@ -732,7 +741,7 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                         origin, row, where, f"actor {what} is in the graph with role "
                         f"{wrong[ident]}; a {where} must have role "
                         f"{' or '.join(sorted(r.value for r in allowed))} (an actor has one role)"))
-                if ident in studs:
+                if ident in studs or own[ident] in studs:
                     note(graph_students, origin, row, where)
             queue.clear()
 
@@ -801,7 +810,8 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             if person_column:
                 person(v[person_column], person_roles, name, line, person_column, echo)
             sid = v.get("student_id")
-            if sid is not None and (sid in cat.actors or sid in cat.people):
+            if sid is not None and (sid in cat.actors or sid in cat.people
+                                    or sid in prefixed_people):
                 note(conflicts, name, line, "student_id")
             for r in spec.refs:
                 if r.orgs:
@@ -838,14 +848,14 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     for src in sources:
         for i, f in enumerate(src.inventory.flows):
             if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
-                   for s in f.students):
+                   or normalise_id(s) in prefixed_people for s in f.students):
                 problems.append(Problem(src.origin, None, f"{at('flows', i, f.id)}.students",
                                         "a student ID here is also the ID of an actor, teacher "
                                         "or guardian: student IDs must never name actors"))
         for i, d in enumerate(src.inventory.datasets):
             for j, c in enumerate(d.small_cells):
                 if any(normalise_id(s) in cat.actors or normalise_id(s) in cat.people
-                       for s in c.students):
+                       or normalise_id(s) in prefixed_people for s in c.students):
                     problems.append(Problem(
                         src.origin, None, f"{at('datasets', i, d.id)}.small_cells[{j}].students",
                         "a student ID here is also the ID of an actor, teacher or guardian: "
