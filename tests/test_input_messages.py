@@ -4,6 +4,7 @@ the real database; the date reader also by hypothesis."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 
@@ -160,3 +161,80 @@ def test_bulk_file_with_an_impossible_date_names_row_and_column(empty_graph, tmp
     assert (p.file, p.row, p.field) == (str(tmp_path / "enrolments.csv"), 2, "valid_from")
     assert p.message == ("not a real date: month 02 has no day 30 in that year (YYYY-MM-DD); "
                          "(the value is not shown: the file holds student IDs)")
+
+
+# --- inventories: keys given twice, YAML errors that would quote a student ID --------------
+
+@pytest.mark.parametrize("text, line, message", [
+    ("flows: []\nactors: []\nflows: []\n", 3,
+     "not valid YAML: the key 'flows' is given twice in one mapping (first on line 1): give each "
+     "key once (merge the two blocks)"),
+    ("actors:\n  - {id: a, name: A, role: vendor, role: parent}\n", 2,
+     "not valid YAML: the key 'role' is given twice in one mapping (first on line 2): give each "
+     "key once (merge the two blocks)"),
+    ("flows:\n  - id: f\n    students: [RSD-1001]\n    students: [RSD-1002]\n", 4,
+     "not valid YAML: the key 'students' is given twice in one mapping (first on line 3): give "
+     "each key once (merge the two blocks)"),
+    ("RSD-1001: 1\nRSD-1001: 2\n", 2,
+     "not valid YAML: a key (not shown) is given twice in one mapping (first on line 1): give "
+     "each key once (merge the two blocks)"),
+    ("flows:\n  - {id: f, students: [*RSD-1001]}\n", 2,
+     "not valid YAML: found undefined alias (not shown)"),
+    ("flows:\n  - {id: f, students: [!RSD-1001 x]}\n", 2,
+     "not valid YAML: could not determine a constructor for the tag (not shown)"),
+])
+def test_yaml_keys_given_twice_are_refused_and_no_value_is_quoted(tmp_path, text, line, message):
+    """PyYAML keeps the last of two equal keys: a second ``flows:`` block would silently drop
+    every flow of the first, and so every disclosure it records. Refused, naming the line; what
+    PyYAML would quote from a student list (an alias, a tag) is never shown."""
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as exc:
+        read_sources([path])
+    [p] = exc.value.problems
+    assert (p.file, p.row, p.message) == (str(path), line, message)
+    assert "RSD-1001" not in str(p)
+
+
+def test_json_keys_given_twice_are_refused(tmp_path):
+    path = tmp_path / "inventory.json"
+    path.write_text('{"flows": [], "actors": [], "flows": []}')
+    with pytest.raises(InputError) as exc:
+        read_sources([path])
+    [p] = exc.value.problems
+    assert p.message == ("not valid JSON: the key 'flows' is given twice in one object: give "
+                         "each key once")
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path):
+    """``<<: *base`` then the same key: YAML's override, not a key given twice."""
+    path = tmp_path / "inventory.yaml"
+    path.write_text("actors:\n  - &base {id: v0, name: Base, role: vendor}\n"
+                    "  - {<<: *base, id: v1, name: Vendor One}\n")
+    [src] = read_sources([path])
+    assert [(a.id, a.name, a.role.value) for a in src.inventory.actors] == [
+        ("v0", "Base", "vendor"), ("v1", "Vendor One", "vendor")]
+
+
+def test_check_only_refuses_a_second_flows_block(env, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("flows: []\nactors:\n  - {id: v1, name: V, role: vendor}\nflows: []\n")
+    r = run(env, "load", "--check-only", str(path))
+    assert r.exit_code == 2, r.output
+    assert f"{path}, row 4" in r.output and "the key 'flows' is given twice" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_as_of_the_last_day_a_date_can_be_is_ever(store, env):
+    """``--as-of 9999-12-31`` (the calendar's last day) answered like no date: no overflow."""
+    load_riverside(store)
+    ever = run(env, "exposure", "RSD-1001", "--format", "json")
+    last = run(env, "exposure", "RSD-1001", "--as-of", "9999-12-31", "--format", "json")
+    assert ever.exit_code == 0 and last.exit_code == 0, last.output
+    a, b = json.loads(ever.output), json.loads(last.output)
+    assert b.pop("as_of") == "9999-12-31" and a.pop("as_of") is None
+    assert a == b
+    for args in (["exposure", "RSD-1001", "--view", "record"], ["path", "RSD-1001", "routeco"],
+                 ["report", "RSD-1001"]):
+        r = run(env, *args, "--as-of", "9999-12-31")
+        assert r.exit_code == 0, (args, r.output)

@@ -347,7 +347,9 @@ class Lineage:
         self.ctx = ctx
         self.ds = datasets
         self.as_of = as_of
-        self.horizon = Window.of(None, as_of + _DAY) if as_of else ALWAYS
+        # as of the last day a date can be (9999-12-31): every day, as with no date
+        self.horizon = (Window.of(None, as_of + _DAY) if as_of and as_of < date.max
+                        else ALWAYS)
         self.seen = Window.of(None, as_of)
         self.min_cell = default_min_cell_size
         self.reach: dict[str, dict[Access, Reach]] = {}

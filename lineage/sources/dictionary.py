@@ -94,7 +94,7 @@ from lineage.core.vocabulary import (
     Role,
     parse_basis,
 )
-from lineage.sources.inventory import TOO_DEEP, load_yaml, open_regular
+from lineage.sources.inventory import TOO_DEEP, load_yaml, open_regular, yaml_problem
 
 #: Shown by outputs of an imported sheet: why every student of the district is covered.
 COVERAGE_NOTE = ("The metadata dictionary has no rosters: every student of the district is "
@@ -430,9 +430,8 @@ def _mapping_yaml(path: Path, text: str, problems: list[Problem],
         problems.append(Problem(f, None, None, f"not valid YAML: {exc}"))
         return [], []
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(f, mark.line + 1 if mark else None, None,
-                                f"not valid YAML: {getattr(exc, 'problem', None) or exc}"))
+        line, message = yaml_problem(exc)
+        problems.append(Problem(f, line, None, message))
         return [], []
     if doc is None:
         return [], []

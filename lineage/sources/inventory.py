@@ -34,6 +34,7 @@ import io
 import itertools
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -202,7 +203,40 @@ class _HashingReader(io.RawIOBase):
 
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, except that a date that does not exist (``2024-02-30``) is a YAML
-    error with its line instead of a ``ValueError`` from the timestamp constructor."""
+    error with its line instead of a ``ValueError`` from the timestamp constructor, and a key
+    given twice in one mapping is an error (PyYAML keeps the last silently: a second ``flows:``
+    block would drop every flow of the first)."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:  # noqa: D102
+        if isinstance(node, yaml.MappingNode):
+            # the mapping's own keys (a merge key's ``<<: *base`` values may be overridden)
+            seen: dict[Any, yaml.Mark] = {}
+            for key_node, _ in node.value:
+                if (not isinstance(key_node, yaml.ScalarNode)
+                        or key_node.tag == "tag:yaml.org,2002:merge"):
+                    continue
+                key = key_node.value
+                if key in seen:
+                    raise KeyGivenTwice(
+                        None, None, f"{_key_text(key)} is given twice in one mapping (first on "
+                        f"line {seen[key].line + 1}): give each key once (merge the two blocks)",
+                        key_node.start_mark)
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+class KeyGivenTwice(yaml.constructor.ConstructorError):
+    """A key given twice in one YAML mapping (:class:`_Loader`); its message is the tool's own."""
+
+
+def _key_text(key: Any) -> str:
+    """A mapping key in a message: a field name (``flows``, ``role``) is shown; anything else
+    (it may be a student ID) is not."""
+    text = str(key)
+    return f"the key {text!r}" if _FIELD_NAME.fullmatch(text) else "a key (not shown)"
+
+
+_FIELD_NAME = re.compile(r"[a-z][a-z_]{0,39}")
 
 
 def _timestamp(loader: _Loader, node: yaml.Node) -> Any:
@@ -210,8 +244,7 @@ def _timestamp(loader: _Loader, node: yaml.Node) -> Any:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
     except (ValueError, OverflowError) as exc:
         raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a date that exists ({exc})",
-            node.start_mark) from None
+            None, None, f"not a date that exists ({exc})", node.start_mark) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
@@ -219,8 +252,43 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 def load_yaml(text: str) -> Any:
     """Parse YAML with the safe loader (:class:`_Loader`). Raises ``yaml.YAMLError`` (with a
-    mark for impossible dates), ``RecursionError`` for data nested too deeply."""
+    mark for impossible dates and repeated keys), ``RecursionError`` for data nested too
+    deeply."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 -- _Loader is a SafeLoader
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def yaml_problem(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """``(line from 1 or None, message)`` of a YAML error, for a :class:`Problem`. PyYAML quotes
+    the text it stumbled on (an alias, a tag, a character); an inventory holds student IDs, so
+    what it quotes is never shown, only where it is and what is wrong."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = str(getattr(exc, "problem", None) or "cannot be parsed")
+    if not isinstance(exc, KeyGivenTwice):
+        problem = _QUOTED.sub("(not shown)", problem)
+    return mark.line + 1 if mark is not None else None, "not valid YAML: " + problem
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object with one key twice (see :func:`load_json`)."""
+
+
+def load_json(text: str) -> Any:
+    """Parse JSON, refusing an object that gives one key twice (``json`` keeps the last
+    silently). Raises ``json.JSONDecodeError`` or :class:`DuplicateKeyError`."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        out: dict = {}
+        for k, v in items:
+            if k in out:
+                raise DuplicateKeyError(f"{_key_text(k)} is given twice in one object: give "
+                                        "each key once")
+            out[k] = v
+        return out
+
+    return json.loads(text, object_pairs_hook=pairs)
 
 
 TOO_DEEP = ("nested too deeply (more levels than Python's recursion limit); an inventory is a "
@@ -244,17 +312,18 @@ def read_inventory(path: Path) -> InventorySource:
         raise InputError([Problem(origin, None, None, f"cannot read the file: {exc}")]) from None
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text)
+            data = load_json(text)
         else:
             data = load_yaml(text)
     except RecursionError:
         raise InputError([Problem(origin, None, None, TOO_DEEP)]) from None
     except json.JSONDecodeError as exc:
         raise InputError([Problem(origin, exc.lineno, None, f"not valid JSON: {exc.msg}")]) from None
+    except DuplicateKeyError as exc:
+        raise InputError([Problem(origin, None, None, f"not valid JSON: {exc}")]) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(origin, line, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        line, message = yaml_problem(exc)
+        raise InputError([Problem(origin, line, None, message)]) from None
     except (ValueError, TypeError, OverflowError) as exc:  # a YAML constructor's own error
         raise InputError([Problem(origin, None, None, f"not valid YAML: {exc}")]) from None
     if data is None:

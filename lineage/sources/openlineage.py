@@ -95,6 +95,7 @@ from lineage.core.vocabulary import (
 )
 from lineage.sources.common import RowItem, compose_key, is_key
 from lineage.sources.dictionary import ColumnMapping, column_key, load_mapping
+from lineage.sources.inventory import load_yaml
 
 # --- the events (OpenLineage 2-0-x) -------------------------------------------------------
 
@@ -395,8 +396,8 @@ def read_mapping(paths: Iterable[Path]) -> OpenLineageMapping:
         if path.suffix.lower() not in (".yaml", ".yml"):
             continue
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            doc = load_yaml(path.read_text(encoding="utf-8-sig")) or {}
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError, yaml.YAMLError):
             continue                      # load_mapping reported it
         entries = doc.get("datasets") if isinstance(doc, dict) else None
         if entries is None:
