@@ -654,3 +654,42 @@ def test_a_lost_database_is_503_without_its_address_or_the_operators_hints(caplo
     for text in (page.text, api.text):
         assert f"127.0.0.1:{port}" not in text and "lineage db start" not in text
     assert f"bolt://127.0.0.1:{port}" in caplog.text
+
+
+def test_a_stopped_local_database_is_503_at_once():
+    """A local server that stops while the workspace runs (connections refused): every page and
+    API call says 503 at once, not after the driver's retries (~15 s per transaction; 33 s
+    for one API call when a break attempt tried it)."""
+    import socket
+
+    from fastapi.testclient import TestClient
+
+    from lineage.core.settings import LineageSettings, Neo4jSettings
+    from lineage.web.accounts import KEY_PREFIX
+    from lineage.web.app import WebConfig, create_app
+    from tests.helpers import TEST_KEY
+
+    class NotAsked:
+        """Stands where the driver was: reaching it (the driver's retries) fails the test."""
+
+        def __getattr__(self, name):
+            raise AssertionError(f"the driver was asked ({name}) although nothing listens")
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(8)
+    port = listening.getsockname()[1]
+    settings = Neo4jSettings(uri=f"bolt://127.0.0.1:{port}", timeout=45)
+    with service.open_store(settings) as store:      # the server answers when the store opens
+        listening.close()                              # ... and then stops
+        driver, store._driver = store._driver, NotAsked()
+        app = create_app(WebConfig(neo4j=settings,
+                                   lineage=LineageSettings(pseudonym_key=TEST_KEY)), store=store)
+        c = TestClient(app, follow_redirects=False)
+        api = c.post("/api/v1/exposure", json={"student_id": "RSD-1001"},
+                     headers={"Authorization": f"Bearer {KEY_PREFIX}" + "0" * 40})
+        page = c.get("/signin")
+        css = c.get("/static/workspace.css")              # static files are never checked
+        store._driver = driver
+    assert (api.status_code, page.status_code, css.status_code) == (503, 503, 200)
+    assert api.json()["detail"].startswith("the lineage database is unavailable")

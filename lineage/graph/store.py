@@ -31,7 +31,7 @@ from neo4j import exceptions as nex
 
 from lineage.core.errors import (ConfigurationError, DatabaseError, DatabaseUnavailable,
                                  redact_uri)
-from lineage.core.settings import Neo4jSettings
+from lineage.core.settings import LOOPBACK, Neo4jSettings
 from lineage.graph.cypher import query, statements
 
 #: Server error codes of a transaction that ran longer than its timeout.
@@ -232,6 +232,19 @@ class Store:
             )
 
     # checks --------------------------------------------------------------
+    def refuse_if_down(self) -> None:
+        """Raise :class:`DatabaseUnavailable` at once when the store's server is on this machine
+        and refuses connections (stopped): a long-lived store (the web workspace) would
+        otherwise wait out the driver's retries (a third of ``NEO4J_TIMEOUT`` per
+        transaction). One TCP connection of at most 0.5 s; nothing is checked for a remote
+        server (a connection there costs a network round trip: the driver's bounded waits
+        decide)."""
+        host = urlsplit(self.uri).hostname
+        if host in LOOPBACK:
+            reason = refused(self.uri, timeout=0.5)
+            if reason:
+                raise DatabaseUnavailable(self.uri, reason)
+
     def verify(self) -> dict[str, str]:
         """Check connectivity; return ``{"name", "version", "edition"}`` of the server.
 

@@ -173,6 +173,19 @@ def create_app(config: WebConfig, store: service.Store | None = None) -> FastAPI
         return await call_next(request)
 
     @app.middleware("http")
+    async def database_reachable(request: Request, call_next):
+        # a stopped local database is said at once (503), not after the driver's retries
+        # (~15 s per transaction); runs before the API key check, which reads the database
+        if not request.url.path.startswith(("/static/", "/assets/")):
+            from starlette.concurrency import run_in_threadpool
+
+            try:
+                await run_in_threadpool(ws.store.refuse_if_down)
+            except service.LineageError as exc:
+                return error_page(request, _status(exc), _message(exc))
+        return await call_next(request)
+
+    @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
         h = response.headers
