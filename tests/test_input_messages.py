@@ -238,3 +238,13 @@ def test_as_of_the_last_day_a_date_can_be_is_ever(store, env):
                  ["report", "RSD-1001"]):
         r = run(env, *args, "--as-of", "9999-12-31")
         assert r.exit_code == 0, (args, r.output)
+
+
+@pytest.mark.parametrize("name", ["nosuchdb", "bad name!"])
+def test_a_database_the_server_does_not_hold_is_a_setting_to_fix(env, name):
+    """``NEO4J_DATABASE`` naming no database of the server: exit 2 naming the setting (it was
+    exit 5, "the database refused a statement")."""
+    r = run({**env, "NEO4J_DATABASE": name}, "exposure", "RSD-1001")
+    assert r.exit_code == 2, r.output
+    assert f"has no such database: Graph not found: {name}" in r.output
+    assert "set NEO4J_DATABASE (or --database)" in r.output and "Traceback" not in r.output

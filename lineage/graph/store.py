@@ -64,6 +64,13 @@ def _translate(uri: str, tx_timeout: float | None = None):
     except nex.ConfigurationError as exc:
         raise DatabaseUnavailable(uri, str(exc)) from None
     except nex.Neo4jError as exc:
+        if exc.code == "Neo.ClientError.Database.DatabaseNotFound":
+            raise ConfigurationError(
+                f"the server at {redact_uri(uri)} has no such database: "
+                f"{redact_uri(exc.message or '')}",
+                hint="set NEO4J_DATABASE (or --database) to a database the server holds "
+                "('SHOW DATABASES' in Neo4j Browser lists them; Community Edition serves one, "
+                "usually 'neo4j')") from None
         if exc.code in _TIMED_OUT:
             raise DatabaseUnavailable(
                 uri, f"a transaction ran longer than NEO4J_TRANSACTION_TIMEOUT="
