@@ -248,3 +248,38 @@ def test_a_database_the_server_does_not_hold_is_a_setting_to_fix(env, name):
     assert r.exit_code == 2, r.output
     assert f"has no such database: Graph not found: {name}" in r.output
     assert "set NEO4J_DATABASE (or --database)" in r.output and "Traceback" not in r.output
+
+
+_CELL_INVENTORY = """actors:
+  - {{id: rsd, name: District, role: district}}
+  - {{id: pub, name: Public, role: public}}
+datasets:
+  - id: report-card
+    holder: rsd
+    granularity: aggregate
+    min_cell_size: 10
+    suppressed: false
+    small_cells:
+      - {{label: grade 4 EL, size: {size}, students: [{students}]}}
+flows:
+  - {{id: f1, kind: disclosure, source: report-card, target: report-card, students: [{flow}]}}
+"""
+
+
+@pytest.mark.parametrize("size, students, flow, field, message", [
+    (2, "RSD-1001, RSD-1002, RSD-1003", "RSD-1001", "datasets[0] (id report-card).small_cells[0]",
+     "3 students are listed in a cell of size 2: a cell lists at most its size (the IDs are not "
+     "shown): check the list and the size"),
+    (4, "RSD-1001, ' RSD-1001'", "RSD-1001", "datasets[0] (id report-card).small_cells[0]",
+     "a student is listed twice (the IDs are not shown): list each once"),
+    (4, "RSD-1001", "RSD-1002, RSD-1002", "flows[0] (id f1)",
+     "a student is listed twice (the IDs are not shown): list each once"),
+])
+def test_student_lists_name_each_student_once_and_a_cell_at_most_its_size(
+        tmp_path, size, students, flow, field, message):
+    path = tmp_path / "inventory.yaml"
+    path.write_text(_CELL_INVENTORY.format(size=size, students=students, flow=flow))
+    with pytest.raises(InputError) as exc:
+        read_sources([path])
+    assert [(p.field, p.message) for p in exc.value.problems] == [(field, message)]
+    assert "RSD-100" not in str(exc.value.problems)

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from lineage.core.pseudonym import normalise_id
 from lineage.core.vocabulary import (
     NDPA_CATEGORIES,
     AgreementKind,
@@ -54,6 +55,24 @@ def check_window(valid_from: date | None, valid_to: date | None) -> None:
     """Raise ``ValueError`` when a window ends before it starts (windows are inclusive)."""
     if valid_from is not None and valid_to is not None and valid_to < valid_from:
         raise ValueError(f"dates out of order: valid_to {valid_to} is before valid_from {valid_from}")
+
+
+def check_students_once(students: list[str]) -> None:
+    """Raise ``ValueError`` when a list of students (a flow's, a small cell's) names one student
+    twice (IDs compared as the loader hashes them, :func:`~lineage.core.pseudonym.normalise_id`).
+    The message never names an ID."""
+    ids = [normalise_id(s) for s in students]
+    if len(set(ids)) != len(ids):
+        raise ValueError("a student is listed twice (the IDs are not shown): list each once")
+
+
+def check_cell_size(size: int, students: list[str]) -> None:
+    """Raise ``ValueError`` when a small cell lists more students than it counts (``size``): a
+    cell holds at most ``size`` students, so one of the IDs is wrong. Never names an ID."""
+    if len(students) > size:
+        raise ValueError(f"{len(students)} students are listed in a cell of size {size}: a cell "
+                         "lists at most its size (the IDs are not shown): check the list and the "
+                         "size")
 
 
 def coerce_basis(value: object) -> object:
@@ -127,6 +146,12 @@ class SmallCell(Base):
     students: list[StudentRef] = Field(default_factory=list,
                                        description="district IDs of the students in the cell "
                                        "(hashed on load)")
+
+    @model_validator(mode="after")
+    def _students(self):
+        check_students_once(self.students)
+        check_cell_size(self.size, self.students)
+        return self
 
 
 class Dataset(Base):
@@ -204,6 +229,7 @@ class Flow(Windowed):
 
     @model_validator(mode="after")
     def _source(self):
+        check_students_once(self.students)
         if self.kind is FlowKind.COLLECTION and self.source is not None:
             raise ValueError("a collection has no source dataset")
         if self.kind is not FlowKind.COLLECTION and self.source is None:
