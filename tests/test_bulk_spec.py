@@ -80,15 +80,19 @@ def test_rows_from_agrees_with_the_file_reader(tmp_path_factory, rows):
 def test_file_reader_rows_and_line_numbers(tmp_path):
     """The file reader (csv rows, not csv.DictReader) gives the values and the physical line
     numbers of the rows: blank lines and rows of blank cells are skipped, a short row reads its
-    missing cells as empty, extra cells are ignored, a day is read once and kept for the next."""
+    missing cells as empty, empty extra cells are ignored (a row with a value beyond the header
+    is a problem: a shifted row), a day is read once and kept for the next."""
     (tmp_path / "e.csv").write_text(
         "student_id,org,valid_from,valid_to\nS1,o1,2024-01-01,\n\n\nS2,o1,2024-13-01,\n"
-        "  ,  ,,\nS3,o1,2024-01-02,2023-01-01\n S4 ,o1\nS5,o1,2024-01-01,,extra\n",
+        "  ,  ,,\nS3,o1,2024-01-02,2023-01-01\n S4 ,o1\nS5,o1,2024-01-01,,,\n"
+        "S6,o1,2024-01-01,,extra\n",
         encoding="utf-8")
     source = InventorySource(Inventory(name="t"), "inv.yaml", tmp_path)
     got = list(iter_bulk_rows(source, BulkFile(kind=BulkKind.ENROLMENTS, path="e.csv")))
     assert [(type(x).__name__, x.line if hasattr(x, "values") else x.row) for x in got] == [
-        ("BulkRow", 2), ("Problem", 5), ("Problem", 7), ("BulkRow", 8), ("BulkRow", 9)]
+        ("BulkRow", 2), ("Problem", 5), ("Problem", 7), ("BulkRow", 8), ("BulkRow", 9),
+        ("Problem", 10)]
+    assert got[5].message.startswith("more values than the header has columns")
     assert got[1].message == ("not a real date: there is no month 13 (YYYY-MM-DD); (the value "
                               "is not shown: the file holds student IDs)")
     assert got[3].values == {"student_id": "S4", "org": "o1", "valid_from": None,

@@ -283,3 +283,35 @@ def test_student_lists_name_each_student_once_and_a_cell_at_most_its_size(
         read_sources([path])
     assert [(p.field, p.message) for p in exc.value.problems] == [(field, message)]
     assert "RSD-100" not in str(exc.value.problems)
+
+
+@pytest.mark.parametrize("csv_text, expected", [
+    ("student_id,org,valid_from,valid_to\nRSD-1,sch,2024-01-01,\nRSD-2,sch,2024-01-01,,X,Y\n"
+     "RSD-3,sch,2024-01-01,,,\n",
+     [("row", 2), ("row", 4),
+      ("problem", 3, None, "more values than the header has columns (a value holding an "
+       "unquoted comma, or a column without a name?): quote such values or name the column; "
+       "nothing of these rows was read")]),
+    ("student_id,org,valid_from,valid_to\n"
+     + "".join(f"RSD-{i},sch,2024-01-01,,x\n" for i in range(9)),
+     [("problem", 2, None, "rows 2, 3, 4, 5, 6 and 4 more: more values than the header has "
+       "columns (a value holding an unquoted comma, or a column without a name?): quote such "
+       "values or name the column; nothing of these rows was read")]),
+    ("student_id,student_id,org,valid_from\nRSD-1,RSD-2,sch,2024-01-01\n",
+     [("problem", 1, "student_id", "the column is in the header twice: which one holds the "
+       "values is unclear; keep one")]),
+])
+def test_bulk_rows_wider_than_the_header_and_columns_given_twice_are_refused(
+        tmp_path, csv_text, expected):
+    """csv.DictReader-style reading dropped the values beyond the header and kept the last of
+    two equal columns, silently: both are problems now, never quoting a value."""
+    from lineage.sources.inventory import BulkRow, iter_bulk_rows, read_inventory
+
+    (tmp_path / "inventory.yaml").write_text(
+        "actors:\n  - {id: sch, name: S, role: school}\nbulk:\n  - {kind: enrolments, path: e.csv}\n")
+    (tmp_path / "e.csv").write_text(csv_text)
+    src = read_inventory(tmp_path / "inventory.yaml")
+    got = [("row", i.line) if isinstance(i, BulkRow) else ("problem", i.row, i.field, i.message)
+           for i in iter_bulk_rows(src, src.inventory.bulk[0])]
+    assert got == expected
+    assert not any("RSD-" in str(g) for g in got)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,10 @@ def test_snapshot_closes_what_the_source_no_longer_asserts(store, env, tmp_path)
     # BH-2 in SEC-1, BH-1 in SEC-2, T-2 teaching SEC-2 closed; BH-3 still asserted by the LMS
     assert ("snapshot 2025-10-01 of sis: 3 rows no longer in the export ended on 2025-10-01; "
             "1 still asserted by another source") in r.output
+    # nothing was created, but three rows ended: never "no changes"
+    assert "graph changes: no changes" not in r.output
+    assert re.search(r"graph changes: 0 nodes created, 0 relationships created, \d+ properties "
+                     r"set, 3 rows ended by the snapshot", r.output), r.output
     # the student who left disappears from the snapshot: the teacher's window ends that day,
     # and the earlier access stays in the answer (having touched is permanent)
     assert window(env, "BH-2", "T-1") == ("2025-08-25", "2025-10-01")

@@ -99,10 +99,10 @@ def inventories(draw):
             _opt(draw, st.booleans(), "suppressed", d)
             cells = []
             for j in range(draw(st.integers(0, 2))):
-                c = {"label": f"cell {j}", "size": draw(st.integers(0, 15)),
-                     "elements": draw(subset),
-                     "students": draw(st.lists(st.sampled_from(students), unique=True,
-                                               max_size=4))}
+                listed = draw(st.lists(st.sampled_from(students), unique=True, max_size=4))
+                # a cell lists at most its size (an inventory listing more is refused)
+                c = {"label": f"cell {j}", "size": draw(st.integers(len(listed), 15)),
+                     "elements": draw(subset), "students": listed}
                 _opt(draw, st.booleans(), "suppressed", c)
                 cells.append(c)
             if cells:

@@ -175,14 +175,17 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
                    "another source")
     items = ", ".join(f"{v} {k}" for k, v in summary.items.items() if v)
     click.echo(f"loaded: {items}")
-    if not (summary.nodes_created or summary.relationships_created or summary.changes):
+    closed = sum(c["closed"] for c in summary.closed.values())
+    if not (summary.nodes_created or summary.relationships_created or summary.changes
+            or closed):
         # the same input again: MERGE ... SET rewrites properties with the values they had
         click.echo(f"graph changes: no changes (nothing created, no definition changed; "
                    f"{summary.properties_set} properties written again)")
     else:
         click.echo(f"graph changes: {summary.nodes_created} nodes created, "
                    f"{summary.relationships_created} relationships created, "
-                   f"{summary.properties_set} properties set")
+                   f"{summary.properties_set} properties set"
+                   + (f", {closed} rows ended by the snapshot" if closed else ""))
 
 
 def _initial(app, sources, pseudo, import_dir: Path | None, progress: bool,

@@ -421,19 +421,40 @@ def iter_bulk_rows(source: InventorySource, bulk: BulkFile,
             yield Problem(name, 1, None, f"cannot read the CSV header: {exc}")
             return
         at = [reader.line_num]
+        spec = BULK[bulk.kind]
+        twice = [c for c in spec.columns if header.count(c) > 1]
+        if twice:
+            yield Problem(name, 1, twice[0], "the column is in the header twice: which one "
+                          "holds the values is unclear; keep one")
+            return
+        width = len(header)
+        longer: list[int] = []          # the first rows with values beyond the header
+        n_longer = [0]                  # ... and how many there are
 
-        def numbered() -> Iterator[tuple[int, dict[str, str]]]:
+        def numbered() -> Iterator[tuple[int, dict[str, str] | None]]:
             # csv.DictReader's rows and line numbers, without its per-row Python layers: blank
             # lines are skipped; the line of a row is the last physical line it spans
             for row in reader:
                 if row:
                     at[0] = reader.line_num
+                    if len(row) > width and any(c.strip() for c in row[width:]):
+                        n_longer[0] += 1
+                        if len(longer) < 5:
+                            longer.append(at[0])
+                        yield at[0], None
+                        continue
                     yield at[0], dict(zip(header, row))
 
         try:
             ok = yield from _check_rows(bulk.kind, numbered(), name, header)
             if not ok:
                 return
+            if longer:      # one problem for them all: a shifted file has one per row
+                yield Problem(name, longer[0], None, (
+                    (f"{_rows_text(longer, n_longer[0])}: " if n_longer[0] > 1 else "")
+                    + "more values than the header has columns (a value holding an unquoted "
+                    "comma, or a column without a name?): quote such values or name the "
+                    "column; nothing of these rows was read"))
         except UnicodeDecodeError:
             yield not_utf8(path)
             return
