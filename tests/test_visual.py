@@ -212,8 +212,13 @@ def test_missing_dot_is_a_render_error(riverside, env, tmp_path, monkeypatch):
 def test_bad_output_suffix(riverside, env, tmp_path):
     with pytest.raises(UsageError):
         documents.render_picture({"actors": []}, tmp_path / "x.pdf")
+    lookups = "MATCH (l:Lookup) RETURN count(l) AS n"
+    before = riverside.read_text(lookups)[0]["n"]
     r = run(env, "graph", "RSD-1001", "--out", str(tmp_path / "x.jpg"))
     assert r.exit_code == 2
+    assert "--out must end with .svg, .html, .png: got 'x.jpg'" in r.output
+    # refused before any work: no look-up of the student is recorded for a picture never drawn
+    assert riverside.read_text(lookups)[0]["n"] == before
 
 
 def test_graph_unknown_student(riverside, env, tmp_path):

@@ -107,8 +107,9 @@ def graph(ctx, student_id, out, as_of, label, title):
     """
     from lineage.questions import student as answers
     from lineage.questions.picture import student_paths
-    from lineage.render.documents import render_picture
+    from lineage.render.documents import check_picture_path, render_picture
 
+    check_picture_path(out)         # before the answer and its look-up record
     pseudo = pseudonymizer(ctx)
     from lineage.questions.lookups import os_user, record_lookup
 

@@ -63,6 +63,13 @@ def lineage_html(exposure_data: dict, *, title: str = "", path_data: dict | None
                            rows=rows, heads=heads, svg=Markup(svg))
 
 
+def check_picture_path(out: Path) -> None:
+    """Raise :class:`UsageError` unless ``out`` ends with a picture suffix (``.svg``, ``.html``,
+    ``.png``): checked before any work (and before the look-up is recorded)."""
+    if Path(out).suffix.lower() not in PICTURE_SUFFIXES:
+        raise UsageError(f"--out must end with {', '.join(PICTURE_SUFFIXES)}: got {Path(out).name!r}")
+
+
 def render_picture(exposure_data: dict, out: Path, *, path_data: dict | None = None, title: str = "",
            student_label: str = "student", dpi: int = 110) -> Path:
     """Write the picture to ``out``; the suffix picks the format: ``.svg``, ``.html``, ``.png``.
@@ -71,9 +78,8 @@ def render_picture(exposure_data: dict, out: Path, *, path_data: dict | None = N
     Graphviz is missing or fails or the file cannot be written.
     """
     out = Path(out)
+    check_picture_path(out)
     suffix = out.suffix.lower()
-    if suffix not in PICTURE_SUFFIXES:
-        raise UsageError(f"--out must end with {', '.join(PICTURE_SUFFIXES)}: got {out.name!r}")
     title = title or default_title(exposure_data, student_label)
     if suffix == ".html":
         data = lineage_html(exposure_data, title=title, path_data=path_data,
