@@ -315,3 +315,23 @@ def test_bulk_rows_wider_than_the_header_and_columns_given_twice_are_refused(
            for i in iter_bulk_rows(src, src.inventory.bulk[0])]
     assert got == expected
     assert not any("RSD-" in str(g) for g in got)
+
+
+def test_a_student_id_longer_than_any_lookup_accepts_is_refused_in_a_bulk_file(tmp_path):
+    """A student ID is at most STUDENT_ID_MAX characters everywhere: a longer one in a bulk
+    file could be loaded but never looked up on the web (which refused it)."""
+    from lineage.core.models import STUDENT_ID_MAX
+    from lineage.sources.inventory import BulkRow, iter_bulk_rows, read_inventory
+
+    (tmp_path / "inventory.yaml").write_text(
+        "actors:\n  - {id: sch, name: S, role: school}\nbulk:\n  - {kind: enrolments, path: e.csv}\n")
+    long_id = "R" * (STUDENT_ID_MAX + 1)
+    (tmp_path / "e.csv").write_text("student_id,org,valid_from\n"
+                                    f"{'R' * STUDENT_ID_MAX},sch,2024-01-01\n{long_id},sch,2024-01-01\n")
+    src = read_inventory(tmp_path / "inventory.yaml")
+    got = list(iter_bulk_rows(src, src.inventory.bulk[0]))
+    assert isinstance(got[0], BulkRow)
+    assert (got[1].row, got[1].field, got[1].message) == (
+        3, "student_id", f"longer than {STUDENT_ID_MAX} characters: a student ID is at most "
+        f"{STUDENT_ID_MAX} (is this column the student ID?); (the value is not shown: the file "
+        "holds student IDs)")

@@ -414,7 +414,7 @@ def test_api_errors(rs):
     r = c.get("/api/v1/audit?rule=small-cell&rule=roster-access", headers=h)
     assert r.json()["rules"] == ["small-cell", "roster-access"]
     # a validation error never echoes the value (it may be a student ID)
-    long_id = "RSD-" + "7" * 80
+    long_id = "RSD-" + "7" * 130          # longer than STUDENT_ID_MAX (128)
     r = c.post("/api/v1/exposure", json={"student_id": long_id}, headers=h)
     assert r.status_code == 422 and long_id not in r.text and "7777" not in r.text
 

@@ -48,7 +48,10 @@ Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 ElementName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 #: A student's district ID as typed by the district. Hashed on the way in; never stored.
-StudentRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+#: The longest student ID read anywhere (inventories, bulk files, the CLI, the web workspace).
+STUDENT_ID_MAX = 128
+StudentRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=STUDENT_ID_MAX)]
 
 
 def check_window(valid_from: date | None, valid_to: date | None) -> None:

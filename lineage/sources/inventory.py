@@ -46,7 +46,7 @@ import yaml
 from pydantic import ValidationError
 
 from lineage.core.errors import InputError, Problem, pydantic_errors
-from lineage.core.models import BulkFile, BulkKind, Inventory
+from lineage.core.models import STUDENT_ID_MAX, BulkFile, BulkKind, Inventory
 from lineage.core.pseudonym import normalise_id
 from lineage.core.vocabulary import (
     ACCESS_ACTIONS,
@@ -520,6 +520,11 @@ def _check_rows(kind: BulkKind, numbered: Iterable[tuple[int, dict[str, Any]]], 
             if how == "id":
                 if req and not v:
                     yield Problem(name, line, c, "empty; a value is required")
+                    bad = True
+                elif c == "student_id" and len(v) > STUDENT_ID_MAX:
+                    yield Problem(name, line, c, f"longer than {STUDENT_ID_MAX} characters: a "
+                                  f"student ID is at most {STUDENT_ID_MAX} (is this column the "
+                                  f"student ID?); {HIDDEN}")
                     bad = True
                 values[c] = normalise_id(v)
             elif how == "date":

@@ -20,6 +20,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 
+from lineage.core.models import STUDENT_ID_MAX
 from lineage.core.windows import parse_day
 from lineage.web import accounts, service
 from lineage.web.accounts import Principal
@@ -154,7 +155,7 @@ def student_form(request: Request, auth=Depends(page_can("lineage"))):
 
 
 @router.post("/student", response_class=HTMLResponse)
-def student(request: Request, student_id: str = Form("", max_length=200),
+def student(request: Request, student_id: str = Form("", max_length=STUDENT_ID_MAX),
             as_of: str = Form("", max_length=40), received: str = Form("", max_length=40),
             csrf: str = Form("", max_length=200), auth=Depends(page_can("lineage"))):
     s, p = auth
@@ -188,7 +189,7 @@ def student(request: Request, student_id: str = Form("", max_length=200),
 
 
 @router.post("/student/path", response_class=HTMLResponse)
-def student_path(request: Request, student_id: str = Form("", max_length=200),
+def student_path(request: Request, student_id: str = Form("", max_length=STUDENT_ID_MAX),
                  actor_id: str = Form("", max_length=200), as_of: str = Form("", max_length=40),
                  received: str = Form("", max_length=40), csrf: str = Form("", max_length=200),
                  auth=Depends(page_can("lineage"))):
@@ -206,7 +207,7 @@ def student_path(request: Request, student_id: str = Form("", max_length=200),
 
 
 @router.post("/student/report")
-def student_report(request: Request, student_id: str = Form("", max_length=200),
+def student_report(request: Request, student_id: str = Form("", max_length=STUDENT_ID_MAX),
                    fmt: str = Form("pdf", alias="format", max_length=10),
                    as_of: str = Form("", max_length=40), received: str = Form("", max_length=40),
                    include_lookups: str = Form("", max_length=10),
@@ -233,7 +234,7 @@ def student_report(request: Request, student_id: str = Form("", max_length=200),
 
 
 @router.post("/student/record")
-def student_record(request: Request, student_id: str = Form("", max_length=200),
+def student_record(request: Request, student_id: str = Form("", max_length=STUDENT_ID_MAX),
                    as_of: str = Form("", max_length=40), csrf: str = Form("", max_length=200),
                    auth=Depends(page_can("report"))):
     s, p = auth
@@ -400,7 +401,7 @@ def lookups(request: Request, auth=Depends(page_can("lookups"))):
 
 
 @router.post("/lookups", response_class=HTMLResponse)
-def lookups_filter(request: Request, student_id: str = Form("", max_length=200),
+def lookups_filter(request: Request, student_id: str = Form("", max_length=STUDENT_ID_MAX),
                    user: str = Form("", max_length=64), since: str = Form("", max_length=40),
                    csrf: str = Form("", max_length=200), auth=Depends(page_can("lookups"))):
     s, p = auth

@@ -24,9 +24,10 @@ from pydantic import (
     Tag,
 )
 
+from lineage.core.models import STUDENT_ID_MAX
 from lineage.web import service
 
-StudentId = Annotated[str, Field(min_length=1, max_length=64,
+StudentId = Annotated[str, Field(min_length=1, max_length=STUDENT_ID_MAX,
                                  description="the district's student ID, as typed (hashed by the "
                                              "server; never echoed, logged or recorded)")]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
