@@ -335,3 +335,69 @@ def test_a_student_id_longer_than_any_lookup_accepts_is_refused_in_a_bulk_file(t
         3, "student_id", f"longer than {STUDENT_ID_MAX} characters: a student ID is at most "
         f"{STUDENT_ID_MAX} (is this column the student ID?); (the value is not shown: the file "
         "holds student IDs)")
+
+
+# --- student IDs inside names and free text ---------------------------------------------------
+
+@pytest.mark.parametrize("text, words", [
+    ("exports/RSD-1001_card.pdf", {"1001", "1001_card", "RSD-1001", "RSD-1001_card"}),
+    ("OpenLineage job etl/card-RSD-2001", {"2001", "RSD-2001", "card-RSD-2001"}),
+    ("s3://bucket/students/S0000123/report.json", {"S0000123"}),
+    ("Grades 3-8", {"3-8"}),
+    ("teacher-lee", set()),
+])
+def test_id_tokens(text, words):
+    from lineage.sources.inventory import id_tokens
+
+    assert id_tokens(text) == words
+
+
+@given(st.from_regex(r"[A-Z]{1,4}-?[0-9]{2,8}", fullmatch=True),
+       st.sampled_from(["exports/{}_card.pdf", "s3://b/{}/x.json", "job report-{}", "{}",
+                        "for {}, grade 4", "a.{}.b"]))
+def test_an_id_inside_a_name_is_found(sid, shape):
+    from lineage.sources.inventory import id_tokens
+
+    assert sid in id_tokens(shape.format(sid))
+
+
+def _named_after(tmp_path, text: str) -> Path:
+    path = tmp_path / "more.yaml"
+    path.write_text("actors:\n  - {id: exportco, name: Export Co, role: vendor}\n"
+                    "datasets:\n  - {id: exports, holder: exportco, granularity: student, "
+                    f"purpose: '{text}'}}\n")
+    return path
+
+
+def test_a_student_id_inside_a_free_text_is_refused(store, tmp_path):
+    """A purpose naming a student of the graph (or an OpenLineage dataset named per student):
+    refused, the field named, the value never shown, nothing written."""
+    load_riverside(store)
+    before = store.counts()
+    with pytest.raises(InputError) as exc:
+        load(store, read_sources([_named_after(tmp_path, "report cards, e.g. RSD-1001.pdf")]),
+             PSEUDO)
+    [p] = exc.value.problems
+    assert p.field == "datasets[0].purpose"
+    assert p.message.startswith("holds a student's ID (the value is not shown)")
+    assert "RSD-1001" not in str(p)
+    assert store.counts() == before
+    # a text with numbers that are no student's loads
+    load(store, read_sources([_named_after(tmp_path, "report cards 2024-25, grades 3-8")]), PSEUDO)
+    assert store.read_text("MATCH (d:Dataset {id: 'exports'}) RETURN d.purpose AS p") == [
+        {"p": "report cards 2024-25, grades 3-8"}]
+
+
+def test_a_student_id_of_the_same_load_inside_a_name_is_refused(empty_graph, tmp_path):
+    """The student is not in the graph yet: its ID in a bulk file of the same load counts."""
+    (tmp_path / "e.csv").write_text("student_id,org,valid_from\nNEW-4242,sch,2024-01-01\n")
+    path = tmp_path / "inventory.yaml"
+    path.write_text("actors:\n  - {id: sch, name: School, role: school}\n"
+                    "datasets:\n  - {id: card-NEW-4242, holder: sch, granularity: student}\n"
+                    "bulk:\n  - {kind: enrolments, path: e.csv}\n")
+    with pytest.raises(InputError) as exc:
+        load(empty_graph, read_sources([path]), PSEUDO)
+    assert [(p.field, p.message[:40]) for p in exc.value.problems] == [
+        ("datasets[0].id", "holds a student's ID (the value is not s")]
+    assert "NEW-4242" not in str(exc.value.problems)
+    assert empty_graph.counts()["nodes"] == 0

@@ -270,3 +270,27 @@ def test_events_posted_by_the_official_client_change_the_exposure_answer(store):
     assert after["routeco"]["elements"] == before["routeco"]["elements"]  # already held both
     assert set(after) == set(before)
 
+
+
+def test_an_event_naming_a_student_is_refused_and_nothing_is_stored(store):
+    """A pipeline writing one file per student: the event's dataset name holds a student's ID
+    (RSD-1001 is in the Riverside graph). Refused (400, the value never shown); nothing is
+    stored, since events are stored as received."""
+    from fastapi.testclient import TestClient
+
+    store.reset()
+    rs = load_workspace(store)
+    c = TestClient(rs.app())
+    _, _, evs = events()
+    event = json.loads(Serde.to_json(evs[1]))
+    event["outputs"][0]["name"] = "report-cards/RSD-1001_card.pdf"
+    r = c.post("/api/v1/lineage", json=event, headers=rs.headers("ingest"))
+    assert r.status_code == 400, r.text
+    assert "holds a student's ID (the value is not shown): nothing was stored" in r.text
+    assert "RSD-1001" not in r.text
+    assert stored(rs.store) == []
+    # the same event for a file named without the ID is stored
+    event["outputs"][0]["name"] = "report-cards/grade-4_card.pdf"
+    r = c.post("/api/v1/lineage", json=event, headers=rs.headers("ingest"))
+    assert r.status_code == 201, r.text
+    assert len(stored(rs.store)) == 1

@@ -39,6 +39,7 @@ import stat
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -622,6 +623,44 @@ LOOKUP_CHUNK = 20_000
 #: What a message says in place of a value read from a file that holds student IDs.
 HIDDEN = "(the value is not shown: the file holds student IDs)"
 
+_SEPARATORS = re.compile(r"[\s/\\.,;:=?&#|()\[\]{}'\"<>*+!]+")
+
+
+def id_tokens(text: str) -> set[str]:
+    """The words of ``text`` that could be student IDs, normalised
+    (:func:`~lineage.core.pseudonym.normalise_id`): the parts between separators (white space,
+    ``/ . , ; : = ? & #`` and brackets), their parts between ``_``, and the runs of one to three
+    of their ``-``-separated pieces (IDs hold ``-``), of at least 3 characters with a digit
+    (``etl/card-RSD-1001`` -> ``{"card-RSD-1001", "RSD-1001", "1001"}``)."""
+    out: set[str] = set()
+    for part in _SEPARATORS.split(text):
+        for word in (part, *part.split("_")) if "_" in part else (part,):
+            pieces = word.split("-")
+            runs = [word] + ["-".join(pieces[i:j]) for i in range(len(pieces))
+                             for j in range(i + 1, min(i + 3, len(pieces)) + 1)
+                             if (i, j) != (0, len(pieces))]
+            out.update(normalise_id(r) for r in runs
+                       if len(r) >= 3 and any(c.isdigit() for c in r))
+    return out
+
+
+#: Fields naming another entry (checked as references, where an unknown student ID is hidden).
+_REFERENCES = frozenset({"part_of", "holder", "source", "target", "agreement", "actor",
+                         "dataset", "scope_org", "school", "org"})
+
+
+def _free_texts(inv: Inventory) -> Iterator[tuple[str, str]]:
+    """``(field path, text)`` of every id, name and free text an inventory defines (not its
+    references to other entries, student lists, element names or enumerations)."""
+    for kind in ("actors", "datasets", "agreements", "flows", "grants", "sections"):
+        for i, item in enumerate(getattr(inv, kind)):
+            for name, value in item:
+                if (isinstance(value, str) and not isinstance(value, Enum)
+                        and name not in _REFERENCES):
+                    yield f"{kind}[{i}].{name}", value
+            for j, cell in enumerate(getattr(item, "small_cells", None) or ()):
+                yield f"{kind}[{i}].small_cells[{j}].label", cell.label
+
 
 def _rows_text(rows: list[int], count: int) -> str:
     """``"row 5"`` / ``"rows 2, 3, 7 and 140 more"`` (``rows``: the first few, ``count``: all)."""
@@ -881,6 +920,13 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             for j, t in enumerate(s.teachers):
                 ref("actors", t.actor, o, None, f"{w}.teachers[{j}].actor")
 
+    # student IDs inside the ids, names and free text the inputs define (an OpenLineage dataset
+    # or job named per student, a purpose naming one): nothing of them may reach the graph
+    texts = [(src.origin, where, tokens) for src in sources
+             for where, text in _free_texts(src.inventory) if (tokens := id_tokens(text))]
+    words: set[str] = set().union(*(t for _, _, t in texts)) if texts else set()
+    in_texts: set[str] = words & listed             # the words that are students' IDs
+
     # bulk CSVs, streamed
     for src, b in bulk_in_order(sources):
         name = str(src.base_dir / b.path)
@@ -908,6 +954,8 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             if sid is not None and (sid in cat.actors or sid in cat.people
                                     or sid in prefixed_people):
                 note(conflicts, name, line, "student_id")
+            if sid is not None and sid in words:
+                in_texts.add(sid)
             for r in spec.refs:
                 if r.orgs:
                     ref(r.kind, v[r.column], name, line, r.column, orgs, echo=echo)
@@ -938,6 +986,16 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
                                         f"this {b.kind.value} file loads nothing"))
     flush_people()
     flush_taught()
+
+    if words and students is not None:
+        in_texts |= students(sorted(words - in_texts))
+    for origin, where, tokens in texts:
+        if tokens & in_texts:
+            problems.append(Problem(origin, None, where, (
+                "holds a student's ID (the value is not shown): a student ID is never stored in "
+                "the graph, not even inside a name or a free text; remove it (OpenLineage "
+                "datasets or jobs named per student: give the mapping entry a 'dataset:' id, "
+                "so that those files are one dataset)")))
 
     # students listed in inventories (flows, small cells) that are actor IDs
     for src in sources:

@@ -306,6 +306,24 @@ def lineage_facts(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def event_names(data: dict[str, Any]) -> list[str]:
+    """The names an event (as :func:`lineage_facts` keeps it) would store: the job's namespace
+    and name, and each dataset's (inputs, outputs, ``dataset``). The receiver checks them for
+    student IDs before storing anything (a pipeline that writes one file per student)."""
+    out: list[str] = []
+
+    def add(part: Any) -> None:
+        if isinstance(part, dict):
+            out.extend(v for k in ("namespace", "name") if isinstance(v := part.get(k), str))
+
+    add(data.get("job"))
+    add(data.get("dataset"))
+    for key in ("inputs", "outputs"):
+        for d in data.get(key) or ():
+            add(d)
+    return out
+
+
 def parse_event(data: Any) -> RunEvent | DatasetEvent | JobEvent:
     """One event dict as its model: a ``RunEvent`` when it has ``run`` or ``eventType``, a
     ``DatasetEvent`` when it has ``dataset``, else a ``JobEvent``. Raises ``ValueError``

@@ -30,6 +30,7 @@ from lineage.core.errors import (
     InputError,
     LineageError,
     NotFoundError,
+    Problem,
     RenderError,
     UsageError,
 )
@@ -373,6 +374,23 @@ def _event_row(event: dict[str, Any]) -> dict[str, Any]:
             "raw": json.dumps(event, sort_keys=True, ensure_ascii=False)}
 
 
+def _refuse_student_names(store: Store, pseudo: Pseudonymizer,
+                          events: list[dict[str, Any]]) -> None:
+    """Raise :class:`InputError` (nothing stored) when a job or dataset name of ``events`` holds
+    the ID of a student in the graph (:func:`lineage.sources.inventory.id_tokens`): the events
+    are stored as received, so the ID would reach the graph. The message never shows it."""
+    from lineage.graph.writer import student_lookup
+    from lineage.sources.inventory import id_tokens
+    from lineage.sources.openlineage import event_names
+
+    words = {w for e in events for name in event_names(e) for w in id_tokens(name)}
+    if words and student_lookup(store, pseudo)(sorted(words)):
+        raise InputError([Problem("OpenLineage event", None, "job or dataset name", (
+            "holds a student's ID (the value is not shown): nothing was stored; a student ID "
+            "is never stored in the graph: name the job and its datasets without it (one "
+            "dataset for the files of every student)"))])
+
+
 def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
                              received_by: str | None = None, mapping: Any = None,
                              pseudo: Pseudonymizer | None = None) -> dict[str, Any]:
@@ -392,6 +410,8 @@ def apply_openlineage_events(store: Store, events: list[dict[str, Any]], *,
     rows = [_event_row(e) for e in events]
     if not rows:
         return {"stored": 0, "applied": 0, "problems": []}
+    if pseudo is not None:
+        _refuse_student_names(store, pseudo, events)
     counters = store.write("web/openlineage_create", events=rows, received_by=received_by,
                            now=datetime.now(timezone.utc))
     out: dict[str, Any] = {"stored": counters.nodes_created, "applied": 0, "problems": []}
