@@ -340,9 +340,10 @@ def test_a_student_id_longer_than_any_lookup_accepts_is_refused_in_a_bulk_file(t
 # --- student IDs inside names and free text ---------------------------------------------------
 
 @pytest.mark.parametrize("text, words", [
-    ("exports/RSD-1001_card.pdf", {"1001", "1001_card", "RSD-1001", "RSD-1001_card"}),
-    ("OpenLineage job etl/card-RSD-2001", {"2001", "RSD-2001", "card-RSD-2001"}),
+    ("exports/RSD-1001_card.pdf", {"1001_card", "RSD-1001", "RSD-1001_card"}),
+    ("OpenLineage job etl/card-RSD-2001", {"RSD-2001", "card-RSD-2001"}),
     ("s3://bucket/students/S0000123/report.json", {"S0000123"}),
+    ("exports/20240117.pdf for 2024-25", {"20240117", "2024-25"}),
     ("Grades 3-8", {"3-8"}),
     ("teacher-lee", set()),
 ])
@@ -352,7 +353,7 @@ def test_id_tokens(text, words):
     assert id_tokens(text) == words
 
 
-@given(st.from_regex(r"[A-Z]{1,4}-?[0-9]{2,8}", fullmatch=True),
+@given(st.from_regex(r"[A-Z]{1,4}-?[0-9]{2,8}|[0-9]{5,10}", fullmatch=True),
        st.sampled_from(["exports/{}_card.pdf", "s3://b/{}/x.json", "job report-{}", "{}",
                         "for {}, grade 4", "a.{}.b"]))
 def test_an_id_inside_a_name_is_found(sid, shape):
@@ -401,3 +402,23 @@ def test_a_student_id_of_the_same_load_inside_a_name_is_refused(empty_graph, tmp
         ("datasets[0].id", "holds a student's ID (the value is not s")]
     assert "NEW-4242" not in str(exc.value.problems)
     assert empty_graph.counts()["nodes"] == 0
+
+
+def test_a_year_in_a_text_is_no_students_id(empty_graph, tmp_path):
+    """Digits alone count as an ID from 5 on: a student numbered 2024 does not make every
+    "2024" of the inputs' texts a student's ID (a 6-digit one still does)."""
+    (tmp_path / "e.csv").write_text("student_id,org,valid_from\n2024,sch,2024-01-01\n"
+                                    "202417,sch,2024-01-01\n")
+    path = tmp_path / "inventory.yaml"
+
+    def inventory(purpose: str) -> list:
+        path.write_text("actors:\n  - {id: sch, name: School 2024, role: school}\n"
+                        "datasets:\n  - {id: sis, holder: sch, granularity: student, "
+                        f"purpose: '{purpose}'}}\nbulk:\n  - {{kind: enrolments, path: e.csv}}\n")
+        return read_sources([path])
+
+    with pytest.raises(InputError) as exc:
+        load(empty_graph, inventory("exports/202417.pdf"), PSEUDO)
+    assert [p.field for p in exc.value.problems] == ["datasets[0].purpose"]
+    load(empty_graph, inventory("school year 2024, grades 3-8"), PSEUDO)
+    assert empty_graph.counts()["nodes"] > 0

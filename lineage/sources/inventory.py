@@ -630,8 +630,9 @@ def id_tokens(text: str) -> set[str]:
     """The words of ``text`` that could be student IDs, normalised
     (:func:`~lineage.core.pseudonym.normalise_id`): the parts between separators (white space,
     ``/ . , ; : = ? & #`` and brackets), their parts between ``_``, and the runs of one to three
-    of their ``-``-separated pieces (IDs hold ``-``), of at least 3 characters with a digit
-    (``etl/card-RSD-1001`` -> ``{"card-RSD-1001", "RSD-1001", "1001"}``)."""
+    of their ``-``-separated pieces (IDs hold ``-``), of at least 3 characters with a digit, and
+    of at least 5 when all digits (a year or a grade in a text is no student's ID:
+    ``etl/card-RSD-1001`` -> ``{"card-RSD-1001", "RSD-1001"}``)."""
     out: set[str] = set()
     for part in _SEPARATORS.split(text):
         for word in (part, *part.split("_")) if "_" in part else (part,):
@@ -640,7 +641,8 @@ def id_tokens(text: str) -> set[str]:
                              for j in range(i + 1, min(i + 3, len(pieces)) + 1)
                              if (i, j) != (0, len(pieces))]
             out.update(normalise_id(r) for r in runs
-                       if len(r) >= 3 and any(c.isdigit() for c in r))
+                       if (len(r) >= 5 if r.isdigit() else
+                           len(r) >= 3 and any(c.isdigit() for c in r)))
     return out
 
 
@@ -650,13 +652,17 @@ _REFERENCES = frozenset({"part_of", "holder", "source", "target", "agreement", "
 
 
 def _free_texts(inv: Inventory) -> Iterator[tuple[str, str]]:
-    """``(field path, text)`` of every id, name and free text an inventory defines (not its
-    references to other entries, student lists, element names or enumerations)."""
-    for kind in ("actors", "datasets", "agreements", "flows", "grants", "sections"):
+    """``(field path, text)`` of the ids, names and free text an inventory defines for its
+    datasets, flows, agreements, grants and small cells, and of its actors' names and
+    descriptions; not references to other entries, student lists, element names or
+    enumerations. Actor and section ids are left out: roster formats make them from the
+    export's own ids (``sourcedId``), which a numbering shared with student IDs would make
+    look like one; a student ID as an actor id is refused by its own check."""
+    for kind in ("actors", "datasets", "agreements", "flows", "grants"):
         for i, item in enumerate(getattr(inv, kind)):
             for name, value in item:
                 if (isinstance(value, str) and not isinstance(value, Enum)
-                        and name not in _REFERENCES):
+                        and name not in _REFERENCES and (kind, name) != ("actors", "id")):
                     yield f"{kind}[{i}].{name}", value
             for j, cell in enumerate(getattr(item, "small_cells", None) or ()):
                 yield f"{kind}[{i}].small_cells[{j}].label", cell.label
