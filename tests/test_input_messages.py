@@ -345,6 +345,8 @@ def test_a_student_id_longer_than_any_lookup_accepts_is_refused_in_a_bulk_file(t
     ("s3://bucket/students/S0000123/report.json", {"S0000123"}),
     ("exports/20240117.pdf for 2024-25", {"20240117", "2024-25"}),
     ("Grades 3-8", {"3-8"}),
+    ("send to RSD-1001@school.org", {"RSD-1001"}),
+    ("card\u2013RSD\u20111001", {"RSD-1001", "card-RSD-1001"}),
     ("teacher-lee", set()),
 ])
 def test_id_tokens(text, words):
@@ -422,3 +424,28 @@ def test_a_year_in_a_text_is_no_students_id(empty_graph, tmp_path):
     assert [p.field for p in exc.value.problems] == ["datasets[0].purpose"]
     load(empty_graph, inventory("school year 2024, grades 3-8"), PSEUDO)
     assert empty_graph.counts()["nodes"] > 0
+
+
+@pytest.mark.parametrize("inventory, field", [
+    ("actors:\n  - {id: RSD-1001, name: Acme, role: vendor}\n", "actors[0].id"),
+    ("actors:\n  - {id: 'staff:RSD-1001', name: T, role: teacher}\n", "actors[0].id"),
+    ("actors:\n  - {id: sch9, name: S9, role: school}\n"
+     "sections:\n  - {id: sec9, school: sch9, name: tutoring RSD-1001}\n", "sections[0].name"),
+    ("elements:\n  - {name: Reading flag, category: Demographics, description: set for "
+     "RSD-1001}\n", "elements[0].description"),
+    ("actors:\n  - {id: acme, name: Acme, role: vendor, description: 'mail RSD-1001@x.org'}\n",
+     "actors[0].description"),
+])
+def test_a_student_id_as_an_actor_id_or_in_other_texts_is_refused(store, tmp_path, inventory,
+                                                                   field):
+    """Found by a second break attempt: an actor whose id is a graph student's ID, section
+    names, element descriptions and an ID next to '@' were stored."""
+    load_riverside(store)
+    before = store.counts()
+    path = tmp_path / "more.yaml"
+    path.write_text(inventory)
+    with pytest.raises(InputError) as exc:
+        load(store, read_sources([path]), PSEUDO)
+    assert [p.field for p in exc.value.problems] == [field]
+    assert "RSD-1001" not in str(exc.value.problems)
+    assert store.counts() == before

@@ -289,6 +289,18 @@ def test_an_event_naming_a_student_is_refused_and_nothing_is_stored(store):
     assert "holds a student's ID (the value is not shown): nothing was stored" in r.text
     assert "RSD-1001" not in r.text
     assert stored(rs.store) == []
+    # nor in the producer or a schema field (every text the receiver keeps is searched)
+    for where in ("producer", "field"):
+        other = json.loads(Serde.to_json(evs[1]))
+        if where == "producer":
+            other["producer"] = "https://etl.example/RSD-1001"
+        else:
+            other["outputs"][0].setdefault("facets", {})["schema"] = {
+                "_producer": PRODUCER, "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/"
+                "SchemaDatasetFacet.json", "fields": [{"name": "score_RSD-1001", "type": "int"}]}
+        r = c.post("/api/v1/lineage", json=other, headers=rs.headers("ingest"))
+        assert r.status_code == 400, (where, r.text)
+    assert stored(rs.store) == []
     # the same event for a file named without the ID is stored
     event["outputs"][0]["name"] = "report-cards/grade-4_card.pdf"
     r = c.post("/api/v1/lineage", json=event, headers=rs.headers("ingest"))

@@ -623,18 +623,21 @@ LOOKUP_CHUNK = 20_000
 #: What a message says in place of a value read from a file that holds student IDs.
 HIDDEN = "(the value is not shown: the file holds student IDs)"
 
-_SEPARATORS = re.compile(r"[\s/\\.,;:=?&#|()\[\]{}'\"<>*+!]+")
+_SEPARATORS = re.compile(r"[\s/\\.,;:=?&#|()\[\]{}'\"<>*+!@~%$^`]+")
+#: Unicode dashes read as ``-`` (an ID typed in a word processor: ``RSD\u20111001``).
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"})
 
 
 def id_tokens(text: str) -> set[str]:
     """The words of ``text`` that could be student IDs, normalised
     (:func:`~lineage.core.pseudonym.normalise_id`): the parts between separators (white space,
-    ``/ . , ; : = ? & #`` and brackets), their parts between ``_``, and the runs of one to three
+    ``/ . , ; : = ? & # @ ~ % $ ^`` and brackets; Unicode dashes read as ``-``), their parts
+    between ``_``, and the runs of one to three
     of their ``-``-separated pieces (IDs hold ``-``), of at least 3 characters with a digit, and
     of at least 5 when all digits (a year or a grade in a text is no student's ID:
     ``etl/card-RSD-1001`` -> ``{"card-RSD-1001", "RSD-1001"}``)."""
     out: set[str] = set()
-    for part in _SEPARATORS.split(text):
+    for part in _SEPARATORS.split(text.translate(_DASHES)):
         for word in (part, *part.split("_")) if "_" in part else (part,):
             pieces = word.split("-")
             runs = [word] + ["-".join(pieces[i:j]) for i in range(len(pieces))
@@ -653,16 +656,18 @@ _REFERENCES = frozenset({"part_of", "holder", "source", "target", "agreement", "
 
 def _free_texts(inv: Inventory) -> Iterator[tuple[str, str]]:
     """``(field path, text)`` of the ids, names and free text an inventory defines for its
-    datasets, flows, agreements, grants and small cells, and of its actors' names and
-    descriptions; not references to other entries, student lists, element names or
+    elements, datasets, flows, agreements, grants and small cells, and of its actors' and
+    sections' names and descriptions; not references to other entries, student lists, element names or
     enumerations. Actor and section ids are left out: roster formats make them from the
     export's own ids (``sourcedId``), which a numbering shared with student IDs would make
-    look like one; a student ID as an actor id is refused by its own check."""
-    for kind in ("actors", "datasets", "agreements", "flows", "grants"):
+    look like one; an actor id that IS a student's ID is refused by its own check
+    (:func:`validate`)."""
+    for kind in ("elements", "actors", "datasets", "agreements", "flows", "grants", "sections"):
         for i, item in enumerate(getattr(inv, kind)):
             for name, value in item:
                 if (isinstance(value, str) and not isinstance(value, Enum)
-                        and name not in _REFERENCES and (kind, name) != ("actors", "id")):
+                        and name not in _REFERENCES
+                        and not (kind in ("actors", "sections") and name == "id")):
                     yield f"{kind}[{i}].{name}", value
             for j, cell in enumerate(getattr(item, "small_cells", None) or ()):
                 yield f"{kind}[{i}].small_cells[{j}].label", cell.label
@@ -995,6 +1000,19 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
 
     if words and students is not None:
         in_texts |= students(sorted(words - in_texts))
+    # an actor an inventory defines whose id is (or, prefixed staff:/parent:, holds) the ID of a
+    # student in the graph (same-load students are checked with the bulk rows)
+    own_ids = {src.origin: [(i, a.id, person_id(a.id)) for i, a in enumerate(src.inventory.actors)]
+               for src in sources}
+    if students is not None and any(own_ids.values()):
+        wanted = {x for ids in own_ids.values() for _, a, p in ids for x in (a, p) if x}
+        studs = students(sorted(wanted))
+        for origin, ids in own_ids.items():
+            for i, a, p in ids:
+                if a in studs or p in studs:
+                    problems.append(Problem(origin, None, f"actors[{i}].id", (
+                        "is a student's ID in the graph (the value is not shown): a student ID "
+                        "must never become an actor's ID")))
     for origin, where, tokens in texts:
         if tokens & in_texts:
             problems.append(Problem(origin, None, where, (

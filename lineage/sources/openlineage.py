@@ -306,21 +306,22 @@ def lineage_facts(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def event_names(data: dict[str, Any]) -> list[str]:
-    """The names an event (as :func:`lineage_facts` keeps it) would store: the job's namespace
-    and name, and each dataset's (inputs, outputs, ``dataset``). The receiver checks them for
-    student IDs before storing anything (a pipeline that writes one file per student)."""
+def event_names(data: Any) -> list[str]:
+    """Every text an event (as :func:`lineage_facts` keeps it) would store: the job's and
+    datasets' namespaces and names, the producer, schema field names, column lineage... (all
+    strings, keys of objects included). The receiver checks them for student IDs before
+    storing anything (a pipeline that writes one file per student)."""
     out: list[str] = []
-
-    def add(part: Any) -> None:
-        if isinstance(part, dict):
-            out.extend(v for k in ("namespace", "name") if isinstance(v := part.get(k), str))
-
-    add(data.get("job"))
-    add(data.get("dataset"))
-    for key in ("inputs", "outputs"):
-        for d in data.get(key) or ():
-            add(d)
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            out.append(x)
+        elif isinstance(x, dict):
+            out.extend(k for k in x if isinstance(k, str))
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
     return out
 
 
