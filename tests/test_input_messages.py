@@ -449,3 +449,20 @@ def test_a_student_id_as_an_actor_id_or_in_other_texts_is_refused(store, tmp_pat
     assert [p.field for p in exc.value.problems] == [field]
     assert "RSD-1001" not in str(exc.value.problems)
     assert store.counts() == before
+
+
+def test_a_sources_warning_never_quotes_a_student_id(store, tmp_path):
+    """An adapter's warning quoting a name (an OpenLineage schema field ``score_RSD-1001``):
+    the student's ID in it is replaced before anything prints it."""
+    from lineage.core.errors import Problem
+
+    load_riverside(store)
+    path = tmp_path / "more.yaml"
+    path.write_text("actors:\n  - {id: acme, name: Acme, role: vendor}\n")
+    [src] = read_sources([path])
+    src.warnings.append(Problem(str(path), 3, None, "dataset x: field(s) score_RSD-1001, grade_4 "
+                                "map to no data element"))
+    summary = load(store, [src], PSEUDO)
+    assert (f"{path}, row 3: dataset x: field(s) score_(a student ID, not shown), grade_4 map "
+            "to no data element") in summary.warnings
+    assert "RSD-1001" not in " ".join(summary.warnings)

@@ -936,6 +936,9 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     texts = [(src.origin, where, tokens) for src in sources
              for where, text in _free_texts(src.inventory) if (tokens := id_tokens(text))]
     words: set[str] = set().union(*(t for _, _, t in texts)) if texts else set()
+    # the sources' warnings may quote a name (an OpenLineage schema field): never an ID
+    warned = [(src, i, id_tokens(w.message)) for src in sources for i, w in enumerate(src.warnings)]
+    words.update(*(t for _, _, t in warned))
     in_texts: set[str] = words & listed             # the words that are students' IDs
 
     # bulk CSVs, streamed
@@ -1000,6 +1003,14 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
 
     if words and students is not None:
         in_texts |= students(sorted(words - in_texts))
+    for src, i, tokens in warned:
+        hits = tokens & in_texts
+        if hits:
+            w = src.warnings[i]
+            message = w.message
+            for hit in sorted(hits, key=len, reverse=True):
+                message = message.replace(hit, "(a student ID, not shown)")
+            src.warnings[i] = Problem(w.file, w.row, w.field, message)
     # an actor an inventory defines whose id is (or, prefixed staff:/parent:, holds) the ID of a
     # student in the graph (same-load students are checked with the bulk rows)
     own_ids = {src.origin: [(i, a.id, person_id(a.id)) for i, a in enumerate(src.inventory.actors)]
