@@ -1001,8 +1001,21 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     flush_people()
     flush_taught()
 
-    if words and students is not None:
-        in_texts |= students(sorted(words - in_texts))
+    # one lookup: the words of the texts and warnings, and the ids of the actors an inventory
+    # defines (an actor whose id is, or prefixed staff:/parent: holds, the ID of a student in
+    # the graph; same-load students are checked with the bulk rows)
+    own_ids = {src.origin: [(i, a.id, person_id(a.id)) for i, a in enumerate(src.inventory.actors)]
+               for src in sources}
+    wanted = {x for ids in own_ids.values() for _, a, p in ids for x in (a, p) if x}
+    found = (students(sorted((words - in_texts) | wanted))
+             if students is not None and (words or wanted) else set())
+    in_texts |= found & words
+    for origin, ids in own_ids.items():
+        for i, a, p in ids:
+            if a in found or p in found:
+                problems.append(Problem(origin, None, f"actors[{i}].id", (
+                    "is a student's ID in the graph (the value is not shown): a student ID "
+                    "must never become an actor's ID")))
     for src, i, tokens in warned:
         hits = tokens & in_texts
         if hits:
@@ -1011,19 +1024,6 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
             for hit in sorted(hits, key=len, reverse=True):
                 message = message.replace(hit, "(a student ID, not shown)")
             src.warnings[i] = Problem(w.file, w.row, w.field, message)
-    # an actor an inventory defines whose id is (or, prefixed staff:/parent:, holds) the ID of a
-    # student in the graph (same-load students are checked with the bulk rows)
-    own_ids = {src.origin: [(i, a.id, person_id(a.id)) for i, a in enumerate(src.inventory.actors)]
-               for src in sources}
-    if students is not None and any(own_ids.values()):
-        wanted = {x for ids in own_ids.values() for _, a, p in ids for x in (a, p) if x}
-        studs = students(sorted(wanted))
-        for origin, ids in own_ids.items():
-            for i, a, p in ids:
-                if a in studs or p in studs:
-                    problems.append(Problem(origin, None, f"actors[{i}].id", (
-                        "is a student's ID in the graph (the value is not shown): a student ID "
-                        "must never become an actor's ID")))
     for origin, where, tokens in texts:
         if tokens & in_texts:
             problems.append(Problem(origin, None, where, (
