@@ -466,3 +466,19 @@ def test_a_sources_warning_never_quotes_a_student_id(store, tmp_path):
     assert (f"{path}, row 3: dataset x: field(s) score_(a student ID, not shown), grade_4 map "
             "to no data element") in summary.warnings
     assert "RSD-1001" not in " ".join(summary.warnings)
+
+
+def test_a_defined_prefixed_actor_whose_id_is_a_student_of_the_same_load_is_refused(
+        empty_graph, tmp_path):
+    """An inventory's own ``staff:NEW-4242`` teacher and a student NEW-4242 in the same load."""
+    (tmp_path / "e.csv").write_text("student_id,org,valid_from\nNEW-4242,sch,2024-01-01\n")
+    path = tmp_path / "inventory.yaml"
+    path.write_text("actors:\n  - {id: sch, name: School, role: school}\n"
+                    "  - {id: 'staff:NEW-4242', name: T, role: teacher, part_of: sch}\n"
+                    "bulk:\n  - {kind: enrolments, path: e.csv}\n")
+    with pytest.raises(InputError) as exc:
+        load(empty_graph, read_sources([path]), PSEUDO)
+    assert [(p.field, p.row) for p in exc.value.problems] == [("student_id", 2)]
+    assert "the student ID is also the ID of an actor" in exc.value.problems[0].message
+    assert "NEW-4242" not in str(exc.value.problems)
+    assert empty_graph.counts()["nodes"] == 0

@@ -657,8 +657,8 @@ _REFERENCES = frozenset({"part_of", "holder", "source", "target", "agreement", "
 def _free_texts(inv: Inventory) -> Iterator[tuple[str, str]]:
     """``(field path, text)`` of the ids, names and free text an inventory defines for its
     elements, datasets, flows, agreements, grants and small cells, and of its actors' and
-    sections' names and descriptions; not references to other entries, student lists, element names or
-    enumerations. Actor and section ids are left out: roster formats make them from the
+    sections' names and descriptions; not references to other entries, lists (student lists,
+    the elements a flow carries) or enumerations. Actor and section ids are left out: roster formats make them from the
     export's own ids (``sourcedId``), which a numbering shared with student IDs would make
     look like one; an actor id that IS a student's ID is refused by its own check
     (:func:`validate`)."""
@@ -816,9 +816,10 @@ def validate(sources: list[InventorySource], existing: ExistingLookup | None = N
     # teachers / guardians not defined by an inventory, waiting for the graph lookup:
     # allowed roles -> [(id, file, row, column, echo)]
     people_queue: dict[frozenset[Role], list[tuple[str, str, int, str, bool]]] = {}
-    # the districts' own ids of the people a format adapter prefixed (staff:T-100 -> T-100):
-    # a student ID equal to one is refused like a student ID equal to an actor's id
-    prefixed_people: set[str] = set()
+    # the districts' own ids inside prefixed actor ids (staff:T-100 -> T-100), of the actors the
+    # inventories define and of the people the bulk files name: a student ID equal to one is
+    # refused like a student ID equal to an actor's id
+    prefixed_people: set[str] = {p for a in cat.actors if (p := person_id(a)) is not None}
 
     def person(ident: str, allowed: set[Role], origin: str, row: int, where: str,
                echo: bool) -> None:

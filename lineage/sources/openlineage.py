@@ -306,7 +306,7 @@ def lineage_facts(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def event_names(data: Any) -> list[str]:
+def event_texts(data: Any) -> list[str]:
     """Every text an event (as :func:`lineage_facts` keeps it) would store: the job's and
     datasets' namespaces and names, the producer, schema field names, column lineage... (all
     strings, keys of objects included). The receiver checks them for student IDs before

@@ -381,9 +381,9 @@ def _refuse_student_names(store: Store, pseudo: Pseudonymizer,
     are stored as received, so the ID would reach the graph. The message never shows it."""
     from lineage.graph.writer import student_lookup
     from lineage.sources.inventory import id_tokens
-    from lineage.sources.openlineage import event_names
+    from lineage.sources.openlineage import event_texts
 
-    words = {w for e in events for name in event_names(e) for w in id_tokens(name)}
+    words = {w for e in events for name in event_texts(e) for w in id_tokens(name)}
     if words and student_lookup(store, pseudo)(sorted(words)):
         raise InputError([Problem("OpenLineage event", None, "job or dataset name", (
             "holds a student's ID (the value is not shown): nothing was stored; a student ID "
