@@ -6,6 +6,7 @@ web student page show the population text and say so. Real Neo4j, CLI through Cl
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 
@@ -98,6 +99,44 @@ class TestCedarValleyCouldHave:
         text = out.read_text()
         assert ("<li>SafeRide Transportation (saferide-transportation): population "
                 "'Bus riders'; " + BUS_NOTE.replace("'", "&#39;") + "</li>") in text
+
+    #: the sheet's flows that disclose CV-1's records and need a record entry (§99.32(d)
+    #: exempts school officials, consent and directory information): recipient, basis
+    RECORDED = [("county-juvenile-court", "juvenile_justice"),
+                ("lunchline-pos", "child_nutrition"),
+                ("state-board-of-education", "audit_evaluation"),
+                ("state-board-of-education", "audit_evaluation"),
+                ("state-university-early-literacy-center", "studies"),
+                ("testprep-online", "studies")]
+
+    def test_record_says_the_sheet_gives_no_dates(self, env):
+        # a metadata dictionary's rows have no dates: each entry starts on the student's first
+        # day (2024-08-20) but that is not a day on record, and every output says so
+        r = CliRunner().invoke(main, ["exposure", "CV-1", "--view", "record", "--format",
+                                      "json"], env=env)
+        assert r.exit_code == 0, r.output
+        got = [(d["actor_id"], d["legal_basis"], d["date"], d["date_recorded"])
+               for d in json.loads(r.output)["disclosures"]]
+        assert got == [(a, b, "2024-08-20", False) for a, b in self.RECORDED]
+        r = CliRunner().invoke(main, ["exposure", "CV-1", "--view", "record", "--format",
+                                      "csv"], env=env)
+        assert r.exit_code == 0, r.output
+        rows = list(csv.DictReader(io.StringIO(r.output)))
+        assert [(x["actor_id"], x["date"], x["date_recorded"]) for x in rows] == [
+            (a, "2024-08-20", "no") for a, _ in self.RECORDED]
+
+    @pytest.mark.parametrize("fmt", ["md", "html"])
+    def test_report_says_date_not_recorded(self, env, tmp_path, fmt):
+        out = tmp_path / f"r.{fmt}"
+        r = CliRunner().invoke(main, ["report", "CV-1", "--format", fmt, "--out", str(out)],
+                               env=env)
+        assert r.exit_code == 0, r.output
+        text = out.read_text() if fmt == "md" else html.unescape(out.read_text())
+        head = "### " if fmt == "md" else "<h3>"
+        assert text.count(head + "date not recorded, from 2024-08-20: ") == 6
+        assert head + "2024-08-20" not in text
+        assert text.count("the district's records give no date for this disclosure; it could "
+                          "have included the student's records from 2024-08-20") == 6
 
     def test_web_student_page_shows_population(self, store):
         from lineage.web import accounts, service

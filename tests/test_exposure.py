@@ -112,13 +112,15 @@ class TestClean:
     def test_record_of_disclosures(self, clean):
         rec = answers.record_of_disclosures(clean, PSEUDO, "RSD-1001")["disclosures"]
         got = {(d["actor_id"], d["legal_basis"], d["agreement"], d["discloser_id"],
-                d["redisclosure"], d["threat"], d["date"]) for d in rec}
+                d["redisclosure"], d["threat"], d["date"], d["date_recorded"]) for d in rec}
         assert got == {
-            ("state-doe", "audit_evaluation", None, "riverside-sd", False, None, "2022-10-01"),
-            ("univ-reading-lab", "studies", "RDA-2025-03", "state-doe", True, None, "2025-03-15"),
-            ("hill-sd", "other_school", None, "riverside-sd", False, None, "2025-07-20"),
+            ("state-doe", "audit_evaluation", None, "riverside-sd", False, None, "2022-10-01",
+             True),
+            ("univ-reading-lab", "studies", "RDA-2025-03", "state-doe", True, None, "2025-03-15",
+             True),
+            ("hill-sd", "other_school", None, "riverside-sd", False, None, "2025-07-20", True),
             ("county-ems", "health_safety_emergency", None, "riverside-sd", False,
-             "severe allergic reaction on field trip", "2025-04-10"),
+             "severe allergic reaction on field trip", "2025-04-10", True),
         }
         by = {d["actor_id"]: set(d["elements"]) for d in rec}
         assert by == {"state-doe": S3A, "univ-reading-lab": S4A, "hill-sd": S5, "county-ems": S6}

@@ -22,6 +22,7 @@ from lineage.commands.common import (
 )
 from lineage.core.errors import LineageError, RenderError, UsageError
 from lineage.questions.lookups import impact_detail, os_user, record_lookup
+from lineage.render.answers import IMPACT_COLUMNS
 from lineage.render.tables import (
     atomic_file,
     cell,
@@ -34,7 +35,6 @@ from lineage.render.tables import (
 )
 
 NEIGHBOUR_COLUMNS = ["depth", "id", "granularity", "holder", "holder_role", "via"]
-IMPACT_COLUMNS = ["student", "elements", "first_date", "last_date", "datasets"]
 
 
 def _rows(data: dict) -> list[dict]:

@@ -13,6 +13,7 @@ from lineage.commands.common import (
     warn_if_incomplete,
 )
 from lineage.render import tables
+from lineage.render.answers import RECORD_COLUMNS
 from lineage.render.tables import format_option, render_json, render_rows, render_table
 
 EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "last_date",
@@ -20,8 +21,6 @@ EXPOSURE_COLUMNS = ["actor_id", "role", "access", "elements", "first_date", "las
 #: Added (after the others) only when some actor is reached through a population the district
 #: describes in words (a metadata dictionary): Riverside-like answers keep their exact columns.
 POPULATION_COLUMNS = ["population", "coverage_note"]
-RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "discloser_id",
-                  "redisclosure", "threat", "purpose"]
 
 
 def wide_option():

@@ -19,6 +19,15 @@ from lineage.render.tables import cell, paint
 #: The access classes, strongest first (the values of ``access`` in an exposure answer).
 CLASSES = ("identifiable", "deidentified", "aggregate")
 
+#: Columns of a record of disclosures as a table or CSV (``lineage exposure --view record``,
+#: the workspace's download): ``date_recorded`` says whether ``date`` is a day on record or only
+#: the first day the disclosure could have included the student (a flow without a date).
+RECORD_COLUMNS = ["date", "date_recorded", "actor_id", "legal_basis", "agreement", "elements",
+                  "discloser_id", "redisclosure", "threat", "purpose"]
+
+#: Columns of an impact as CSV (``lineage impact --format csv``, the workspace's download).
+IMPACT_COLUMNS = ["student", "elements", "first_date", "last_date", "datasets"]
+
 #: Element names a short list shows before "…" (``--wide`` shows them all).
 FEW_ELEMENTS = 3
 
@@ -124,10 +133,21 @@ def demo_answer(data: dict, record: dict, student: str, *, width: int | None = 8
         out.append("")
     disclosures = (record or {}).get("disclosures") or []
     sentence = "Record of disclosures (FERPA §99.32): " + (", ".join(
-        f"{d['actor_id']} ({d['legal_basis']}, {cell(d['date'])})" for d in disclosures)
+        f"{d['actor_id']} ({d['legal_basis']}, {disclosure_date(d)})" for d in disclosures)
         if disclosures else "none")
     out += wrap(sentence)
     return "\n".join(out) + "\n"
+
+
+def disclosure_date(d: dict) -> str:
+    """The date of a record-of-disclosures entry (``{"date", "date_recorded"}``) as a person
+    reads it: ``2025-03-15``; ``date not recorded, from 2024-08-20`` when the disclosing flow has
+    no date of its own (the day shown is then only the first it could have included the
+    student); ``date not recorded`` without any day."""
+    day = d.get("date")
+    if d.get("date_recorded", True) and day:
+        return str(day)
+    return f"date not recorded, from {day}" if day else "date not recorded"
 
 
 def next_commands(commands: Sequence[tuple[str, str]], *, width: int | None = 80) -> str:

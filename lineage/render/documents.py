@@ -17,6 +17,7 @@ from lineage.core.errors import RenderError, UsageError
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.graph.store import Store
 from lineage.questions.reports import ACCESS_LABELS, role_words
+from lineage.render.answers import disclosure_date
 from lineage.render.dot import (
     CLASS_STYLE,
     access_style,
@@ -131,6 +132,7 @@ def _env():
     env.filters["md"] = _md
     env.filters["x"] = lambda v: Markup(esc(v))  # html.escape, as the DOT labels
     env.filters["cell"] = cell
+    env.filters["when"] = disclosure_date
     env.filters["role"] = role_words
     env.filters["access"] = lambda a: ACCESS_LABELS.get(a or "", a or "")
     env.filters["basis"] = lambda b: (f"{b['label']} ({b['citation']})" if b and b.get("citation")

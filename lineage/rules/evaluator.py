@@ -281,13 +281,19 @@ class Disclosure:
     threat: str | None
     redisclosure: bool
     flow: str
+    #: False when the disclosing flow has no date of its own (a metadata dictionary's rows
+    #: have none): ``date`` is then the first day the student's records could have gone
+    #: (their first day in the source, or an agreement's start), not a day on record
+    date_recorded: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON shape."""
+        """JSON shape (``date`` ISO or ``None``; ``date_recorded`` False when ``date`` is only
+        the first day the disclosure could have included the student)."""
         return {
             "actor_id": self.actor_id, "actor_name": self.actor_name,
             "discloser_id": self.discloser_id,
-            "date": self.date.isoformat() if self.date else None, "elements": self.elements,
+            "date": self.date.isoformat() if self.date else None,
+            "date_recorded": self.date_recorded, "elements": self.elements,
             "legal_basis": self.legal_basis, "agreement": self.agreement,
             "purpose": self.purpose, "threat": self.threat,
             "redisclosure": self.redisclosure, "flow": self.flow,
@@ -884,6 +890,10 @@ class Lineage:
         written consent, directory information). Redisclosures (by a party that itself received
         the data) are included and marked; emergencies carry their threat (§99.32(a)(5)).
         Aggregate and de-identified releases are not disclosures of PII and are left out.
+        An entry's ``date`` is the first day the disclosure could have included the student's
+        records; ``date_recorded`` is False when the flow gives no first day of its own (the
+        date is then inferred from the student's enrolment, the source's coverage or an
+        agreement, and must not be shown as a day on record).
         """
         info = dict(actors or {})
         out: list[Disclosure] = []
@@ -906,9 +916,11 @@ class Lineage:
                 redisclosure = bool(src_reach and any(
                     st.kind == FlowKind.DISCLOSURE.value and st.source for st in src_reach.steps))
                 name = holder.get("name") or info.get(holder.get("id"), {}).get("name") or holder.get("id")
+                flow = next((f for f in d.get("inflows") or [] if f["id"] == s.via), None)
+                dated = flow is not None and flow.get("valid_from") is not None
                 out.append(Disclosure(holder.get("id"), name, discloser, s.window.first,
                                       sorted(s.elements), s.legal_basis, s.agreement, s.purpose,
-                                      s.threat, redisclosure, s.via))
+                                      s.threat, redisclosure, s.via, dated))
         out.sort(key=lambda x: (x.date or date.min, x.actor_id))
         return out
 

@@ -149,6 +149,9 @@ class Disclosure(Model):
     actor_name: str | None
     discloser_id: str | None
     date: IsoDate
+    date_recorded: bool = Field(description="false when the disclosing flow has no date of "
+                                "its own: `date` is then only the first day the disclosure "
+                                "could have included the student, not a day on record")
     elements: list[str]
     legal_basis: str | None
     agreement: str | None

@@ -42,6 +42,7 @@ from lineage.questions import datasets, lookups, reports
 from lineage.questions import student as answers
 from lineage.questions.sources import incomplete_warning, list_sources, unfinished_sources
 from lineage.render import documents
+from lineage.render.answers import IMPACT_COLUMNS, RECORD_COLUMNS
 from lineage.render.tables import cell
 
 __all__ = [
@@ -54,11 +55,6 @@ __all__ = [
 ACCESS_LABELS = reports.ACCESS_LABELS
 ROLE_LABELS = reports.ROLE_LABELS
 
-#: Columns of the impact CSV (the CLI's ``lineage impact --format csv``).
-IMPACT_COLUMNS = ["student", "elements", "first_date", "last_date", "datasets"]
-#: Columns of the record-of-disclosures CSV (the CLI's ``exposure --view record --format csv``).
-RECORD_COLUMNS = ["date", "actor_id", "legal_basis", "agreement", "elements", "discloser_id",
-                  "redisclosure", "threat", "purpose"]
 
 
 # --- opening -------------------------------------------------------------------------------------
