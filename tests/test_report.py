@@ -229,6 +229,13 @@ class TestClean:
         assert "RSD-SECRET-9999" not in r.output
         assert "student not found" in r.output
 
+    def test_an_id_in_another_letter_case_is_not_the_student(self, clean, env):
+        # IDs are compared exactly (a district's IDs may differ only in case); the hint says so
+        r = report(env, "rsd-1001")
+        assert r.exit_code == 1
+        assert "student not found" in r.output
+        assert "letter case counts" in " ".join(r.output.split())
+
 
 class TestViolations:
     def test_access_log_and_redisclosure(self, violated, env):

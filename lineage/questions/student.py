@@ -48,7 +48,9 @@ def student_lineage(store: Store, pseudo: Pseudonymizer, student_id: str,
     if not row["students"]:
         raise NotFoundError(
             "student not found: no student with that ID is in the graph",
-            hint="check the ID, and that LINEAGE_PSEUDONYM_KEY is the key the data was loaded with")
+            hint="check the ID as the district's export spells it (letter case counts: "
+                 "'rsd-1001' is not 'RSD-1001'), and that LINEAGE_PSEUDONYM_KEY is the key the "
+                 "data was loaded with")
     ctx = StudentContext.from_row(row["students"][0])
     datasets, actors = _subgraph_of(row)
     return StudentLineage(key, Lineage(ctx, datasets, as_of=as_of), actors)
