@@ -329,6 +329,82 @@ def test_changed_definitions_need_update(store, env, tmp_path):
     assert r.exit_code == 0, r.output
 
 
+def _record_actors(env, student: str) -> list[str]:
+    r = cli(env, "exposure", student, "--view", "record", "--format", "json")
+    assert r.exit_code == 0, r.output
+    return sorted(d["actor_id"] for d in json.loads(r.output)["disclosures"])
+
+
+def test_a_student_no_longer_listed_by_a_flow_needs_update_and_then_leaves_it(store, env,
+                                                                             tmp_path):
+    """A student listed in an emergency disclosure by mistake (S6, RSD-1001) and corrected in
+    the same source's inventory (RSD-1002): the load lists the change without naming anyone and
+    writes nothing; with --update RSD-1001's record of disclosures no longer holds county-ems
+    (it did: the correction was silently ignored, a wrong answer to the parent)."""
+    load_riverside(store)
+    assert "county-ems" in _record_actors(env, "RSD-1001")
+    assert "county-ems" not in _record_actors(env, "RSD-1002")
+    folder = _copy_riverside(tmp_path)
+    before = graph_fingerprint(store)
+
+    def correct(doc):
+        next(f for f in doc["flows"] if f["id"] == "S6")["students"] = ["RSD-1002"]
+    _edit(folder / "inventory.yaml", correct)
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 2, r.output
+    out = " ".join(r.output.split())
+    assert ("field 'flows[12] (id S6).students': 1 student this source listed before is no "
+            "longer listed (not shown: student IDs); with --update they leave the flow (and any "
+            "record of disclosures it made for them), unless another source lists them") in out
+    assert "RSD-" not in out
+    assert graph_fingerprint(store) == before
+    r = _riverside_cli(env, folder, "--update")
+    assert r.exit_code == 0, r.output
+    assert "1 relationships removed" in r.output
+    assert "county-ems" not in _record_actors(env, "RSD-1001")
+    assert "county-ems" in _record_actors(env, "RSD-1002")
+    assert _riverside_cli(env, folder).exit_code == 0      # the same again: nothing to update
+
+
+def test_a_student_another_source_lists_stays_in_the_flow(store, env, tmp_path):
+    """Two sources list RSD-1001 for S6; the first stops listing them: with --update the
+    student stays (the second still asserts it), only the first source leaves the list."""
+    load_riverside(store)
+    extra = tmp_path / "ems-log.yaml"
+    extra.write_text(yaml.safe_dump({"flows": [next(
+        f for f in yaml.safe_load((RIVERSIDE / "inventory.yaml").read_text())["flows"]
+        if f["id"] == "S6")]}, sort_keys=False))
+    assert cli(env, "load", str(extra), "--no-progress").exit_code == 0
+    folder = _copy_riverside(tmp_path)
+    _edit(folder / "inventory.yaml",
+          lambda doc: next(f for f in doc["flows"] if f["id"] == "S6").update(students=[]))
+    r = _riverside_cli(env, folder, "--update")
+    assert r.exit_code == 0, r.output
+    assert "county-ems" in _record_actors(env, "RSD-1001")
+    rows = store.read_text("MATCH (:Student)-[x:SUBJECT_OF]->(:Flow {id: 'S6'}) "
+                           "RETURN x.sources AS s")
+    assert [r["s"] for r in rows] == [["ems-log"]]
+
+
+def test_a_small_cell_student_no_longer_listed_needs_update(store, env, tmp_path):
+    """The same for a small cell's students (V1's published table)."""
+    load_riverside(store)
+    folder = _copy_riverside(tmp_path)
+    assert cli(env, "load", str(folder / "violations.yaml"), "--no-progress").exit_code == 0
+    _edit(folder / "violations.yaml", lambda doc: doc["datasets"][0]["small_cells"][0].update(
+        size=3, students=["RSD-2065", "RSD-2067", "RSD-2128"]))
+    r = cli(env, "load", str(folder / "violations.yaml"), "--no-progress")
+    assert r.exit_code == 2, r.output
+    out = " ".join(r.output.split())
+    assert "small_cells[0].students': 1 student this source listed before is no longer listed" in out
+    assert "RSD-" not in out
+    r = cli(env, "load", str(folder / "violations.yaml"), "--no-progress", "--update")
+    assert r.exit_code == 0, r.output
+    rows = store.read_text("MATCH (s:Student)-[:IN_CELL]->(:SmallCell) RETURN s.key AS k")
+    assert sorted(r["k"] for r in rows) == sorted(PSEUDO(s) for s in
+                                                  ("RSD-2065", "RSD-2067", "RSD-2128"))
+
+
 def test_demo_refuses_a_graph_it_did_not_load(store, env):
     """Item 10: `lineage demo` never writes into a non-empty graph that is not its own."""
     load_riverside(store)

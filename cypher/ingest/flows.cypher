@@ -6,7 +6,10 @@
 //   node and relationship written here); $load: the id of a snapshot load or null
 //   (`seen_in` of the flow marks what a snapshot asserts).
 //   Source, target, elements and agreement links the row no longer names (an earlier definition,
-//   `load --update`) are removed; subjects (inline or from subjects files) are only ever added.
+//   `load --update`) are removed. `replace_students` (true unless the load also has a subjects
+//   file for the source): the students $source listed before and `students` no longer lists
+//   stop being listed by it (the relationship goes when no other source lists them); subjects
+//   files only ever add.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (f:Flow {id: r.id})
@@ -53,6 +56,14 @@ CALL (f, r) {
   MERGE (f)-[x:CARRIES]->(e)
   SET x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
       ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
+}
+CALL (f, r) {
+  WITH f, r WHERE coalesce(r.replace_students, false)
+  MATCH (s:Student)-[x:SUBJECT_OF]->(f)
+  WHERE $source IN x.sources AND NOT s.key IN r.students
+  WITH x, [z IN x.sources WHERE z <> $source] AS rest
+  FOREACH (_ IN CASE WHEN rest = [] THEN [1] ELSE [] END | DELETE x)
+  FOREACH (_ IN CASE WHEN rest = [] THEN [] ELSE [1] END | SET x.sources = rest)
 }
 CALL (f, r) {
   UNWIND r.students AS key

@@ -2,6 +2,8 @@
 // Parameters: $rows: list of {id, dataset, label, size, suppressed, elements, students: [key]};
 //   $source: the source name the load speaks for (added to the sorted `sources` list of every
 //   node and relationship written here); $load: the id of a snapshot load or null.
+//   The students $source listed before and `students` no longer lists stop being listed by it
+//   (the relationship goes when no other source lists them: `load --update`).
 // Returns: nothing.
 UNWIND $rows AS r
 MATCH (d:Dataset {id: r.dataset})
@@ -18,6 +20,13 @@ MERGE (c)-[co:CELL_OF]->(d)
 SET co.sources = CASE WHEN co.sources IS NULL THEN [$source] WHEN $source IN co.sources THEN co.sources
       ELSE [z IN co.sources WHERE z < $source] + $source + [z IN co.sources WHERE z > $source] END
 WITH c, r
+CALL (c, r) {
+  MATCH (s:Student)-[x:IN_CELL]->(c)
+  WHERE $source IN x.sources AND NOT s.key IN r.students
+  WITH x, [z IN x.sources WHERE z <> $source] AS rest
+  FOREACH (_ IN CASE WHEN rest = [] THEN [1] ELSE [] END | DELETE x)
+  FOREACH (_ IN CASE WHEN rest = [] THEN [] ELSE [1] END | SET x.sources = rest)
+}
 UNWIND r.students AS key
 MERGE (s:Student {key: key})
 SET s.sources = CASE WHEN s.sources IS NULL THEN [$source] WHEN $source IN s.sources THEN s.sources

@@ -185,6 +185,8 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
         click.echo(f"graph changes: {summary.nodes_created} nodes created, "
                    f"{summary.relationships_created} relationships created, "
                    f"{summary.properties_set} properties set"
+                   + (f", {summary.relationships_deleted} relationships removed"
+                      if summary.relationships_deleted else "")
                    + (f", {closed} rows ended by the snapshot" if closed else ""))
 
 

@@ -359,10 +359,12 @@ class Store:
 
         ``batches`` is an iterable of lists of dicts; each list is emptied once its transaction
         has committed (see :func:`_release`). Returns summed counters
-        (``nodes_created``, ``relationships_created``, ``properties_set``).
+        (``nodes_created``, ``relationships_created``, ``relationships_deleted``,
+        ``properties_set``).
         """
         cypher = query(name)
-        totals = {"nodes_created": 0, "relationships_created": 0, "properties_set": 0}
+        totals = {"nodes_created": 0, "relationships_created": 0, "relationships_deleted": 0,
+                  "properties_set": 0}
 
         @neo4j.unit_of_work(timeout=self.tx_timeout)
         def work(tx, rows):
@@ -378,6 +380,7 @@ class Store:
                     _release(rows)
                     totals["nodes_created"] += c.nodes_created
                     totals["relationships_created"] += c.relationships_created
+                    totals["relationships_deleted"] += c.relationships_deleted
                     totals["properties_set"] += c.properties_set
         return totals
 

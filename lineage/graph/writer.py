@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from lineage.core.errors import IncompleteLoadError, InputError, Problem
-from lineage.core.models import Inventory
+from lineage.core.models import BulkKind, Inventory
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Scope
 from lineage.graph.keys import claim_key, verify_key
@@ -64,6 +64,8 @@ class LoadSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     nodes_created: int = 0
     relationships_created: int = 0
+    #: links an update took away (a flow's element, a student no longer listed...)
+    relationships_deleted: int = 0
     properties_set: int = 0
     warnings: list[str] = field(default_factory=list)
     #: changes to earlier definitions applied with ``update`` (file, field, old -> new)
@@ -78,6 +80,7 @@ class LoadSummary:
         self.seconds[kind] = self.seconds.get(kind, 0.0) + seconds
         self.nodes_created += counters.get("nodes_created", 0)
         self.relationships_created += counters.get("relationships_created", 0)
+        self.relationships_deleted += counters.get("relationships_deleted", 0)
         self.properties_set += counters.get("properties_set", 0)
 
 
@@ -216,7 +219,7 @@ def student_lookup(store: Store, pseudo: Pseudonymizer) -> Callable[[list[str]],
 
 
 #: Fields compared by :func:`definition_changes`, per kind of definition (the ingest rows' keys).
-#: Inline students of flows and small cells are not compared: subjects are only ever added.
+#: Inline students of flows and small cells are compared apart (:func:`_unlisted_students`).
 COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
     "actors": ("name", "role", "description", "part_of"),
     "datasets": ("name", "holder", "granularity", "purpose", "elements", "members_only",
@@ -312,7 +315,52 @@ def definition_changes(store: Store, sources: list[InventorySource],
             if a != b:
                 changes.append(Problem(src.origin, None, f"{where}.{f}",
                                        f"changes {_show(a)} → {_show(b)}"))
+    changes.extend(_unlisted_students(store, sources, items, new_rows))
     return changes
+
+
+def replaces_students(sources: list[InventorySource]) -> Callable[[str], bool]:
+    """Whether a load of ``sources`` defines the students of a source's flows by their inline
+    ``students`` lists: true unless the load also has a subjects file for that source (subjects
+    files only ever add, so that they can come in parts). Small cells always do."""
+    with_files = {source_of(src) for src in sources for b in src.inventory.bulk
+                  if b.kind is BulkKind.SUBJECTS}
+    return lambda name: name not in with_files
+
+
+def _unlisted_students(store: Store, sources: list[InventorySource],
+                       items: list[tuple[InventorySource, str, str, str]],
+                       new_rows: dict[tuple[str, str], dict]) -> list[Problem]:
+    """The flows and small cells whose students a source listed before and its inventory no
+    longer lists (one :class:`Problem` each, counting them, never naming them): a load with
+    ``--update`` takes them out (``cypher/ingest/flows.cypher``, ``small_cells.cypher``), so
+    that a student listed by mistake in a disclosure leaves its record of disclosures."""
+    replaces = replaces_students(sources)
+    wanted: dict[str, list[dict]] = {"flows": [], "small_cells": []}
+    for src, kind, ident, _ in items:
+        if kind == "small_cells" or (kind == "flows" and replaces(source_of(src))):
+            wanted[kind].append({"id": ident, "source": source_of(src)})
+    if not wanted["flows"] and not wanted["small_cells"]:
+        return []
+    row = store.read("ingest/existing_listed_students", flows=wanted["flows"],
+                     cells=wanted["small_cells"])[0]
+    stored = {("flows", r["id"], r["source"]): set(r["keys"]) for r in row["flows"]}
+    stored.update({("small_cells", r["id"], r["source"]): set(r["keys"]) for r in row["cells"]})
+    out: list[Problem] = []
+    for src, kind, ident, where in items:
+        before = stored.get((kind, ident, source_of(src)))
+        new = new_rows.get((kind, ident))
+        if not before or new is None:
+            continue
+        gone = len(before - set(new["students"]))
+        if gone:
+            thing = "flow" if kind == "flows" else "small cell"
+            out.append(Problem(src.origin, None, f"{where}.students", (
+                f"{gone} student{' this source listed before is' if gone == 1 else 's this source listed before are'} "
+                f"no longer listed (not shown: student IDs); with --update they leave the "
+                f"{thing} (and any record of disclosures it made for them), unless another "
+                "source lists them")))
+    return out
 
 
 def prepare(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
@@ -544,8 +592,12 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
         summary.add("elements", 0, store.write_batches("ingest/elements", [element_rows(
             [s for s in sources if source_of(s) == name])], **params(name)))
     per_kind: dict[tuple[str, str], list[dict]] = {}
+    replaces = replaces_students(sources)
     for src in sources:
         for kind, rows in inventory_rows(src.inventory, pseudo).items():
+            if kind == "flows":
+                for r in rows:
+                    r["replace_students"] = replaces(source_of(src))
             per_kind.setdefault((kind, source_of(src)), []).extend(rows)
     extra = {"grants": {"person_scopes": [Scope.ROSTER.value, Scope.OWN_CHILD.value]}}
     for kind in ("actors", "datasets", "small_cells", "agreements", "flows", "grants", "sections"):
