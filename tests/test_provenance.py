@@ -235,8 +235,12 @@ def test_forget_keeps_what_another_source_asserts(store, env, tmp_path):
     assert section == [{"s": ["sis"]}]            # referred to by wrong-file, not asserted
     assert window(env, "BH-1", "T-1") == ("2025-08-25", None)
 
-    # one of the two sources of the flow is forgotten: the flow stays
-    ok(env, "forget", "lexi-dpa", "--yes")
+    # one of the two sources of the flow is forgotten: the flow stays, with the values of the
+    # last load that wrote it, which forget cannot undo: it says so and names the other source
+    r = ok(env, "forget", "lexi-dpa", "--yes")
+    assert ("1 definition (actors, datasets, flows...) that district also asserts keeps the "
+            "values of the last load that wrote them: if lexi-dpa changed them (load "
+            "--update), load district again with --update to restore them") in r.output
     assert store.read_text(flow) == [{"s": ["district"]}]
     assert exposure(env, "BH-1")["lexi"]["access"] == "identifiable"
     listed = json.loads(ok(env, "sources", "--format", "json").stdout)

@@ -5,7 +5,10 @@
 //   district (an operator collecting under its agreement), and access grants to such parties.
 //   No student-level content: no Student node is read.
 // Parameters: $internal_roles: roles whose own grants and collections are internal (e.g.
-//   ['district', 'school', 'teacher', 'parent', 'eligible_student']).
+//   ['district', 'school', 'teacher', 'parent', 'eligible_student']), unless a grant's legal
+//   basis says otherwise (another district reading under other_school); $exempt_bases: the
+//   bases exempt from the record of disclosures (FERPA §99.32(d)).
+//   A transformation into a dataset of another holder is a disclosure channel too.
 // Returns: one row {elements, channels}:
 //   elements [{name, category, ceds_id, sensitive, purposes: [dataset and collection purposes]}]
 //   channels [{channel ('flow' | 'grant'), id, kind, operation, recipient {id, name, role},
@@ -35,7 +38,7 @@ CALL () {
     MATCH (f:Flow)-[:TARGETS]->(t:Dataset)<-[:HOLDS]-(r:Actor)
     OPTIONAL MATCH (sh:Actor)-[:HOLDS]->(src:Dataset)-[:SOURCE_OF]->(f)
     WITH f, t, r, src, sh
-    WHERE (f.kind = 'disclosure' AND sh IS NOT NULL AND sh <> r)
+    WHERE (f.kind IN ['disclosure', 'transformation'] AND sh IS NOT NULL AND sh <> r)
        OR (f.kind = 'collection' AND NOT r.role IN $internal_roles)
     OPTIONAL MATCH (f)-[:UNDER]->(ag:Agreement)
     RETURN 'flow' AS channel, f.id AS id, f.kind AS kind, f.operation AS operation, r, sh,
@@ -49,7 +52,8 @@ CALL () {
       f.valid_to AS valid_to, t AS dataset, ag
     UNION
     MATCH (r:Actor)<-[:GRANTED_TO]-(g:Grant)-[:ON|SCOPED_ON]->(d:Dataset)<-[:HOLDS]-(sh:Actor)
-    WHERE r <> sh AND NOT r.role IN $internal_roles
+    WHERE r <> sh AND (NOT r.role IN $internal_roles
+                       OR (g.legal_basis IS NOT NULL AND NOT g.legal_basis IN $exempt_bases))
     OPTIONAL MATCH (g)-[:UNDER]->(ag:Agreement)
     RETURN 'grant' AS channel, g.id AS id, 'grant' AS kind, null AS operation, r, sh,
       d.id AS source, null AS target, d.granularity AS granularity,

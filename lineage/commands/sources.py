@@ -52,13 +52,24 @@ def forget(ctx, source, yes):
         what = (f"{plan['relationships']} relationships and {plan['nodes']} nodes only "
                 f"{source} asserts; {plan['shared_relationships']} relationships and "
                 f"{plan['shared_nodes']} nodes another source also asserts stay")
+        others = plan.get("also_defined_by") or []
+        n = plan.get("shared_definitions") or 0
+        kept = (f"{n} definition{'' if n == 1 else 's'} (actors, datasets, flows...) that "
+                f"{', '.join(others)} also {'asserts' if len(others) == 1 else 'assert'} "
+                f"{'keeps' if n == 1 else 'keep'} "
+                f"the values of the last load that wrote them: if {source} changed them "
+                f"(load --update), load {', '.join(others)} again with --update to restore "
+                "them" if n else "")
         if not yes:
-            raise UsageError(f"'forget {source}' would remove {what}; nothing was removed",
+            raise UsageError(f"'forget {source}' would remove {what}"
+                             + (f"; {kept}" if kept else "") + "; nothing was removed",
                              hint=f"run 'lineage forget {source} --yes' to confirm")
         done = do_forget(store, source)
     click.echo(f"forgot {source}: removed {done['relationships']} relationships and "
                f"{done['nodes']} nodes; {plan['shared_relationships']} relationships and "
                f"{plan['shared_nodes']} nodes another source also asserts stay")
+    if kept:
+        click.echo(kept)
 
 
 COMMANDS = [sources, forget]

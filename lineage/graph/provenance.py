@@ -75,10 +75,13 @@ def close_snapshot(store: Store, source: str, load_id: str, snapshot: date) -> d
 
 def forget_counts(store: Store, source: str) -> dict[str, Any]:
     """What :func:`forget` would do for ``source``, without doing it:
-    ``{"relationships": n, "shared_relationships": m, "nodes": k, "shared_nodes": j}`` --
-    relationships and nodes only ``source`` asserts (removed; such a node only when it is left
-    with no relationship) and those another source also asserts (kept; ``source`` leaves their
-    lists)."""
+    ``{"relationships": n, "shared_relationships": m, "nodes": k, "shared_nodes": j,
+    "shared_definitions": d, "also_defined_by": [source names]}`` -- relationships and nodes
+    only ``source`` asserts (removed; such a node only when it is left with no relationship),
+    those another source also asserts (kept; ``source`` leaves their lists), and of those the
+    definitions (actors, datasets, flows...) with the other sources asserting them: they keep
+    the values of the last load that wrote them, which forget cannot undo (a ``load --update``
+    of ``source`` may have changed them: loading the other sources again restores theirs)."""
     return store.read("sources/forget_counts", source=source)[0]
 
 

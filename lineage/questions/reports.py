@@ -270,13 +270,16 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
     element_count, disclosures}]}``.
 
     Recipients are the actors that get student-level data (identifiable or de-identified) from
-    another actor by a disclosure flow, collect it themselves under an agreement (a party other
-    than a school or district), or may read it through an access grant (parties other than
-    schools, districts, teachers and parents). ``case_by_case`` are flows that list their
+    another actor by a flow (a disclosure, or a transformation into another holder's dataset),
+    collect it themselves under an agreement (a party other than a school or district), or may
+    read it through an access grant (parties other than schools, districts, teachers and
+    parents, and those too under a basis the record of disclosures does not exempt, e.g.
+    another district under ``other_school``). ``case_by_case`` are flows that list their
     students (transfers, emergencies): only recipient, bases and elements are shown, never
     dates, purposes or threats, which could identify a student.
     """
-    rows = store.read("queries/inventory", internal_roles=list(INTERNAL_ROLES))
+    rows = store.read("queries/inventory", internal_roles=list(INTERNAL_ROLES),
+                      exempt_bases=sorted(b.value for b in RECORD_EXEMPT))
     row = rows[0] if rows else {"elements": [], "channels": []}
     channels = row.get("channels") or []
 

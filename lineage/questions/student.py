@@ -193,8 +193,10 @@ def record_of_disclosures(store: Store, pseudo: Pseudonymizer, student_id: str, 
     """The FERPA §99.32 record of disclosures for one student.
 
     Returns ``{"student", "as_of", "disclosures": [{"actor_id", "actor_name", "discloser_id",
-    "date", "elements", "legal_basis", "agreement", "purpose", "threat", "redisclosure",
-    "flow"}]}``. Raises :class:`NotFoundError`.
+    "date", "date_recorded", "elements", "legal_basis", "agreement", "purpose", "threat",
+    "redisclosure", "flow", "grant"}]}``: a disclosure made by a flow names it in ``flow``, one
+    made by a grant (a party other than the holder may read the records) in ``grant``. Raises
+    :class:`NotFoundError`.
     """
     sl = student_lineage(store, pseudo, student_id, as_of)
     return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None,

@@ -52,6 +52,9 @@ DEFAULT_MIN_CELL_SIZE = 10
 LEVELS = (Access.IDENTIFIABLE, Access.DEIDENTIFIED, Access.AGGREGATE)
 
 _COLLECTION = FlowKind.COLLECTION.value
+#: Roles whose access through a grant without a legal basis is not a disclosure for the record
+#: (the holder's own people, a parent: FERPA §99.31(a)(1), §99.10)
+_INSIDE_ROLES = frozenset({"teacher", "school", "district", "parent", "eligible_student"})
 _DAY = timedelta(days=1)
 
 #: Prefix of the purpose of a step that reveals a small cell (rule 5).
@@ -280,11 +283,14 @@ class Disclosure:
     purpose: str | None
     threat: str | None
     redisclosure: bool
-    flow: str
-    #: False when the disclosing flow has no date of its own (a metadata dictionary's rows
-    #: have none): ``date`` is then the first day the student's records could have gone
+    #: the flow that made the disclosure (``None`` for a grant's)
+    flow: str | None
+    #: False when the disclosing flow or grant has no date of its own (a metadata dictionary's
+    #: rows have none): ``date`` is then the first day the student's records could have gone
     #: (their first day in the source, or an agreement's start), not a day on record
     date_recorded: bool = True
+    #: the grant that lets the recipient read the records (``None`` for a flow's)
+    grant: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape (``date`` ISO or ``None``; ``date_recorded`` False when ``date`` is only
@@ -296,7 +302,7 @@ class Disclosure:
             "date_recorded": self.date_recorded, "elements": self.elements,
             "legal_basis": self.legal_basis, "agreement": self.agreement,
             "purpose": self.purpose, "threat": self.threat,
-            "redisclosure": self.redisclosure, "flow": self.flow,
+            "redisclosure": self.redisclosure, "flow": self.flow, "grant": self.grant,
         }
 
 
@@ -887,16 +893,35 @@ class Lineage:
     def record_of_disclosures(self, actors: dict[str, dict] | None = None) -> list[Disclosure]:
         """FERPA §99.32 record for the student: each disclosure of identifiable data to another
         party, except the parties §99.32(d) exempts (parent/eligible student, school officials,
-        written consent, directory information). Redisclosures (by a party that itself received
-        the data) are included and marked; emergencies carry their threat (§99.32(a)(5)).
-        Aggregate and de-identified releases are not disclosures of PII and are left out.
-        An entry's ``date`` is the first day the disclosure could have included the student's
-        records; ``date_recorded`` is False when the flow gives no first day of its own (the
-        date is then inferred from the student's enrolment, the source's coverage or an
-        agreement, and must not be shown as a day on record).
+        written consent, directory information). A disclosure is a flow that moves the
+        student's identifiable records from a dataset of one holder into a dataset of another
+        (declared ``disclosure``, or a ``transformation`` between two holders), or a grant that
+        lets a party other than the dataset's holder read them (FERPA §99.3: disclosure means
+        permitting access); a grant without a legal basis to the holder's own people (teacher,
+        school, district) or to a parent is not one. Redisclosures (by a party that itself
+        received the data) are included and marked; emergencies carry their threat
+        (§99.32(a)(5)). Aggregate and de-identified releases are not disclosures of PII and are
+        left out. An entry's ``date`` is the first day the disclosure could have included the
+        student's records; ``date_recorded`` is False when the flow or grant gives no first
+        day of its own (the date is then inferred from the student's enrolment, the source's
+        coverage or an agreement, and must not be shown as a day on record).
         """
         info = dict(actors or {})
         out: list[Disclosure] = []
+
+        def holder_of(did: str | None) -> str | None:
+            return ((self.ds.get(did) or {}).get("holder") or {}).get("id")
+
+        def received(did: str) -> bool:
+            """Whether ``did``'s holder received the student's identifiable records from
+            another holder (so that passing them on is a redisclosure, §99.33)."""
+            r = self.reach.get(did, {}).get(Access.IDENTIFIABLE)
+            return bool(r and any(st.source and st.kind != _COLLECTION
+                                  and holder_of(st.source) != holder_of(did) for st in r.steps))
+
+        def name_of(aid: str | None, row: dict | None = None) -> str | None:
+            return (row or {}).get("name") or info.get(aid, {}).get("name") or aid
+
         for did, levels in self.reach.items():
             reach = levels.get(Access.IDENTIFIABLE)
             if reach is None:
@@ -904,23 +929,33 @@ class Lineage:
             d = self.ds[did]
             holder = (d.get("holder") or {})
             for s in reach.steps:
-                if s.kind != FlowKind.DISCLOSURE.value or not s.source or s.level is not Access.IDENTIFIABLE:
+                if s.kind == _COLLECTION or not s.source or s.level is not Access.IDENTIFIABLE:
                     continue
-                src = self.ds.get(s.source) or {}
-                discloser = (src.get("holder") or {}).get("id")
+                discloser = holder_of(s.source)
                 if discloser == holder.get("id"):
                     continue
                 if s.legal_basis and LegalBasis(s.legal_basis) in RECORD_EXEMPT:
                     continue
-                src_reach = self.reach.get(s.source, {}).get(Access.IDENTIFIABLE)
-                redisclosure = bool(src_reach and any(
-                    st.kind == FlowKind.DISCLOSURE.value and st.source for st in src_reach.steps))
-                name = holder.get("name") or info.get(holder.get("id"), {}).get("name") or holder.get("id")
                 flow = next((f for f in d.get("inflows") or [] if f["id"] == s.via), None)
                 dated = flow is not None and flow.get("valid_from") is not None
-                out.append(Disclosure(holder.get("id"), name, discloser, s.window.first,
-                                      sorted(s.elements), s.legal_basis, s.agreement, s.purpose,
-                                      s.threat, redisclosure, s.via, dated))
+                out.append(Disclosure(holder.get("id"), name_of(holder.get("id"), holder),
+                                      discloser, s.window.first, sorted(s.elements),
+                                      s.legal_basis, s.agreement, s.purpose, s.threat,
+                                      received(s.source), s.via, dated))
+        for e in self.entries():
+            g = e.grant
+            if g is None or e.level is not Access.IDENTIFIABLE or not e.elements:
+                continue
+            holder = holder_of(e.dataset)
+            basis = g.get("legal_basis")
+            if basis and LegalBasis(basis) in RECORD_EXEMPT:
+                continue
+            if not basis and info.get(e.actor_id, {}).get("role") in _INSIDE_ROLES:
+                continue
+            out.append(Disclosure(e.actor_id, name_of(e.actor_id), holder, e.windows.first,
+                                  sorted(e.elements), basis, g.get("agreement"),
+                                  g.get("purpose"), None, received(e.dataset), None,
+                                  g.get("valid_from") is not None, g["id"]))
         out.sort(key=lambda x: (x.date or date.min, x.actor_id))
         return out
 

@@ -158,7 +158,9 @@ class Disclosure(Model):
     purpose: str | None
     threat: str | None
     redisclosure: bool
-    flow: str | None
+    flow: str | None = Field(description="the flow that made the disclosure (null for a grant)")
+    grant: str | None = Field(description="the grant that lets the recipient read the records "
+                              "(null for a flow)")
 
 
 class Record(Model):
