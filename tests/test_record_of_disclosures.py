@@ -6,6 +6,8 @@ Neo4j; the CLI through click's CliRunner."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -142,3 +144,54 @@ def test_the_public_inventory_lists_them_as_recipients(loaded, env):
     got = sorted(x["id"] for x in json.loads(r.output)["recipients"])
     # otherd: a district, but reading under other_school; vend: through T2
     assert got == ["court", "ems", "otherd", "res", "res2", "st", "vend"]
+
+
+SMALL = {
+    "actors": [{"id": "d1", "name": "District One", "role": "district"},
+               {"id": "sA", "name": "School A", "role": "school", "part_of": "d1"},
+               {"id": "pubC", "name": "Newspaper readers", "role": "public"},
+               {"id": "us-ed", "name": "U.S. Department of Education", "role": "federal"}],
+    "datasets": [{"id": "sis", "holder": "d1", "granularity": "student",
+                  "coverage": [{"org": "d1"}], "elements": ELEMENTS},
+                 # published without suppression, cells as small as 2: a tester found the
+                 # parent's report said "aggregate only" with no caveat
+                 {"id": "aggC", "holder": "pubC", "granularity": "aggregate",
+                  "min_cell_size": 10, "suppressed": False, "smallest_cell": 2},
+                 # suppressed below 10: no caveat
+                 {"id": "edfacts", "holder": "us-ed", "granularity": "aggregate",
+                  "min_cell_size": 10, "suppressed": True, "smallest_cell": 2}],
+    "flows": [{"id": "C0", "kind": "collection", "target": "sis", "elements": ELEMENTS},
+              {"id": "A1", "kind": "disclosure", "operation": "aggregate", "source": "sis",
+               "target": "aggC", "elements": ["Standardized test scores"],
+               "valid_from": "2024-06-01"},
+              {"id": "A2", "kind": "disclosure", "operation": "aggregate", "source": "sis",
+               "target": "edfacts", "elements": ["Standardized test scores"],
+               "legal_basis": "federal_reporting", "valid_from": "2024-06-01"}],
+    "bulk": [{"kind": "enrolments", "path": "enr.csv"}],
+}
+NOTE = ("may identify: counted in aggregates that published cells of as few as 2 students "
+        "(below the minimum cell size of 10) without suppression, and that do not say who is "
+        "in them: if this student is in one, this recipient could identify them")
+
+
+def test_aggregate_only_with_unnamed_small_cells_carries_the_caveat(store, env, tmp_path):
+    store.reset()
+    (tmp_path / "inv.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    (tmp_path / "enr.csv").write_text("student_id,org,valid_from,valid_to\nST-1,sA,2023-08-15,\n")
+    r = CliRunner().invoke(main, ["load", str(tmp_path / "inv.yaml"), "--no-progress"], env=env)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["exposure", "ST-1", "--format", "json"], env=env)
+    assert r.exit_code == 0, r.output
+    actors = {a["actor_id"]: a for a in json.loads(r.output)["actors"]}
+    assert (actors["pubC"]["access"], actors["pubC"]["small_cell_note"]) == ("aggregate", NOTE)
+    assert actors["us-ed"]["access"] == "aggregate" and "small_cell_note" not in actors["us-ed"]
+    assert "small_cell_note" not in actors["d1"]
+    r = CliRunner().invoke(main, ["exposure", "ST-1", "--format", "csv"], env=env)
+    rows = {x["actor_id"]: x for x in csv.DictReader(io.StringIO(r.output))}
+    assert (rows["pubC"]["small_cell_note"], rows["us-ed"]["small_cell_note"]) == (NOTE, "")
+    out = tmp_path / "r.md"
+    r = CliRunner().invoke(main, ["report", "ST-1", "--format", "md", "--out", str(out)],
+                           env=env)
+    assert r.exit_code == 0, r.output
+    line = next(x for x in out.read_text().splitlines() if x.startswith("| Newspaper readers"))
+    assert f"| the public | aggregate only; {NOTE} | counts only | 2024-06-01 |" in line

@@ -94,6 +94,9 @@ def exposure(ctx, student_id, as_of, element, view, wide, fmt):
     described = any("coverage_note" in a for a in data["actors"])
     columns = EXPOSURE_COLUMNS + (POPULATION_COLUMNS if described and fmt == "csv" else
                                   ["population"] if described else [])
+    if any("small_cell_note" in a for a in data["actors"]):
+        # an aggregate-only recipient of unnamed cells below the minimum: it may identify
+        columns = columns + ["small_cell_note"]
     caption = ("could have: a population given only in words (no roster): every student of "
                "the district is counted for it (see --format json/csv: coverage_note)"
                if described and fmt == "table" else None)

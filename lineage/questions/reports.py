@@ -190,7 +190,11 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     student and :class:`~lineage.core.errors.UsageError` when ``received_on`` is after
     ``made_on`` (an inquiry cannot be received after the report answering it).
     """
-    from lineage.questions.student import student_lineage, with_populations
+    from lineage.questions.student import (
+        student_lineage,
+        with_populations,
+        with_small_cell_notes,
+    )
 
     made_on = made_on or date.today()
     received_on = received_on or made_on
@@ -208,7 +212,8 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     info = _actor_info(lin, exposures)
 
     actors = []
-    for e, row in zip(exposures, with_populations([e.as_dict() for e in exposures], lin)):
+    for e, row in zip(exposures, with_small_cell_notes(
+            with_populations([e.as_dict() for e in exposures], lin), lin)):
         row["role_label"] = role_words(e.role)
         row["access_label"] = ACCESS_LABELS[e.access.value]
         row["bases"] = _bases(e.legal_bases)

@@ -20,7 +20,7 @@ from lineage.core.vocabulary import Access
 from lineage.core.windows import iso
 from lineage.graph.keys import check_recorded
 from lineage.graph.store import Store
-from lineage.rules.evaluator import Lineage, StudentContext
+from lineage.rules.evaluator import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
 
 
 @dataclass
@@ -149,7 +149,9 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
     each actor is ``{"actor_id", "actor_name", "role", "access", "elements", "first_date",
     "last_date", "legal_bases", "agreements", "datasets", "accessed", "could"}``, plus
     ``population`` and ``coverage_note`` for an actor reached only through a population the
-    district describes in words (:func:`with_populations`: a conservative "could have") (see
+    district describes in words (:func:`with_populations`: a conservative "could have"), and
+    ``small_cell_note`` for an aggregate-only actor whose aggregates published unnamed small
+    cells (:func:`with_small_cell_notes`) (see
     ``docs/rules.md``; with ``as_of``, ``last_date`` is ``None`` for a window still open on
     that day, rule 9). ``element`` keeps only actors that touched it, matched as
     :func:`element_name` does. Raises :class:`NotFoundError` for an unknown student and
@@ -157,10 +159,42 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
     """
     wanted = element_name(store, element) if element is not None else None
     sl = student_lineage(store, pseudo, student_id, as_of)
-    rows = with_populations([e.as_dict() for e in sl.lineage.exposures(sl.actors)], sl.lineage)
+    rows = with_small_cell_notes(with_populations(
+        [e.as_dict() for e in sl.lineage.exposures(sl.actors)], sl.lineage), sl.lineage)
     if wanted is not None:
         rows = [r for r in rows if wanted in r["elements"]]
     return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
+
+
+def small_cell_note(smallest: int, minimum: int) -> str:
+    """The caveat of an aggregate-only actor whose aggregates published small cells without
+    saying who is in them (see :func:`with_small_cell_notes`)."""
+    return (f"may identify: counted in aggregates that published cells of as few as {smallest} "
+            f"students (below the minimum cell size of {minimum}) without suppression, and "
+            "that do not say who is in them: if this student is in one, this recipient could "
+            "identify them")
+
+
+def with_small_cell_notes(rows: list[dict], lineage: Lineage) -> list[dict]:
+    """Exposure rows with ``small_cell_note`` (:func:`small_cell_note`) added to each
+    aggregate-only actor whose aggregate datasets record a ``smallest_cell`` below their
+    minimum cell size (:data:`~lineage.rules.evaluator.DEFAULT_MIN_CELL_SIZE` when unset) and
+    are not suppressed. The students of such a cell count as identifiable (FERPA §99.31(b)(1);
+    NCES), but an unnamed cell cannot say whether this student is one, so the answer must not
+    read "aggregate only" without the caveat. Other rows are left as they are (no key added)."""
+    out = []
+    for r in rows:
+        small: list[tuple[int, int]] = []
+        if r["access"] == Access.AGGREGATE.value:
+            for did in r.get("datasets") or []:
+                d = lineage.dataset(did) or {}
+                n = d.get("smallest_cell")
+                m = d.get("min_cell_size") or DEFAULT_MIN_CELL_SIZE
+                if (d.get("granularity") == "aggregate" and not d.get("suppressed")
+                        and n is not None and n < m):
+                    small.append((n, m))
+        out.append({**r, "small_cell_note": small_cell_note(*min(small))} if small else r)
+    return out
 
 
 def coverage_note(populations: list[str]) -> str:

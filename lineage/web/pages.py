@@ -46,8 +46,9 @@ def render(request: Request, template: str, *, session: Session | None,
     if principal is not None or template == "inventory.html.j2":
         try:        # every answer page says when a source's last load did not finish
             incomplete = service.incomplete_note(ws.store)
-        except service.LineageError:
-            incomplete = None
+        except service.LineageError:    # never silently: the answer may be incomplete
+            incomplete = ("Note: whether every load finished could not be checked (the "
+                          "database did not answer); the graph may be incomplete")
     html = ws.env.get_template(template).render(
         principal=principal, csrf=session.csrf if session else None, nav=nav,
         public_inventory=ws.config.public_inventory, incomplete=incomplete, **ctx)
