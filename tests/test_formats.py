@@ -209,7 +209,7 @@ def test_loading_twice_changes_nothing(store, env):
     first = fingerprint(store)
     r = run(env, *args)
     assert r.exit_code == 0, r.output
-    assert "graph changes: no changes (nothing created, no definition changed; " in r.output
+    assert "graph changes: nothing created, no definition changed; " in r.output
     assert fingerprint(store) == first
 
 

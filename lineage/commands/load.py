@@ -177,10 +177,13 @@ def load(ctx, paths, dictionaries, onerosters, edfis, openlineages, district, di
     click.echo(f"loaded: {items}")
     closed = sum(c["closed"] for c in summary.closed.values())
     if not (summary.nodes_created or summary.relationships_created or summary.changes
-            or closed):
-        # the same input again: MERGE ... SET rewrites properties with the values they had
-        click.echo(f"graph changes: no changes (nothing created, no definition changed; "
-                   f"{summary.properties_set} properties written again)")
+            or closed or summary.relationships_deleted):
+        # the same input again: MERGE ... SET rewrites properties with the values they had --
+        # or a row already loaded (same start) comes with another end date, which is a change
+        # this count cannot tell apart: never claim "no changes"
+        click.echo(f"graph changes: nothing created, no definition changed; "
+                   f"{summary.properties_set} properties written (the same values again, or "
+                   "new end dates of rows already in the graph)")
     else:
         click.echo(f"graph changes: {summary.nodes_created} nodes created, "
                    f"{summary.relationships_created} relationships created, "
