@@ -1,8 +1,9 @@
 """``lineage check``: the policy audit on a real Neo4j (shared/cases/riverside.md, violations V1-V4).
 
 The clean Riverside scenario audits clean; with violations.yaml on top there is exactly one
-finding for each of V1-V4. A further scenario (written here) exercises the other rules, and
-the de-duplication between rules (a more specific rule suppresses more general ones).
+finding for each of V1-V4. Further scenarios (written here) exercise the other rules, each with
+a case that must not be a finding, and the de-duplication between rules (a more specific rule
+suppresses more general ones).
 """
 
 from __future__ import annotations
@@ -165,7 +166,9 @@ def test_list_rules(env):
     assert [x["id"] for x in rows] == list(policy.RULE_IDS)
     assert {"small-cell", "vendor-elements", "vendor-agreement-window", "research-basis",
             "research-destroy-by", "roster-access", "redisclosure-basis", "disclosure-basis",
-            "sensitive-to-vendor", "studies-without-agreement"} <= set(policy.RULE_IDS)
+            "sensitive-to-vendor", "studies-without-agreement", "federal-identifiable",
+            "public-identifiable", "directory-information-elements", "emergency-threat",
+            "transformation-to-another-actor"} <= set(policy.RULE_IDS)
     assert all(x["source"] for x in rows)
 
 
@@ -256,3 +259,224 @@ def test_role_grant_without_basis_is_a_disclosure_finding(empty_graph, tmp_path)
     assert found == [("disclosure-basis", ["d1", "every teacher of the student", "d1-sis", "TG-d1"],
                       "every teacher of the student can read identifiable data from d1-sis "
                       "(grant TG-d1) with no legal basis")]
+
+
+def check_inventory(store, env, tmp_path, inventory: str, *args: str,
+                    files: dict[str, str] | None = None) -> list[tuple]:
+    """Load ``inventory`` (and the bulk ``files`` it names) into an empty graph, run ``lineage
+    check --format json`` and return its findings as ``(rule, severity, subject, message)``."""
+    store.reset()
+    for name, text in (files or {}).items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    p = tmp_path / "inv.yaml"
+    p.write_text(textwrap.dedent(inventory), encoding="utf-8")
+    load(store, read_sources([p]), PSEUDO)
+    r = run(env, "--format", "json", "--fail-on", "low", *args)
+    assert r.exit_code in (0, 1), r.output
+    found = json.loads(r.stdout)["findings"]
+    assert (r.exit_code == 1) == bool(found)
+    for f in found:
+        assert "\n" not in f["message"]
+    return [(f["rule"], f["severity"], tuple(f["subject"]), f["message"]) for f in found]
+
+
+FEDERAL = """\
+    actors:
+      - {id: d1, role: district}
+      - {id: sea, role: state}
+      - {id: ed, role: federal}
+    datasets:
+      - {id: d1-sis, holder: d1, granularity: student, coverage: [{org: d1}]}
+      - {id: sea-slds, holder: sea, granularity: student}
+      - {id: sea-tables, holder: sea, granularity: aggregate}
+      - {id: ed-counts, holder: ed, granularity: aggregate, min_cell_size: 10, suppressed: true}
+      - {id: ed-file, holder: ed, granularity: student}
+      - {id: ed-census, holder: ed, granularity: student, coverage: [{org: d1}]}
+    flows:
+      - {id: F1, kind: disclosure, source: d1-sis, target: sea-slds, legal_basis: audit_evaluation,
+         elements: [State ID number]}
+      # not findings: aggregate counts to ED, by flow and by grant
+      - {id: F2, kind: disclosure, operation: aggregate, source: sea-slds, target: ed-counts,
+         legal_basis: federal_reporting}
+      # student-level data to ED: under federal reporting, and under no basis at all
+      - {id: F3, kind: disclosure, source: sea-slds, target: ed-file,
+         legal_basis: federal_reporting, elements: [State ID number]}
+      - {id: F4, kind: disclosure, source: d1-sis, target: ed-file, elements: [Student Name]}
+    grants:
+      - {id: G1, actor: ed, dataset: sea-slds, scope: all, legal_basis: federal_reporting}
+      - {id: G2, actor: ed, dataset: sea-tables, scope: all, legal_basis: federal_reporting}
+    """
+
+FEDERAL_ONLY = "a federal agency receives aggregate counts only"
+
+
+def test_federal_identifiable(store, env, tmp_path):
+    found = check_inventory(store, env, tmp_path, FEDERAL)
+    assert found == [
+        ("federal-identifiable", "high", ("d1", "ed", "d1-sis", "ed-file", "F4"),
+         f"ed receives identifiable student-level data from d1-sis (flow F4); {FEDERAL_ONLY}"),
+        ("federal-identifiable", "high", ("ed", "ed-census"),
+         f"ed holds identifiable student-level data in ed-census (covers d1); {FEDERAL_ONLY}"),
+        ("federal-identifiable", "high", ("sea", "ed", "sea-slds", "G1"),
+         "ed can read identifiable student-level data in sea-slds (grant G1) under "
+         f"federal_reporting; {FEDERAL_ONLY}"),
+        ("federal-identifiable", "high", ("sea", "ed", "sea-slds", "ed-file", "F3"),
+         "ed receives identifiable student-level data from sea-slds (flow F3) under "
+         f"federal_reporting; {FEDERAL_ONLY}"),
+    ]
+    # alone, the general rules report the same flows; with this rule they are not repeated
+    r = run(env, "--rule", "disclosure-basis", "--rule", "redisclosure-basis", "--format", "json")
+    assert {(f["rule"], f["subject"][-1]) for f in json.loads(r.stdout)["findings"]} == {
+        ("disclosure-basis", "F4"), ("redisclosure-basis", "F3")}
+
+
+PUBLIC = """\
+    actors:
+      - {id: d1, role: district}
+      - {id: public, role: public}
+    datasets:
+      - {id: d1-sis, holder: d1, granularity: student, coverage: [{org: d1}]}
+      - {id: honor-roll, holder: public, granularity: student}
+      - {id: posted-list, holder: public, granularity: student}
+      - {id: report-card, holder: public, granularity: aggregate, min_cell_size: 10,
+         suppressed: true}
+    flows:
+      # directory information is still an individual student
+      - {id: P1, kind: disclosure, source: d1-sis, target: honor-roll,
+         legal_basis: directory_information, elements: [Student Name, Student grade level]}
+      # not a finding: a suppressed aggregate report
+      - {id: P2, kind: disclosure, operation: aggregate, source: d1-sis, target: report-card}
+    grants:
+      - {id: PG1, actor: public, dataset: d1-sis, scope: all}
+    bulk:
+      - {kind: members, path: members.csv}
+    """
+
+PUBLIC_ONLY = "the public receives aggregate reports only, never an individual student"
+
+
+def test_public_identifiable(store, env, tmp_path):
+    members = "dataset,student_id,valid_from,valid_to\nposted-list,PUB-1,,\nposted-list,PUB-2,,\n"
+    found = check_inventory(store, env, tmp_path, PUBLIC, files={"members.csv": members})
+    assert found == [
+        ("public-identifiable", "high", ("d1", "public", "d1-sis", "PG1"),
+         f"public can read identifiable student-level data in d1-sis (grant PG1); {PUBLIC_ONLY}"),
+        ("public-identifiable", "high", ("d1", "public", "d1-sis", "honor-roll", "P1"),
+         "public receives identifiable student-level data from d1-sis (flow P1) under "
+         f"directory_information; {PUBLIC_ONLY}"),
+        ("public-identifiable", "high", ("public", "posted-list"),
+         f"public holds identifiable student-level data in posted-list (lists 2 students); "
+         f"{PUBLIC_ONLY}"),
+    ]
+    text = json.dumps(found)
+    for sid in ("PUB-1", "PUB-2"):
+        assert sid not in text and PSEUDO(sid) not in text
+    # the grant has no basis: disclosure-basis alone reports it, not beside this rule
+    r = run(env, "--rule", "disclosure-basis", "--format", "json")
+    assert pairs(json.loads(r.stdout)["findings"]) == {
+        ("disclosure-basis", ("d1", "public", "d1-sis", "PG1"))}
+
+
+DIRECTORY = """\
+    actors:
+      - {id: d1, role: district}
+      - {id: paper, role: other}
+      - {id: pta, role: other}
+    datasets:
+      - {id: d1-sis, holder: d1, granularity: student, coverage: [{org: d1}],
+         elements: [Student Name, Student grade level, Local ID number, Standardized test scores,
+                    Student disability information, Student course grades]}
+      - {id: paper-list, holder: paper, granularity: student}
+      - {id: pta-list, holder: pta, granularity: student}
+    agreements:
+      - {id: DIR-MOU, kind: mou, legal_basis: directory_information, recipients: [pta]}
+    flows:
+      - {id: D1, kind: disclosure, source: d1-sis, target: paper-list,
+         legal_basis: directory_information,
+         elements: [Student Name, Student grade level, Standardized test scores,
+                    Student disability information]}
+      # not findings: directory information only (a student ID is not ruled out, FERPA §99.3),
+      # also when the basis is the agreement's; an element the source does not hold moves nothing
+      - {id: D2, kind: disclosure, source: d1-sis, target: pta-list,
+         legal_basis: directory_information, elements: [Student Name]}
+      - {id: D3, kind: disclosure, source: d1-sis, target: pta-list, agreement: DIR-MOU,
+         elements: [Student Name, Local ID number, Conduct or behavioral data]}
+    grants:
+      - {id: DG1, actor: pta, dataset: d1-sis, scope: all, agreement: DIR-MOU,
+         elements: [Student Name, Student course grades]}
+      - {id: DG2, actor: pta, dataset: d1-sis, scope: all, legal_basis: directory_information,
+         elements: [Student Name, Student grade level]}
+    """
+
+
+def test_directory_information_elements(store, env, tmp_path):
+    found = check_inventory(store, env, tmp_path, DIRECTORY)
+    assert found == [
+        ("directory-information-elements", "high", ("d1", "paper", "d1-sis", "paper-list", "D1"),
+         "paper receives 2 elements that cannot be directory information from d1-sis (flow D1) "
+         "under directory_information: Standardized test scores, Student disability information"),
+        ("directory-information-elements", "high", ("d1", "pta", "d1-sis", "DG1"),
+         "pta can read 1 element that cannot be directory information in d1-sis (grant DG1) "
+         "under directory_information: Student course grades"),
+    ]
+
+
+EMERGENCY = """\
+    actors:
+      - {id: d1, role: district}
+      - {id: ems, role: emergency}
+    datasets:
+      - {id: d1-sis, holder: d1, granularity: student, coverage: [{org: d1}]}
+      - {id: ems-file, holder: ems, granularity: student}
+    flows:
+      - {id: E1, kind: disclosure, source: d1-sis, target: ems-file,
+         legal_basis: health_safety_emergency, elements: [Student Name], students: [EMG-1]}
+      # not a finding: the threat is recorded
+      - {id: E2, kind: disclosure, source: d1-sis, target: ems-file,
+         legal_basis: health_safety_emergency, threat: gas leak in the gym,
+         elements: [Student Name], students: [EMG-2]}
+    grants:
+      - {id: EG1, actor: ems, dataset: d1-sis, scope: all, legal_basis: health_safety_emergency}
+    """
+
+
+def test_emergency_threat(store, env, tmp_path):
+    found = check_inventory(store, env, tmp_path, EMERGENCY)
+    assert found == [
+        ("emergency-threat", "medium", ("d1", "ems", "d1-sis", "EG1"),
+         "ems can read d1-sis (grant EG1) under health_safety_emergency, but a grant cannot "
+         "record the threat: record such a disclosure as a flow with its threat"),
+        ("emergency-threat", "medium", ("d1", "ems", "d1-sis", "ems-file", "E1"),
+         "ems receives data from d1-sis (flow E1) under health_safety_emergency with no threat "
+         "recorded (FERPA §99.32(a)(5) requires it): give the flow its threat"),
+    ]
+    assert run(env, "--fail-on", "high").exit_code == 0
+    text = json.dumps(found)
+    for sid in ("EMG-1", "EMG-2"):
+        assert sid not in text and PSEUDO(sid) not in text
+
+
+TRANSFORMATION = """\
+    actors:
+      - {id: d1, role: district}
+      - {id: sea, role: state}
+    datasets:
+      - {id: d1-sis, holder: d1, granularity: student, coverage: [{org: d1}]}
+      - {id: d1-deid, holder: d1, granularity: deidentified}
+      - {id: sea-copy, holder: sea, granularity: student}
+    flows:
+      - {id: T1, kind: transformation, source: d1-sis, target: sea-copy,
+         elements: [State ID number]}
+      # not a finding: a transformation within one holder
+      - {id: T2, kind: transformation, operation: deidentify, source: d1-sis, target: d1-deid,
+         elements: [Student grade level]}
+    """
+
+
+def test_transformation_to_another_actor(store, env, tmp_path):
+    found = check_inventory(store, env, tmp_path, TRANSFORMATION)
+    assert found == [
+        ("transformation-to-another-actor", "high", ("d1", "sea", "d1-sis", "sea-copy", "T1"),
+         "d1 passes d1-sis to sea (sea-copy) by transformation T1: data leaving one actor for "
+         "another is a disclosure; declare it kind: disclosure with its legal basis"),
+    ]

@@ -7,7 +7,8 @@ turns the rows into :class:`Finding` objects with a one-line message and removes
 A finding is ``{"rule", "severity", "subject", "message"}``:
 
 * ``severity`` — ``low`` (the graph cannot show the rule is met), ``medium`` (a term of an
-  agreement is not kept: dates, destruction) or ``high`` (data went where the rules do not allow);
+  agreement or a record the rules require is not kept: dates, destruction, an emergency's
+  threat) or ``high`` (data went where the rules do not allow);
 * ``subject`` — the ids involved, in this order: actors (the one who discloses or acts, then
   the one who receives), datasets (source, then target), then the flow, grant or agreement;
 * ``message`` — one line for a person. It never contains a student key or ID: access findings
@@ -15,54 +16,85 @@ A finding is ``{"rule", "severity", "subject", "message"}``:
 
 The rules (see :data:`RULES`; sources in brackets):
 
-=========================  ========  ===========================================================
-rule                       severity  what is a finding
-=========================  ========  ===========================================================
-small-cell                 high      an aggregate held by a public or federal recipient publishes
-                                     a cell below the minimum cell size without suppression: a
-                                     named small cell, or a recorded ``smallest_cell``; medium
-                                     when it suppresses only below a declared minimum smaller
-                                     than ``--min-cell-size``; low when it records neither
-                                     suppression nor a smallest cell [FERPA §99.31(b)(1); NCES]
-vendor-agreement           high      a vendor receives data (disclosure, collection into its
-                                     dataset, access grant) under no agreement naming it
-                                     [FERPA §99.31(a)(1)(i)(B); NDPA]
-vendor-elements            high      a vendor receives elements its agreement does not permit
-                                     [NDPA Exhibit B]
-vendor-agreement-window    medium    a vendor flow/grant is dated outside its agreement's window
-                                     (open dates mean "while the agreement runs") [NDPA term]
-sensitive-to-vendor        high      a vendor receives sensitive elements (Special Indicator,
-                                     Student Survey Responses) its agreement does not list
-                                     [NDPA Exhibit B; PPRA 20 U.S.C. §1232h]
-research-basis             high      a researcher receives identifiable data without a studies or
-                                     audit/evaluation basis, without an agreement naming it, or
-                                     outside the agreement's window [FERPA §99.31(a)(6), §99.35]
-research-destroy-by        medium    identifiable research data is held past the agreement's
-                                     destroy-by date (dataset ``valid_to`` null or later), or the
-                                     research agreement has none [FERPA §99.31(a)(6)(iii)(C)(4)]
-roster-access              high      an access log shows a teacher reading the record of a student
-                                     not on their roster that day (and no broad grant covers it)
-                                     [FERPA §99.31(a)(1)(ii)]
-redisclosure-basis         high      a party passes on identifiable data it received by disclosure
-                                     with no basis, or with no agreement naming the new recipient
-                                     when the original agreement does not allow redisclosure; a
-                                     school or district that received records (a transfer) holds
-                                     them as its own and is not checked [FERPA §99.33]
-disclosure-basis           high      an identifiable disclosure or grant to another actor has no
-                                     legal basis [FERPA §99.30, §99.31]
-studies-without-agreement  high      the studies basis is used with no written agreement
-                                     [FERPA §99.31(a)(6)(iii)(C)]
-unexplained-members        low       a ``members_only`` dataset fed by flows lists members whose
-                                     records no inflow can deliver (never in a source's live
-                                     population while a flow ran and they were members): the
-                                     graph cannot show how their records got there; the lineage
-                                     rules hold no record for them (docs/rules.md rule 2)
-                                     [FERPA §99.32(a)]
-=========================  ========  ===========================================================
+===============================  ========  ========================================================
+rule                             severity  what is a finding
+===============================  ========  ========================================================
+small-cell                       high      an aggregate held by a public or federal recipient
+                                           publishes a cell below the minimum cell size without
+                                           suppression: a named small cell, or a recorded
+                                           ``smallest_cell``; medium when it suppresses only below
+                                           a declared minimum smaller than ``--min-cell-size``; low
+                                           when it records neither suppression nor a smallest cell
+                                           [FERPA §99.31(b)(1); NCES]
+federal-identifiable             high      identifiable data reaches a federal actor (U.S.
+                                           Department of Education: aggregate counts only),
+                                           whatever the basis: a flow from another actor's
+                                           identifiable dataset into one it holds, a grant on
+                                           another holder's identifiable dataset, or an
+                                           identifiable dataset it holds that covers schools or
+                                           lists students [domain brief; EDFacts, 20 U.S.C. §9543]
+public-identifiable              high      the same for the public (aggregate reports only, never
+                                           an individual student), whatever the basis, directory
+                                           information included [domain brief; FERPA §99.31(b)(1)]
+vendor-agreement                 high      a vendor receives data (disclosure, collection into its
+                                           dataset, access grant) under no agreement naming it
+                                           [FERPA §99.31(a)(1)(i)(B); NDPA]
+vendor-elements                  high      a vendor receives elements its agreement does not permit
+                                           [NDPA Exhibit B]
+vendor-agreement-window          medium    a vendor flow/grant is dated outside its agreement's
+                                           window (open dates mean "while the agreement runs")
+                                           [NDPA term]
+sensitive-to-vendor              high      a vendor receives sensitive elements (Special Indicator,
+                                           Student Survey Responses) its agreement does not list
+                                           [NDPA Exhibit B; PPRA 20 U.S.C. §1232h]
+research-basis                   high      a researcher receives identifiable data without a
+                                           studies or audit/evaluation basis, without an agreement
+                                           naming it, or outside the agreement's window [FERPA
+                                           §99.31(a)(6), §99.35]
+research-destroy-by              medium    identifiable research data is held past the agreement's
+                                           destroy-by date (dataset ``valid_to`` null or later), or
+                                           the research agreement has none [FERPA
+                                           §99.31(a)(6)(iii)(C)(4)]
+roster-access                    high      an access log shows a teacher reading the record of a
+                                           student not on their roster that day (and no broad grant
+                                           covers it) [FERPA §99.31(a)(1)(ii)]
+redisclosure-basis               high      a party passes on identifiable data it received by
+                                           disclosure with no basis, or with no agreement naming
+                                           the new recipient when the original agreement does not
+                                           allow redisclosure; a school or district that received
+                                           records (a transfer) holds them as its own and is not
+                                           checked [FERPA §99.33]
+transformation-to-another-actor  high      a transformation flow whose source and target have
+                                           different holders: data leaving one actor for another is
+                                           a disclosure and must be declared one, with its basis
+                                           [domain brief; FERPA §99.30, §99.32]
+directory-information-elements   high      an identifiable flow or grant to another actor under
+                                           directory information moves an element that cannot be
+                                           directory information: a sensitive element or one of
+                                           Assessment, Attendance, Conduct, Transcript, Student In
+                                           App Performance, Student work, Student Survey Responses
+                                           [FERPA §99.3, §99.37]
+emergency-threat                 medium    a flow under the health or safety emergency basis
+                                           records no threat, or a grant has that basis (a grant
+                                           cannot record one: record the disclosure as a flow with
+                                           its threat) [FERPA §99.32(a)(5), §99.36]
+disclosure-basis                 high      an identifiable disclosure or grant to another actor has
+                                           no legal basis [FERPA §99.30, §99.31]
+studies-without-agreement        high      the studies basis is used with no written agreement
+                                           [FERPA §99.31(a)(6)(iii)(C)]
+unexplained-members              low       a ``members_only`` dataset fed by flows lists members
+                                           whose records no inflow can deliver (never in a source's
+                                           live population while a flow ran and they were members):
+                                           the graph cannot show how their records got there; the
+                                           lineage rules hold no record for them (docs/rules.md
+                                           rule 2) [FERPA §99.32(a)]
+===============================  ========  ========================================================
 
 **One finding per problem.** A more specific rule suppresses more general ones for the same
 flow or grant (only among the rules being run, so ``--rule X`` shows everything ``X`` finds):
 
+* ``federal-identifiable`` and ``public-identifiable`` suppress ``redisclosure-basis``,
+  ``studies-without-agreement`` and ``disclosure-basis`` (no basis would allow the channel);
 * ``redisclosure-basis`` suppresses ``studies-without-agreement``, ``research-basis`` and
   ``disclosure-basis``; ``studies-without-agreement`` suppresses ``research-basis`` and
   ``disclosure-basis``; ``research-basis`` suppresses ``disclosure-basis``;
@@ -86,6 +118,8 @@ from lineage.core.errors import UsageError
 from lineage.core.vocabulary import (
     ORGANISATION_ROLES,
     RESEARCH_BASES,
+    SENSITIVE_CATEGORIES,
+    FlowKind,
     LegalBasis,
     Role,
     Scope,
@@ -114,6 +148,16 @@ DEFAULT_FAIL_ON = Severity.MEDIUM
 
 #: Roles whose aggregates the small-cell rule checks (published to the public, sent to ED).
 AGGREGATE_RECIPIENT_ROLES = (Role.PUBLIC.value, Role.FEDERAL.value)
+
+#: NDPA Exhibit B categories whose elements are never directory information (FERPA §99.3:
+#: directory information is name, address, telephone, email, photograph, date and place of
+#: birth, grade level, enrollment status, dates of attendance, participation in activities,
+#: degrees and awards): the sensitive categories and records of performance and behaviour. Kept
+#: conservative: identifiers (a student ID may be directory information when it cannot be used
+#: alone to access records), demographics, enrollment and contact data are not listed.
+NOT_DIRECTORY_CATEGORIES = tuple(sorted(SENSITIVE_CATEGORIES | {
+    "Assessment", "Attendance", "Conduct", "Transcript", "Student In App Performance",
+    "Student work", "Student Survey Responses"}))
 
 
 @dataclass
@@ -182,6 +226,11 @@ def _via(row: dict) -> str:
     return f"{row['channel']} {row['id']}"
 
 
+def _in(row: dict) -> str:
+    """'in' a dataset a grant reads, 'from' the source of a flow."""
+    return "in" if row.get("channel") == "grant" else "from"
+
+
 def _window(a: Any, b: Any) -> str:
     return f"{iso(a, 'open')}..{iso(b, 'open')}"
 
@@ -193,6 +242,9 @@ def _channel_subject(row: dict, actor: str) -> list[str]:
 
 
 _VENDOR = {"vendor_roles": [Role.VENDOR.value]}
+#: How a role grant's (no actor) recipients are named in a finding.
+_ROLE_GRANTS = {"roster": Scope.ROSTER.value, "every_teacher": "every teacher of the student",
+                "every_guardian": "every guardian of the student"}
 _RESEARCH = {"researcher_roles": [Role.RESEARCHER.value],
              "research_bases": sorted(b.value for b in RESEARCH_BASES)}
 
@@ -230,6 +282,40 @@ def _small_cell(store: Store, ctx: _Context) -> list[Finding]:
             sev = Severity.LOW
         out.append(Finding("small-cell", sev, subject, msg, f"dataset:{d}"))
     return out
+
+
+def _identifiable_to(store: Store, rule: str, query: str, role: Role,
+                     only: str) -> list[Finding]:
+    """Findings of ``federal-identifiable`` / ``public-identifiable`` (``query``): identifiable
+    data reaching an actor of ``role``; ``only`` says what such an actor may receive."""
+    out = []
+    for r in store.read(query, recipient_roles=[role.value]):
+        who = r["recipient"]
+        under = f" under {r['basis']}" if r.get("basis") else ""
+        if r["channel"] == "dataset":
+            how = (f"covers {_list(r['covers'])}" if r["covers"]
+                   else f"lists {_plural(r['members'], 'student')}")
+            subject = _ids(who, r["target"])
+            msg = f"{who} holds identifiable student-level data in {r['target']} ({how})"
+        else:
+            subject = _channel_subject(r, "recipient")
+            verb = "can read" if r["channel"] == "grant" else "receives"
+            msg = (f"{who} {verb} identifiable student-level data {_in(r)} {r['source']} "
+                   f"({_via(r)}){under}")
+        out.append(Finding(rule, Severity.HIGH, subject, f"{msg}; {only}",
+                           f"{r['channel']}:{r['id']}"))
+    return out
+
+
+def _federal_identifiable(store: Store, ctx: _Context) -> list[Finding]:
+    return _identifiable_to(store, "federal-identifiable", "queries/policy_federal_identifiable",
+                            Role.FEDERAL, "a federal agency receives aggregate counts only")
+
+
+def _public_identifiable(store: Store, ctx: _Context) -> list[Finding]:
+    return _identifiable_to(store, "public-identifiable", "queries/policy_public_identifiable",
+                            Role.PUBLIC, "the public receives aggregate reports only, never an "
+                            "individual student")
 
 
 def _vendor_agreement(store: Store, ctx: _Context) -> list[Finding]:
@@ -373,14 +459,59 @@ def _redisclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
 
 def _disclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
     out = []
-    for r in store.read("queries/policy_disclosure_basis", roster=Scope.ROSTER.value,
-                        every_teacher="every teacher of the student",
-                        every_guardian="every guardian of the student"):
+    for r in store.read("queries/policy_disclosure_basis", **_ROLE_GRANTS):
         verb = "can read" if r["channel"] == "grant" else "receives"
         out.append(Finding(
             "disclosure-basis", Severity.HIGH, _channel_subject(r, "recipient"),
             f"{r['recipient']} {verb} identifiable data from {r['source']} ({_via(r)}) with no "
             "legal basis", f"{r['channel']}:{r['id']}"))
+    return out
+
+
+def _transformation_to_another_actor(store: Store, ctx: _Context) -> list[Finding]:
+    out = []
+    for r in store.read("queries/policy_transformation_to_another_actor",
+                        transformation=FlowKind.TRANSFORMATION.value):
+        r = {**r, "channel": "flow"}
+        out.append(Finding(
+            "transformation-to-another-actor", Severity.HIGH, _channel_subject(r, "recipient"),
+            f"{r['discloser']} passes {r['source']} to {r['recipient']} ({r['target']}) by "
+            f"transformation {r['id']}: data leaving one actor for another is a disclosure; "
+            "declare it kind: disclosure with its legal basis", f"flow:{r['id']}"))
+    return out
+
+
+def _directory_information_elements(store: Store, ctx: _Context) -> list[Finding]:
+    out = []
+    for r in store.read("queries/policy_directory_information_elements",
+                        directory=LegalBasis.DIRECTORY_INFORMATION.value,
+                        categories=list(NOT_DIRECTORY_CATEGORIES), **_ROLE_GRANTS):
+        els = r["elements"]
+        verb = "can read" if r["channel"] == "grant" else "receives"
+        out.append(Finding(
+            "directory-information-elements", Severity.HIGH, _channel_subject(r, "recipient"),
+            f"{r['recipient']} {verb} {_plural(len(els), 'element')} that cannot be directory "
+            f"information {_in(r)} {r['source']} ({_via(r)}) under directory_information: "
+            f"{_list(els)}", f"{r['channel']}:{r['id']}"))
+    return out
+
+
+def _emergency_threat(store: Store, ctx: _Context) -> list[Finding]:
+    out = []
+    for r in store.read("queries/policy_emergency_threat",
+                        emergency=LegalBasis.HEALTH_SAFETY_EMERGENCY.value, **_ROLE_GRANTS):
+        who = r.get("recipient") or "its recipient"
+        if r["channel"] == "grant":
+            msg = (f"{who} can read {r['source']} (grant {r['id']}) under "
+                   "health_safety_emergency, but a grant cannot record the threat: record such a "
+                   "disclosure as a flow with its threat")
+        else:
+            src = f" from {r['source']}" if r.get("source") else ""
+            msg = (f"{who} receives data{src} (flow {r['id']}) under health_safety_emergency "
+                   "with no threat recorded (FERPA §99.32(a)(5) requires it): give the flow its "
+                   "threat")
+        out.append(Finding("emergency-threat", Severity.MEDIUM, _channel_subject(r, "recipient"),
+                           msg, f"{r['channel']}:{r['id']}"))
     return out
 
 
@@ -425,6 +556,14 @@ def _unexplained_members(store: Store, ctx: _Context) -> list[Finding]:
 RULES: tuple[Rule, ...] = (
     Rule("small-cell", Severity.HIGH, "aggregates to public or federal recipients meet the "
          "minimum cell size", "FERPA §99.31(b)(1); NCES minimum cell size", _small_cell),
+    Rule("federal-identifiable", Severity.HIGH, "a federal agency receives aggregate counts "
+         "only, never identifiable data", "domain brief; EDFacts (20 U.S.C. §9543)",
+         _federal_identifiable,
+         ("redisclosure-basis", "studies-without-agreement", "disclosure-basis")),
+    Rule("public-identifiable", Severity.HIGH, "the public receives aggregate reports only, "
+         "never an individual student", "domain brief; FERPA §99.31(b)(1)",
+         _public_identifiable,
+         ("redisclosure-basis", "studies-without-agreement", "disclosure-basis")),
     Rule("vendor-agreement", Severity.HIGH, "vendors receive data only under an agreement "
          "naming them", "FERPA §99.31(a)(1)(i)(B); NDPA", _vendor_agreement,
          ("vendor-elements", "vendor-agreement-window", "sensitive-to-vendor")),
@@ -447,6 +586,14 @@ RULES: tuple[Rule, ...] = (
          "the destroy-by date", "FERPA §99.31(a)(6)(iii)(C)(4)", _research_destroy_by),
     Rule("roster-access", Severity.HIGH, "teachers read only students on their rosters",
          "FERPA §99.31(a)(1)(ii)", _roster_access),
+    Rule("transformation-to-another-actor", Severity.HIGH, "data leaving one actor for another "
+         "is declared a disclosure, not a transformation", "domain brief; FERPA §99.30, §99.32",
+         _transformation_to_another_actor),
+    Rule("directory-information-elements", Severity.HIGH, "directory information carries no "
+         "element that cannot be directory information", "FERPA §99.3, §99.31(a)(11), §99.37",
+         _directory_information_elements),
+    Rule("emergency-threat", Severity.MEDIUM, "a health or safety emergency disclosure records "
+         "its threat", "FERPA §99.32(a)(5), §99.36", _emergency_threat),
     Rule("disclosure-basis", Severity.HIGH, "every identifiable disclosure has a legal basis",
          "FERPA §99.30, §99.31", _disclosure_basis),
     Rule("unexplained-members", Severity.LOW, "every listed member of a sample fed by flows "

@@ -1,0 +1,13 @@
+// Purpose: rule transformation-to-another-actor. A transformation derives a dataset from others
+//   within one actor; data that leaves one actor for another is a disclosure (domain brief), with
+//   a legal basis (FERPA §99.30, §99.31) and a place in the record of disclosures (§99.32). Finds
+//   transformation flows whose source and target datasets have different holders (the
+//   disclosure rules, which read disclosure flows, do not see them).
+// Parameters: $transformation: the transformation flow kind value.
+// Returns: one row per such flow: {id, discloser (holder of the source), recipient (holder of
+//   the target), source, target, operation}.
+MATCH (h1:Actor)-[:HOLDS]->(src:Dataset)-[:SOURCE_OF]->(f:Flow)-[:TARGETS]->(t:Dataset)<-[:HOLDS]-(h2:Actor)
+WHERE f.kind = $transformation AND h1 <> h2
+RETURN f.id AS id, h1.id AS discloser, h2.id AS recipient, src.id AS source, t.id AS target,
+  f.operation AS operation
+ORDER BY discloser, id
