@@ -1,7 +1,8 @@
 """The policy audit: check the whole graph against the rules of the field (``lineage check``).
 
 Each rule has a stable ID, a default severity, the source it comes from, and one query
-(``cypher/queries/policy_<id with _>.cypher``) that returns the graph's violations; this module
+(``cypher/queries/policy_<id with _>.cypher``; federal- and public-identifiable share
+``policy_identifiable_to_aggregate_only.cypher``) that returns the graph's violations; this module
 turns the rows into :class:`Finding` objects with a one-line message and removes duplicates.
 
 A finding is ``{"rule", "severity", "subject", "message"}``:
@@ -284,12 +285,13 @@ def _small_cell(store: Store, ctx: _Context) -> list[Finding]:
     return out
 
 
-def _identifiable_to(store: Store, rule: str, query: str, role: Role,
-                     only: str) -> list[Finding]:
-    """Findings of ``federal-identifiable`` / ``public-identifiable`` (``query``): identifiable
-    data reaching an actor of ``role``; ``only`` says what such an actor may receive."""
+def _identifiable_to(store: Store, rule: str, role: Role, only: str) -> list[Finding]:
+    """Findings of ``federal-identifiable`` / ``public-identifiable``
+    (``cypher/queries/policy_identifiable_to_aggregate_only.cypher``): identifiable data
+    reaching an actor of ``role``; ``only`` says what such an actor may receive."""
     out = []
-    for r in store.read(query, recipient_roles=[role.value]):
+    for r in store.read("queries/policy_identifiable_to_aggregate_only",
+                        recipient_roles=[role.value]):
         who = r["recipient"]
         under = f" under {r['basis']}" if r.get("basis") else ""
         if r["channel"] == "dataset":
@@ -308,13 +310,11 @@ def _identifiable_to(store: Store, rule: str, query: str, role: Role,
 
 
 def _federal_identifiable(store: Store, ctx: _Context) -> list[Finding]:
-    return _identifiable_to(store, "federal-identifiable", "queries/policy_federal_identifiable",
-                            Role.FEDERAL, "a federal agency receives aggregate counts only")
+    return _identifiable_to(store, "federal-identifiable", Role.FEDERAL, "a federal agency receives aggregate counts only")
 
 
 def _public_identifiable(store: Store, ctx: _Context) -> list[Finding]:
-    return _identifiable_to(store, "public-identifiable", "queries/policy_public_identifiable",
-                            Role.PUBLIC, "the public receives aggregate reports only, never an "
+    return _identifiable_to(store, "public-identifiable", Role.PUBLIC, "the public receives aggregate reports only, never an "
                             "individual student")
 
 

@@ -1,11 +1,13 @@
-// Purpose: rule public-identifiable. The public receives aggregate reports only, never an
-//   individual student (domain brief; FERPA §99.31(b)(1)): identifiable (student-granularity) data
-//   reaching an actor with the public role, whatever the legal basis (directory information
-//   included). Finds: flows of any kind from an identifiable dataset of another actor into an
-//   identifiable dataset the public holds; access grants to the public on another holder's
-//   identifiable dataset; and identifiable datasets the public holds that hold students by
-//   themselves (coverage, or members of an origin dataset: docs/rules.md rule 1).
-// Parameters: $recipient_roles: actor roles checked (e.g. ['public']).
+// Purpose: rules federal-identifiable and public-identifiable: the U.S. Department of Education
+//   receives aggregate counts only (domain brief; EDFacts, 20 U.S.C. §9543) and the public
+//   aggregate reports only, never an individual student (domain brief; FERPA §99.31(b)(1)):
+//   identifiable (student-granularity) data reaching an actor of one of $recipient_roles,
+//   whatever the legal basis (directory information included). Finds: flows of any kind from an
+//   identifiable dataset of another actor into an identifiable dataset the recipient holds;
+//   access grants to the recipient on another holder's identifiable dataset; and identifiable
+//   datasets the recipient holds that hold students by themselves (coverage, or members of an
+//   origin dataset: docs/rules.md rule 1).
+// Parameters: $recipient_roles: actor roles checked (['federal'] or ['public']).
 // Returns: one row per channel: {channel ('flow' | 'grant' | 'dataset'), id (flow, grant or
 //   dataset id), recipient, discloser (holder of the source; null for a dataset), source (dataset
 //   id; null for a dataset), target (dataset id; null for a grant), basis (the flow's or grant's,
