@@ -7,7 +7,8 @@
 //   held: [dataset id], granted: [dataset id], broad: [dataset id] (held, or granted with a scope
 //   that is not roster/own_child: the whole covered population can be reached), person: true
 //   when the actor teaches a section or is a guardian (rosters and guardianship then decide
-//   which students it reaches)}.
+//   which students it reaches), read: [dataset id] (the datasets its access-log events name:
+//   rule 10, what it is recorded as having read, whatever its grants)}.
 MATCH (a:Actor {id: $actor})
 WITH a, EXISTS { (a)-[:TEACHES]->(:Section) } AS teaches,
   EXISTS { (a)-[:GUARDIAN_OF]->(:Student) } AS guards
@@ -20,4 +21,6 @@ RETURN a {.id, .name, .role} AS actor,
   [(a)-[:HOLDS]->(d:Dataset) | d.id] +
   [(a)<-[:GRANTED_TO]-(g:Grant)-[:ON|SCOPED_ON]->(d:Dataset)
      WHERE NOT g.scope IN [$roster, $own_child] | d.id] AS broad,
-  teaches OR guards AS person
+  teaches OR guards AS person,
+  COLLECT { MATCH (a)-[x:ACCESSED]->(:Student) WHERE x.dataset IS NOT NULL
+            RETURN DISTINCT x.dataset } AS read

@@ -7,7 +7,7 @@ Breach impact evaluates the rules once per class of students with the same popul
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -80,11 +80,51 @@ def covered_rows_suffice(ds: dict[str, dict], targets: list[str], population: li
     return all(not set(chain) & scoped or set(chain) & covered for chain in chains.values())
 
 
+def actor_row(lin: Lineage, actor: str, window: Window, targets: list[str]
+              ) -> dict[str, Any] | None:
+    """The impact row of a breach at ``actor`` for the student ``lin`` evaluates, without the
+    student; ``None`` when not affected (docs/rules.md, Impact).
+
+    Affected: the actor's exposure to the student is identifiable (rule 8) and the days it
+    touched the records at that class (:meth:`Lineage.touched`: the days it held them or could
+    read them, and the days of its identifiable access-log events) meet ``window`` -- the days
+    themselves, never the span from the first to the last, so a window that falls in a gap
+    between two enrolments at a grant's school affects no one. The row's elements are those
+    ``lineage exposure`` reports for the actor; its dates are the first and last of those days
+    (exposure's dates, the event days for an actor seen only in access logs); its datasets are
+    exposure's among ``targets`` (the datasets the actor holds or has a grant on), then those
+    its identifiable events read.
+    """
+    e = next((x for x in lin.exposures() if x.actor_id == actor), None)
+    if e is None or e.access is not Access.IDENTIFIABLE:
+        return None
+    days = lin.touched(actor, Access.IDENTIFIABLE)
+    if not days.intersect(window):
+        return None
+    read = [d for _, d, level, _ in lin.reads(actor) if level is Access.IDENTIFIABLE and d]
+    names = [x for x in e.datasets if x in targets]
+    return {"elements": e.elements, "first_date": iso(days.first), "last_date": iso(days.last),
+            "datasets": list(dict.fromkeys([*names, *read]))}
+
+
+def dataset_row(lin: Lineage, dataset: str, window: Window) -> dict[str, Any] | None:
+    """The impact row of a breach of ``dataset`` for the student ``lin`` evaluates, without the
+    student; ``None`` when the dataset holds no identifiable record of the student on a day of
+    ``window`` (the days it holds them, not their hull)."""
+    held, elements = lin.held(dataset)
+    if not held.intersect(window):
+        return None
+    return {"elements": sorted(elements), "first_date": iso(held.first),
+            "last_date": iso(held.last), "datasets": [dataset]}
+
+
 def impact(store: Store, *, actor: str | None = None, dataset: str | None = None,
            since: date | None = None, until: date | None = None,
            batch_size: int = 1000, method: str = "classes") -> Iterator[dict[str, Any]]:
     """Breach impact: every student whose identifiable data the actor or dataset held (or, for
-    an actor, could read) at some day in ``[since, until]`` (inclusive; open when ``None``).
+    an actor, could read, or is recorded in an access log as having read) on some day in
+    ``[since, until]`` (inclusive; open when ``None``): the days themselves, not the span from
+    the first to the last (:func:`actor_row`, :func:`dataset_row`).
 
     Streams rows ``{"student": <pseudonym>, "elements": [...], "first_date", "last_date",
     "datasets": [...]}`` one student at a time (never building the whole list), for notices
@@ -92,7 +132,9 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     ``method`` ``"classes"`` (default) evaluates the rules once per class of students with the
     same population facts up to the order of their dates (:mod:`lineage.rules.classes`) unless the
     actor is a teacher or guardian; ``"per_student"`` evaluates each student (same answer,
-    slower; kept for tests and comparison). Students come in no particular order.
+    slower; kept for tests and comparison). The students an actor's access-log events name are
+    evaluated one at a time either way, with their events (rule 10). Students come in no
+    particular order.
     Raises :class:`NotFoundError` for an unknown actor or dataset, :class:`UsageError` for
     both or neither of ``actor`` / ``dataset`` or another ``method``.
     """
@@ -103,17 +145,20 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     people: list[str] = []
     person = False
     broad: set[str] = set()
+    reach_targets: list[str] = []  # the datasets whose records the actor holds or can read
     if actor is not None:
         rows = store.read("queries/actor_datasets", actor=actor, roster=Scope.ROSTER.value,
                           own_child=Scope.OWN_CHILD.value)
         if not rows:
             raise NotFoundError(f"actor not found: {actor!r}")
-        targets = sorted(set(rows[0]["held"]) | set(rows[0]["granted"]))
+        reach_targets = sorted(set(rows[0]["held"]) | set(rows[0]["granted"]))
+        # and the datasets its access-log events name (rule 10: read whatever its grants)
+        targets = sorted(set(reach_targets) | set(rows[0]["read"]))
         people = [actor]
         person = rows[0]["person"]
         broad = set(rows[0]["broad"])
     else:
-        targets = [dataset]
+        targets = reach_targets = [dataset]
         broad = {dataset}
     upstream = {r["id"] for r in store.read("queries/upstream_population", datasets=targets,
                                             all_flows=True)}
@@ -127,6 +172,10 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
     # a chain of transfers links
     population = sorted(r["id"] for r in store.read("queries/upstream_population",
                                                     datasets=sorted(broad), all_flows=False))
+    # the students the actor's access-log events name: each is evaluated with its whole context
+    # (its events), never as a member of a class of students without events
+    accessed = ({r["key"] for r in store.read("queries/impact_accessed", actor=actor)}
+                if actor is not None else set())
     window = Window.of(since, until)
     shared: dict = {}  # what the evaluations over this subgraph share (Lineage)
 
@@ -134,21 +183,8 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         """The impact row of one context, without the student (None: not affected)."""
         lin = Lineage(ctx, ds, shared=shared)
         if actor is not None:
-            exp = [e for e in lin.exposures() if e.actor_id == actor and
-                   e.access is Access.IDENTIFIABLE and e.could]
-            if not exp:
-                return None
-            e = exp[0]
-            if (Window.of(e.first_date, e.last_date) & window).empty:
-                return None
-            return {"elements": e.elements, "first_date": iso(e.first_date),
-                    "last_date": iso(e.last_date),
-                    "datasets": [x for x in e.datasets if x in targets]}
-        held, elements = lin.held(dataset)
-        if not held.intersect(window):
-            return None
-        return {"elements": sorted(elements), "first_date": iso(held.first),
-                "last_date": iso(held.last), "datasets": [dataset]}
+            return actor_row(lin, actor, window, reach_targets)
+        return dataset_row(lin, dataset, window)
 
     if not person and method == "classes":
         # population only (a vendor, a dataset): the rules run once per class of students
@@ -162,20 +198,33 @@ def impact(store: Store, *, actor: str | None = None, dataset: str | None = None
         # the common case reads each student's enrolments from the orgs' side (no walk of a
         # student's roster links); the same answers as impact_population.cypher
         name = ("queries/impact_population_covered"
-                if covered_rows_suffice(ds, targets, population, scoped, chains)
+                if covered_rows_suffice(ds, reach_targets, population, scoped, chains)
                 else "queries/impact_population")
         for group in store.stream(name, datasets=population, within=sorted(ds)):
             row = classes(population_context(group, chains, classes.cover))
             if row is not None:
                 for k in group["keys"]:
-                    yield {"student": k, **row}
+                    if k not in accessed:
+                        yield {"student": k, **row}
+        yield from _evaluate_each(store, sorted(accessed), answer, batch_size)
         return
 
     # a person (teacher, guardian), or per_student: one student at a time. Candidates: the
     # population of the datasets held or read whole, plus the person's rosters / children;
     # they stream from one session while each batch's contexts are read on another
+    # (those the actor's access log names come last, once each)
     keys = (r["key"] for r in store.stream("queries/impact_candidates",
                                            datasets=population, people=people))
+    yield from _evaluate_each(store, (k for k in keys if k not in accessed), answer, batch_size)
+    yield from _evaluate_each(store, sorted(accessed), answer, batch_size)
+
+
+def _evaluate_each(store: Store, keys: Iterable[str],
+                   answer: Callable[[StudentContext], dict[str, Any] | None],
+                   batch_size: int) -> Iterator[dict[str, Any]]:
+    """The impact rows of the students ``keys`` (pseudonyms), one evaluation each over their
+    whole context (``exposure_context.cypher``: rosters, guardians, access events), read in
+    batches of ``batch_size`` while ``keys`` may still stream from another session."""
     batch: list[str] = []
 
     def evaluate(batch_keys: list[str]) -> Iterator[dict[str, Any]]:

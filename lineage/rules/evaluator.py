@@ -995,6 +995,37 @@ class Lineage:
             out.append(a)
         return out
 
+    def reads(self, actor: str) -> list[tuple[date, str | None, Access, set[str]]]:
+        """The access-log events of ``actor`` on or before ``as_of``, by day, each as ``(day,
+        dataset, class, elements)`` by rule 10: the class the dataset read has for the student
+        that day (the strongest it holds; its granularity when it holds none) and the event's
+        elements (those it lists, else what the dataset holds that day narrowed by the reader's
+        grants on it). Worked out for any reader, also one that holds or can read the records."""
+        out = []
+        for a in self.access_events():
+            at = to_date(a.get("at"))
+            if a.get("actor") != actor or at is None:
+                continue
+            level, elements = self._read_on(actor, a)
+            out.append((at, a.get("dataset"), level, elements))
+        out.sort(key=lambda x: (x[0], x[1] or ""))
+        return out
+
+    def touched(self, actor: str, level: Access = Access.IDENTIFIABLE) -> WindowSet:
+        """The days ``actor`` touched the student's records at class ``level``, up to ``as_of``:
+        the days it held them or could read them through a grant (rule 7: the windows of its
+        entries at that class themselves, not the span from the first to the last, so a gap
+        between two enrolments stays a gap), and the days of its access-log events of that
+        class (rule 10, :meth:`reads`: an event is a 'did' fact, its day counts whether or not
+        a grant covers it). Breach impact lists a student when these days meet its window."""
+        days = WindowSet()
+        for e in self.entries():
+            if e.actor_id == actor and e.level is level:
+                days = days.union(e.windows)
+        days = days.intersect(self.seen)
+        return days.union(WindowSet(Window(at, at) for at, _, lv, _ in self.reads(actor)
+                                    if lv is level))
+
     def purposes(self, holder_ids: set[str], grantees: set[str]) -> dict[str, list[str]]:
         """Purposes per actor, in first-seen order: those of the steps into the datasets an
         actor in ``holder_ids`` holds, and of the grants to actors in ``grantees``."""
