@@ -368,7 +368,10 @@ class Reference:
             out[actor] = {
                 "access": lv, "elements": sorted(slot["els"]) if lv != "aggregate" else [],
                 "first_date": None if min(days) <= start else min(days).isoformat(),
-                "last_date": None if until in days else max(days).isoformat(),
+                # still running: on as_of and after it; a part starting the day after as_of
+                # does not count yet (rule 9: a student away on as_of, back the next day)
+                "last_date": (None if until in days and (as_of is None or as_of in days)
+                              else max(d for d in days if d < until).isoformat()),
                 "legal_bases": sorted(slot["bases"]), "agreements": sorted(slot["ags"]),
                 "datasets": sorted(slot["ds"]),
                 "accessed": any(r["actor"] == actor for r in events), "could": True}

@@ -98,12 +98,14 @@ class TestGap:
         assert got == {PSEUDO(s): GAP_ROWS[s] for s in affected}
 
     @pytest.mark.parametrize("day", ["2023-08-14", "2023-08-15", "2024-03-01", "2024-03-02",
-                                     "2024-06-01", "2024-08-30", "2024-09-01", "2025-01-01"])
+                                     "2024-06-01", "2024-08-30", "2024-08-31", "2024-09-01",
+                                     "2025-01-01"])
     def test_one_day_window_agrees_with_exposure_as_of_that_day(self, gap, day):
         """A student is affected by a breach on day D exactly when ``exposure --as-of D`` shows
-        staffA with a window still open on D or ending on D (rule 9). (Not probed: the eve of
-        the re-enrolment, 2024-08-31, where exposure as of that day shows G-1's window as open
-        because it resumes the day after; the impact of that day is in GAP_WINDOWS.)"""
+        staffA with a window still open on D or ending on D (rule 9). On the eve of the
+        re-enrolment (2024-08-31) exposure showed G-1's window as still open because it resumes
+        the day after; it ended on 2024-03-01 (rule 9: a window starting later does not count
+        yet)."""
         listed = set(_rows(gap, actor="staffA", since=D(day), until=D(day)))
         for s in ("G-1", "G-2", "G-3", "G-4"):
             rows = {a["actor_id"]: a for a in

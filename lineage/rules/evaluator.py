@@ -73,6 +73,18 @@ def _last(end: date, as_of: date | None) -> date | None:
     return end
 
 
+def _last_of(ws: WindowSet, as_of: date | None) -> date | None:
+    """:func:`_last` for a union of windows: with ``as_of``, the end of the last part that
+    starts on or before ``as_of`` (a part starting later does not count yet, rule 9), so that on
+    a day between two parts (a student away between two enrolments) the access shows as ended
+    on the first part's last day, not as still running."""
+    if as_of is not None:
+        before = [p for p in ws.parts if p.first is None or p.first <= as_of]
+        if before:
+            return _last(before[-1].end, as_of)
+    return _last(ws.end, as_of)
+
+
 def _weaker(a: Access, b: Access) -> Access:
     return a if a.rank <= b.rank else b
 
@@ -195,7 +207,7 @@ class Entry:
                "via": g.get("id", "holder"), "from": self.dataset, "to": self.actor_id,
                "elements": sorted(self.elements), "legal_basis": g.get("legal_basis"),
                "agreement": g.get("agreement"), "first_date": iso(self.windows.first),
-               "last_date": iso(_last(self.windows.end, self.as_of)),
+               "last_date": iso(_last_of(self.windows, self.as_of)),
                "access": self.level.value}
         if self.grant:
             out["scope"] = g.get("scope")
@@ -864,7 +876,7 @@ class Lineage:
             out.append(ActorExposure(
                 aid, a.get("name") or aid, a.get("role") or "", level,
                 sorted(slot["el"]) if level is not Access.AGGREGATE else [],
-                w.first, _last(w.end, self.as_of), sorted(slot["bases"]), sorted(slot["ags"]),
+                w.first, _last_of(w, self.as_of), sorted(slot["bases"]), sorted(slot["ags"]),
                 slot["ds"], accessed=aid in accessed, could=True))
         known = {e.actor_id for e in out}
         for aid, events in accessed.items():
