@@ -341,9 +341,12 @@ PUBLIC = """\
       - {id: report-card, holder: public, granularity: aggregate, min_cell_size: 10,
          suppressed: true}
     flows:
-      # directory information is still an individual student
+      # not a finding: directory information (an honor roll, FERPA §99.37)
       - {id: P1, kind: disclosure, source: d1-sis, target: honor-roll,
          legal_basis: directory_information, elements: [Student Name, Student grade level]}
+      # a finding: the same list without a basis
+      - {id: P3, kind: disclosure, source: d1-sis, target: honor-roll,
+         elements: [Student Name, Student grade level]}
       # not a finding: a suppressed aggregate report
       - {id: P2, kind: disclosure, operation: aggregate, source: d1-sis, target: report-card}
     grants:
@@ -361,9 +364,8 @@ def test_public_identifiable(store, env, tmp_path):
     assert found == [
         ("public-identifiable", "high", ("d1", "public", "d1-sis", "PG1"),
          f"public can read identifiable student-level data in d1-sis (grant PG1); {PUBLIC_ONLY}"),
-        ("public-identifiable", "high", ("d1", "public", "d1-sis", "honor-roll", "P1"),
-         "public receives identifiable student-level data from d1-sis (flow P1) under "
-         f"directory_information; {PUBLIC_ONLY}"),
+        ("public-identifiable", "high", ("d1", "public", "d1-sis", "honor-roll", "P3"),
+         f"public receives identifiable student-level data from d1-sis (flow P3); {PUBLIC_ONLY}"),
         ("public-identifiable", "high", ("public", "posted-list"),
          f"public holds identifiable student-level data in posted-list (lists 2 students); "
          f"{PUBLIC_ONLY}"),
@@ -371,10 +373,11 @@ def test_public_identifiable(store, env, tmp_path):
     text = json.dumps(found)
     for sid in ("PUB-1", "PUB-2"):
         assert sid not in text and PSEUDO(sid) not in text
-    # the grant has no basis: disclosure-basis alone reports it, not beside this rule
+    # the grant and P3 have no basis: disclosure-basis alone reports them, not beside this rule
     r = run(env, "--rule", "disclosure-basis", "--format", "json")
     assert pairs(json.loads(r.stdout)["findings"]) == {
-        ("disclosure-basis", ("d1", "public", "d1-sis", "PG1"))}
+        ("disclosure-basis", ("d1", "public", "d1-sis", "PG1")),
+        ("disclosure-basis", ("d1", "public", "d1-sis", "honor-roll", "P3"))}
 
 
 DIRECTORY = """\
@@ -459,16 +462,24 @@ def test_emergency_threat(store, env, tmp_path):
 TRANSFORMATION = """\
     actors:
       - {id: d1, role: district}
+      - {id: s1, role: school, part_of: d1}
       - {id: sea, role: state}
     datasets:
       - {id: d1-sis, holder: d1, granularity: student, coverage: [{org: d1}]}
       - {id: d1-deid, holder: d1, granularity: deidentified}
       - {id: sea-copy, holder: sea, granularity: student}
+      - {id: sea-deid, holder: sea, granularity: deidentified}
+      - {id: s1-book, holder: s1, granularity: student, coverage: [{org: s1}]}
     flows:
       - {id: T1, kind: transformation, source: d1-sis, target: sea-copy,
          elements: [State ID number]}
-      # not a finding: a transformation within one holder
+      # not findings: a transformation within one holder; de-identified data leaving (not
+      # PII); a school's gradebook rolled up by its own district (one agency)
       - {id: T2, kind: transformation, operation: deidentify, source: d1-sis, target: d1-deid,
+         elements: [Student grade level]}
+      - {id: T3, kind: transformation, operation: deidentify, source: d1-sis, target: sea-deid,
+         elements: [Student grade level]}
+      - {id: T4, kind: transformation, source: s1-book, target: d1-sis,
          elements: [Student grade level]}
     """
 

@@ -366,6 +366,55 @@ def test_a_student_no_longer_listed_by_a_flow_needs_update_and_then_leaves_it(st
     assert _riverside_cli(env, folder).exit_code == 0      # the same again: nothing to update
 
 
+def test_emptying_a_flows_list_of_students_is_refused(store, env, tmp_path):
+    """A flow that lists no students moves every student of its source (rule 2): emptying the
+    list of an emergency disclosure would put it in every student's record, so it is refused,
+    with or without --update."""
+    load_riverside(store)
+    folder = _copy_riverside(tmp_path)
+    before = graph_fingerprint(store)
+    _edit(folder / "inventory.yaml",
+          lambda doc: next(f for f in doc["flows"] if f["id"] == "S6").update(students=[]))
+    for more in ((), ("--update",)):
+        r = _riverside_cli(env, folder, *more)
+        assert r.exit_code == 2, r.output
+        out = " ".join(r.output.split())
+        assert ("field 'flows[12] (id S6).students': 1 student this source listed before is no "
+                "longer listed (not shown: student IDs) and the list is now empty: a flow that "
+                "lists no students moves every student of its source") in out
+        assert graph_fingerprint(store) == before
+    assert "county-ems" not in _record_actors(env, "RSD-1002")
+
+
+def test_subjects_files_only_add_and_never_switch_the_check_off(store, env, tmp_path):
+    """Students a subjects file lists are never 'no longer listed' (such files come in parts),
+    and a subjects file in the load does not switch the check off for other flows."""
+    load_riverside(store)
+    folder = _copy_riverside(tmp_path)
+    (folder / "subjects.csv").write_text("flow,student_id\nS5,RSD-1002\n")
+    _edit(folder / "inventory.yaml",
+          lambda doc: doc["bulk"].append({"kind": "subjects", "path": "subjects.csv"}))
+    r = _riverside_cli(env, folder)                   # RSD-1002 transfers too: added
+    assert r.exit_code == 0, r.output
+    assert "hill-sd" in _record_actors(env, "RSD-1002")
+    # the next load has no subjects file: RSD-1002 (from the file) is not "no longer listed"
+    (folder / "subjects.csv").unlink()
+    _edit(folder / "inventory.yaml", lambda doc: doc.update(
+        bulk=[b for b in doc["bulk"] if b["kind"] != "subjects"]))
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 0, r.output
+    assert "hill-sd" in _record_actors(env, "RSD-1002")
+    # a subjects file for S5 in the load, and S6's inline list corrected: still a change
+    (folder / "subjects.csv").write_text("flow,student_id\nS5,RSD-1003\n")
+    _edit(folder / "inventory.yaml", lambda doc: (
+        doc["bulk"].append({"kind": "subjects", "path": "subjects.csv"}),
+        next(f for f in doc["flows"] if f["id"] == "S6").update(students=["RSD-1002"])))
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 2, r.output
+    assert "(id S6).students': 1 student this source listed before is no longer" in (
+        " ".join(r.output.split()))
+
+
 def test_a_student_another_source_lists_stays_in_the_flow(store, env, tmp_path):
     """Two sources list RSD-1001 for S6; the first stops listing them: with --update the
     student stays (the second still asserts it), only the first source leaves the list."""
@@ -377,13 +426,16 @@ def test_a_student_another_source_lists_stays_in_the_flow(store, env, tmp_path):
     assert cli(env, "load", str(extra), "--no-progress").exit_code == 0
     folder = _copy_riverside(tmp_path)
     _edit(folder / "inventory.yaml",
-          lambda doc: next(f for f in doc["flows"] if f["id"] == "S6").update(students=[]))
+          lambda doc: next(f for f in doc["flows"] if f["id"] == "S6").update(
+              students=["RSD-1002"]))
     r = _riverside_cli(env, folder, "--update")
     assert r.exit_code == 0, r.output
     assert "county-ems" in _record_actors(env, "RSD-1001")
-    rows = store.read_text("MATCH (:Student)-[x:SUBJECT_OF]->(:Flow {id: 'S6'}) "
-                           "RETURN x.sources AS s")
-    assert [r["s"] for r in rows] == [["ems-log"]]
+    rows = store.read_text("MATCH (s:Student)-[x:SUBJECT_OF]->(:Flow {id: 'S6'}) "
+                           "RETURN s.key AS k, x.sources AS s, x.inline_sources AS i")
+    assert sorted((r["k"], r["s"], r["i"]) for r in rows) == sorted([
+        (PSEUDO("RSD-1001"), ["ems-log"], ["ems-log"]),
+        (PSEUDO("RSD-1002"), ["inventory"], ["inventory"])])
 
 
 def test_a_small_cell_student_no_longer_listed_needs_update(store, env, tmp_path):

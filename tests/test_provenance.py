@@ -239,8 +239,9 @@ def test_forget_keeps_what_another_source_asserts(store, env, tmp_path):
     # last load that wrote it, which forget cannot undo: it says so and names the other source
     r = ok(env, "forget", "lexi-dpa", "--yes")
     assert ("1 definition (actors, datasets, flows...) that district also asserts keeps the "
-            "values of the last load that wrote them: if lexi-dpa changed them (load "
-            "--update), load district again with --update to restore them") in r.output
+            "values of the last load that wrote them, and lose the links only lexi-dpa gave "
+            "them: if lexi-dpa changed them (load --update), load district again with --update "
+            "to restore them") in " ".join(r.output.split())
     assert store.read_text(flow) == [{"s": ["district"]}]
     assert exposure(env, "BH-1")["lexi"]["access"] == "identifiable"
     listed = json.loads(ok(env, "sources", "--format", "json").stdout)

@@ -29,12 +29,22 @@ BASE = {
                {"id": "otherd", "name": "Other District", "role": "district"},
                {"id": "vend", "name": "Vendor", "role": "vendor"},
                {"id": "st", "name": "State", "role": "state"},
-               {"id": "res2", "name": "Second Lab", "role": "researcher"}],
+               {"id": "res2", "name": "Second Lab", "role": "researcher"},
+               {"id": "res3", "name": "Third Lab", "role": "researcher"},
+               {"id": "dad", "name": "Guardian", "role": "parent"},
+               {"id": "d2", "name": "District Two", "role": "district"},
+               {"id": "s2", "name": "School Two", "role": "school", "part_of": "d2"}],
     "datasets": [{"id": "sis", "holder": "d1", "granularity": "student",
                   "coverage": [{"org": "d1"}], "elements": ELEMENTS},
                  {"id": "vfile", "holder": "vend", "granularity": "student"},
                  {"id": "dcopy", "holder": "d1", "granularity": "student"},
-                 {"id": "slds", "holder": "st", "granularity": "student"}],
+                 {"id": "slds", "holder": "st", "granularity": "student"},
+                 # the state's research extract, derived from the SLDS
+                 {"id": "slds-extract", "holder": "st", "granularity": "student"},
+                 # the school's own gradebook, rolled up by its district
+                 {"id": "gradebook", "holder": "sA", "granularity": "student",
+                  "coverage": [{"org": "sA"}], "elements": ["Student Name"]},
+                 {"id": "warehouse", "holder": "d1", "granularity": "student"}],
     "agreements": [{"id": "RA", "kind": "research", "legal_basis": "studies",
                     "purpose": "study", "recipients": ["res"],
                     "permitted_elements": ["Standardized test scores"],
@@ -50,7 +60,12 @@ BASE = {
                "target": "dcopy", "elements": ["Student Name"], "valid_from": "2024-01-01"},
               {"id": "S1", "kind": "disclosure", "source": "sis", "target": "slds",
                "elements": ["Student Name", "Standardized test scores"],
-               "legal_basis": "audit_evaluation", "valid_from": "2024-02-01"}],
+               "legal_basis": "audit_evaluation", "valid_from": "2024-02-01"},
+              {"id": "X1", "kind": "transformation", "operation": "subset", "source": "slds",
+               "target": "slds-extract", "elements": ["Standardized test scores"]},
+              # within one agency (a school and its district): not a disclosure
+              {"id": "WH", "kind": "transformation", "operation": "join", "source": "gradebook",
+               "target": "warehouse", "elements": ["Student Name"]}],
     "grants": [
         {"id": "GR", "actor": "res", "dataset": "sis", "scope": "all",
          "elements": ["Standardized test scores"], "legal_basis": "studies", "agreement": "RA",
@@ -68,14 +83,26 @@ BASE = {
         {"id": "GS", "actor": "res2", "dataset": "slds", "scope": "all",
          "elements": ["Standardized test scores"], "legal_basis": "studies",
          "valid_from": "2024-06-01"},
-        # exempt (§99.32(d)) or inside the holder: never in the record
+        # the state's extract, derived from what it received: a redisclosure too
+        {"id": "GX", "actor": "res3", "dataset": "slds-extract", "scope": "all",
+         "legal_basis": "studies", "valid_from": "2024-07-01"},
+        # another district and its school, no basis: outside the holder's agency
+        {"id": "GD2", "actor": "d2", "dataset": "sis", "scope": "all", "valid_from": "2024-08-01"},
+        {"id": "GS2", "actor": "s2", "dataset": "sis", "scope": "all",
+         "elements": ["Student Name"], "valid_from": "2024-08-01"},
+        # a parent reading every student's records, no basis: not this student's parent
+        {"id": "GP", "actor": "mom", "dataset": "sis", "scope": "all",
+         "elements": ["Student Name"], "valid_from": "2024-09-01"},
+        # exempt (§99.32(d)) or inside the holder's agency: never in the record
         {"id": "GV", "actor": "vend", "dataset": "sis", "scope": "all",
          "elements": ["Student Name"], "legal_basis": "school_official"},
-        {"id": "GP", "actor": "mom", "dataset": "sis", "scope": "all",
+        {"id": "GG", "actor": "dad", "dataset": "sis", "scope": "own_child",
          "elements": ["Student Name"]},
         {"id": "GT", "actor": "staff", "dataset": "sis", "scope": "school", "scope_org": "sA"},
+        {"id": "GW", "actor": "d1", "dataset": "gradebook", "scope": "all",
+         "legal_basis": "audit_evaluation"},
     ],
-    "bulk": [{"kind": "enrolments", "path": "enr.csv"}],
+    "bulk": [{"kind": "enrolments", "path": "enr.csv"}, {"kind": "guardians", "path": "g.csv"}],
 }
 
 
@@ -85,6 +112,7 @@ def loaded(store, env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("record")
     (tmp / "inv.yaml").write_text(yaml.safe_dump(BASE, sort_keys=False))
     (tmp / "enr.csv").write_text("student_id,org,valid_from,valid_to\nST-1,sA,2023-08-15,\n")
+    (tmp / "g.csv").write_text("guardian,student_id,valid_from,valid_to\ndad,ST-1,,\n")
     r = CliRunner().invoke(main, ["load", str(tmp / "inv.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 0, r.output
     return store
@@ -118,6 +146,14 @@ def test_grants_and_transformations_to_other_parties_are_in_the_record(loaded, e
          None, "GO"),
         ("2024-06-01", True, "res2", "st", "studies", None, ["Standardized test scores"], True,
          None, "GS"),
+        # through a dataset the state derived from what it received: a redisclosure too
+        ("2024-07-01", True, "res3", "st", "studies", None, ["Standardized test scores"], True,
+         None, "GX"),
+        # another district and its school, without a basis: not the holder's own people
+        ("2024-08-01", True, "d2", "d1", None, None, sorted(ELEMENTS), False, None, "GD2"),
+        ("2024-08-01", True, "s2", "d1", None, None, ["Student Name"], False, None, "GS2"),
+        # a parent, but not this student's (dad, their guardian, reads under own_child: exempt)
+        ("2024-09-01", True, "mom", "d1", None, None, ["Student Name"], False, None, "GP"),
     ]
 
 
@@ -130,20 +166,22 @@ def test_the_report_no_longer_calls_them_exempt(loaded, env, tmp_path, fmt):
     text = out.read_text()
     record, rest = text.split("School officials, service providers and parents", 1)
     for name in ("County Court", "Research Lab", "EMS", "Other District", "Second Lab",
-                 "Vendor"):
+                 "Vendor", "District Two", "School Two", "Parent"):
         assert f"{name} (" in record, name
-    for name in ("County Court", "Research Lab", "EMS (", "Other District", "Second Lab"):
+    for name in ("County Court", "Research Lab", "EMS (", "Other District", "Second Lab",
+                 "District Two", "School Two", "Parent (mom)"):
         assert name not in rest, name
-    assert "Counsellor (staff)" in rest and "Parent (mom)" in rest
-    assert "Counsellor (staff)" not in record and "Parent (mom)" not in record
+    for name in ("Counsellor (staff)", "Guardian (dad)"):
+        assert name in rest and name not in record, name
 
 
 def test_the_public_inventory_lists_them_as_recipients(loaded, env):
     r = CliRunner().invoke(main, ["inventory", "--format", "json"], env=env)
     assert r.exit_code == 0, r.output
     got = sorted(x["id"] for x in json.loads(r.output)["recipients"])
-    # otherd: a district, but reading under other_school; vend: through T2
-    assert got == ["court", "ems", "otherd", "res", "res2", "st", "vend"]
+    # otherd, d2, s2: organisations outside the holder's agency; vend: through T2; not d1
+    # (its own school's gradebook), nor the parents
+    assert got == ["court", "d2", "ems", "otherd", "res", "res2", "res3", "s2", "st", "vend"]
 
 
 SMALL = {

@@ -6,10 +6,10 @@
 //   node and relationship written here); $load: the id of a snapshot load or null
 //   (`seen_in` of the flow marks what a snapshot asserts).
 //   Source, target, elements and agreement links the row no longer names (an earlier definition,
-//   `load --update`) are removed. `replace_students` (true unless the load also has a subjects
-//   file for the source): the students $source listed before and `students` no longer lists
-//   stop being listed by it (the relationship goes when no other source lists them); subjects
-//   files only ever add.
+//   `load --update`) are removed. Inline subjects record the sources that list them in the
+//   flow itself (`inline_sources`): those $source listed before and `students` no longer lists
+//   stop being listed by it (the relationship goes when no other source asserts it); subjects
+//   files only ever add (they may come in parts), and what they add is never compared.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (f:Flow {id: r.id})
@@ -58,12 +58,13 @@ CALL (f, r) {
       ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
 }
 CALL (f, r) {
-  WITH f, r WHERE coalesce(r.replace_students, false)
   MATCH (s:Student)-[x:SUBJECT_OF]->(f)
-  WHERE $source IN x.sources AND NOT s.key IN r.students
-  WITH x, [z IN x.sources WHERE z <> $source] AS rest
+  WHERE $source IN coalesce(x.inline_sources, []) AND NOT s.key IN r.students
+  WITH x, [z IN x.sources WHERE z <> $source] AS rest,
+       [z IN x.inline_sources WHERE z <> $source] AS inline_rest
   FOREACH (_ IN CASE WHEN rest = [] THEN [1] ELSE [] END | DELETE x)
-  FOREACH (_ IN CASE WHEN rest = [] THEN [] ELSE [1] END | SET x.sources = rest)
+  FOREACH (_ IN CASE WHEN rest = [] THEN [] ELSE [1] END |
+    SET x.sources = rest, x.inline_sources = inline_rest)
 }
 CALL (f, r) {
   UNWIND r.students AS key
@@ -72,7 +73,11 @@ CALL (f, r) {
       ELSE [z IN s.sources WHERE z < $source] + $source + [z IN s.sources WHERE z > $source] END
   MERGE (s)-[x:SUBJECT_OF]->(f)
   SET x.sources = CASE WHEN x.sources IS NULL THEN [$source] WHEN $source IN x.sources THEN x.sources
-      ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END
+      ELSE [z IN x.sources WHERE z < $source] + $source + [z IN x.sources WHERE z > $source] END,
+    x.inline_sources = CASE WHEN x.inline_sources IS NULL THEN [$source]
+      WHEN $source IN x.inline_sources THEN x.inline_sources
+      ELSE [z IN x.inline_sources WHERE z < $source] + $source
+           + [z IN x.inline_sources WHERE z > $source] END
 }
 CALL (f, r) {
   WITH f, r WHERE r.agreement IS NOT NULL

@@ -40,11 +40,12 @@
 //   datasets  [{id, name, granularity, elements, members_only, retention, valid_from, valid_to,
 //             min_cell_size, suppressed, smallest_cell, origin (true when no flow from another dataset
 //             enters it anywhere in the graph: its members are where records start),
-//             holder: {id, name, role}, coverage: [{org, valid_from, valid_to}],
+//             holder: {id, name, role, chain: [{id, role}] of the orgs above it}, coverage: [{org, valid_from, valid_to}],
 //             inflows: [flow {..., population (free text), agreement_info}], grants: [grant {id, actor, scope,
 //             scope_org, elements, legal_basis, agreement, purpose, valid_from, valid_to,
 //             agreement_info}]}] ([] when nothing starts)
-//   actors    [{id, name, role}] grant actors and people found in the graph
+//   actors    [{id, name, role, chain: [{id, role}] of the orgs above it (PART_OF, at most 3
+//             hops)}] grant actors and people found in the graph
 //   key_check the pseudonym key check value the graph records (null: none), as
 //             cypher/admin/key_check.cypher reads it
 CALL () {
@@ -142,7 +143,8 @@ OPTIONAL CALL (starts, orgs, people, subject_flows) {
     valid_to: d.valid_to, min_cell_size: d.min_cell_size, suppressed: d.suppressed,
     smallest_cell: d.smallest_cell,
     origin: NOT EXISTS { (:Dataset)-[:SOURCE_OF]->(:Flow)-[:TARGETS]->(d) },
-    holder: [(h:Actor)-[:HOLDS]->(d) | h {.id, .name, .role}][0],
+    holder: [(h:Actor)-[:HOLDS]->(d) |
+             h {.id, .name, .role, chain: [(h)-[:PART_OF*1..3]->(p:Actor) | p {.id, .role}]}][0],
     coverage: [(d)-[c:COVERS]->(o:Actor) |
                {org: o.id, valid_from: c.valid_from, valid_to: c.valid_to}],
     inflows: [(f:Flow)-[:TARGETS]->(d) WHERE f.source IS NULL OR f.source IN reached_ids |
@@ -160,7 +162,9 @@ OPTIONAL CALL (starts, orgs, people, subject_flows) {
     reduce(acc = people, l IN grant_lists | acc + [g IN l WHERE g.actor IS NOT NULL | g.actor])
       AS ids
   RETURN datasets,
-    COLLECT { UNWIND ids AS i WITH DISTINCT i MATCH (a:Actor {id: i}) RETURN a {.id, .name, .role} }
+    COLLECT { UNWIND ids AS i WITH DISTINCT i MATCH (a:Actor {id: i})
+              RETURN a {.id, .name, .role,
+                        chain: [(a)-[:PART_OF*1..3]->(p:Actor) | p {.id, .role}]} }
       AS actors
 }
 RETURN students, datasets, actors,

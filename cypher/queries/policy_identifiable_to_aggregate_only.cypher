@@ -7,7 +7,11 @@
 //   access grants to the recipient on another holder's identifiable dataset; and identifiable
 //   datasets the recipient holds that hold students by themselves (coverage, or members of an
 //   origin dataset: docs/rules.md rule 1).
-// Parameters: $recipient_roles: actor roles checked (['federal'] or ['public']).
+//   Directory information (FERPA §99.31(a)(11), §99.37) is not counted: a district may release
+//   it (military recruiters, an honor roll); what it may carry is rule
+//   directory-information-elements.
+// Parameters: $recipient_roles: actor roles checked (['federal'] or ['public']);
+//   $directory_information: the directory information basis value.
 // Returns: one row per channel: {channel ('flow' | 'grant' | 'dataset'), id (flow, grant or
 //   dataset id), recipient, discloser (holder of the source; null for a dataset), source (dataset
 //   id; null for a dataset), target (dataset id; null for a grant), basis (the flow's or grant's,
@@ -18,14 +22,18 @@ CALL () {
         (f:Flow)-[:TARGETS]->(t:Dataset {granularity: 'student'})<-[:HOLDS]-(r:Actor)
   WHERE r.role IN $recipient_roles AND h1 <> r
   OPTIONAL MATCH (f)-[:UNDER]->(ag:Agreement)
+  WITH f, r, h1, src, t, coalesce(f.legal_basis, ag.legal_basis) AS basis
+  WHERE basis IS NULL OR basis <> $directory_information
   RETURN 'flow' AS channel, f.id AS id, r.id AS recipient, h1.id AS discloser, src.id AS source,
-    t.id AS target, coalesce(f.legal_basis, ag.legal_basis) AS basis, [] AS covers, 0 AS members
+    t.id AS target, basis, [] AS covers, 0 AS members
   UNION
   MATCH (r:Actor)<-[:GRANTED_TO]-(g:Grant)-[:ON|SCOPED_ON]->(d:Dataset {granularity: 'student'})<-[:HOLDS]-(h:Actor)
   WHERE r.role IN $recipient_roles AND h <> r
   OPTIONAL MATCH (g)-[:UNDER]->(ag:Agreement)
+  WITH g, r, h, d, coalesce(g.legal_basis, ag.legal_basis) AS basis
+  WHERE basis IS NULL OR basis <> $directory_information
   RETURN 'grant' AS channel, g.id AS id, r.id AS recipient, h.id AS discloser, d.id AS source,
-    null AS target, coalesce(g.legal_basis, ag.legal_basis) AS basis, [] AS covers, 0 AS members
+    null AS target, basis, [] AS covers, 0 AS members
   UNION
   MATCH (r:Actor)-[:HOLDS]->(d:Dataset {granularity: 'student'})
   WHERE r.role IN $recipient_roles

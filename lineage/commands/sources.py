@@ -57,9 +57,9 @@ def forget(ctx, source, yes):
         kept = (f"{n} definition{'' if n == 1 else 's'} (actors, datasets, flows...) that "
                 f"{', '.join(others)} also {'asserts' if len(others) == 1 else 'assert'} "
                 f"{'keeps' if n == 1 else 'keep'} "
-                f"the values of the last load that wrote them: if {source} changed them "
-                f"(load --update), load {', '.join(others)} again with --update to restore "
-                "them" if n else "")
+                f"the values of the last load that wrote them, and lose the links only "
+                f"{source} gave them: if {source} changed them (load --update), load "
+                f"{', '.join(others)} again with --update to restore them" if n else "")
         if not yes:
             raise UsageError(f"'forget {source}' would remove {what}"
                              + (f"; {kept}" if kept else "") + "; nothing was removed",

@@ -112,7 +112,8 @@ REL_COLUMNS: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {
     ("SOURCE_OF", "Dataset", "Flow"): (_SOURCES,),
     ("TARGETS", "Flow", "Dataset"): (_SOURCES,),
     ("CARRIES", "Flow", "Element"): (_SOURCES,),
-    ("SUBJECT_OF", "Student", "Flow"): (_SOURCES,),
+    # inline_sources: the sources listing the student in the flow itself (cypher/ingest/flows)
+    ("SUBJECT_OF", "Student", "Flow"): (_SOURCES, ("inline_sources", "string[]")),
     ("UNDER", "Flow", "Agreement"): (_SOURCES,),
     ("UNDER", "Grant", "Agreement"): (_SOURCES,),
     ("GRANTED_TO", "Grant", "Actor"): (_SOURCES,),
@@ -288,20 +289,25 @@ class ImportFiles:
 
 def _drop_repeats(f: _File, suspects: set[int]) -> int:
     """Rewrite ``f`` keeping, of rows with the same exact key, only the last (the hash only
-    points at candidates). Returns the rows removed."""
+    points at candidates), with the source lists (``sources``, ``inline_sources``) of all the
+    repeats merged, as ``cypher/ingest`` adds a source to a list. Returns the rows removed."""
     def key(row: list[str]) -> tuple:
         return (row[0], row[1], row[f.key_index]) if f.key_index is not None else (row[0], row[1])
 
     last: dict[tuple, int] = {}
-    union: dict[tuple, set[str]] = {}                   # sources of every repeat, merged
+    union: dict[tuple, list[set[str]]] = {}             # source lists of every repeat, merged
     with f.path.open(newline="", encoding="utf-8") as fh:
         r = csv.reader(fh)
-        next(r)
+        header = next(r)
+        lists = [i for i, h in enumerate(header)
+                 if h.split(":")[0] in ("sources", "inline_sources")]
         for i, row in enumerate(r):
             k = key(row)
             if hash(k) in suspects:
                 last[k] = i
-                union.setdefault(k, set()).update(row[-1].split(ARRAY_DELIMITER))
+                got = union.setdefault(k, [set() for _ in lists])
+                for n, c in enumerate(lists):
+                    got[n].update(x for x in row[c].split(ARRAY_DELIMITER) if x)
     tmp = f.path.with_suffix(".tmp")
     kept = 0
     with f.path.open(newline="", encoding="utf-8") as src, \
@@ -312,7 +318,8 @@ def _drop_repeats(f: _File, suspects: set[int]) -> int:
             k = key(row)
             if last.get(k, i) == i:
                 if k in union:
-                    row[-1] = ARRAY_DELIMITER.join(sorted(union[k]))
+                    for n, c in enumerate(lists):
+                        row[c] = ARRAY_DELIMITER.join(sorted(union[k][n]))
                 w.writerow(row)
                 kept += 1
     tmp.replace(f.path)
@@ -546,7 +553,8 @@ class _Converter:
                     out.rel("CARRIES", "Flow", "Element", r["id"], name, None, bit)
             for key in r["students"]:
                 student(key, bit)
-                out.rel("SUBJECT_OF", "Student", "Flow", key, r["id"], None, bit)
+                out.rel("SUBJECT_OF", "Student", "Flow", key, r["id"],
+                        {"inline_sources": m.names_of(bit)}, bit)
             if r["agreement"] is not None and r["agreement"] in agreements:
                 out.rel("UNDER", "Flow", "Agreement", r["id"], r["agreement"], None, bit)
         self.flows = flows
@@ -676,7 +684,7 @@ class _Converter:
                 subjects_of.add(flow)
                 key = pseudonym(v["student_id"])
                 students[key] = students.get(key, 0) | bit
-                write((key, flow, srcs))
+                write((key, flow, srcs, None))
                 hashed(hash((key, flow)))
         elif kind is BulkKind.ACCESS_LOG:
             write, hashed = rel_file("ACCESSED", "Actor", "Student")

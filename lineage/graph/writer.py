@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from lineage.core.errors import IncompleteLoadError, InputError, Problem
-from lineage.core.models import BulkKind, Inventory
+from lineage.core.models import Inventory
 from lineage.core.pseudonym import Pseudonymizer
 from lineage.core.vocabulary import ELEMENT_CATEGORY, SENSITIVE_CATEGORIES, Scope
 from lineage.graph.keys import claim_key, verify_key
@@ -279,7 +279,9 @@ def definition_changes(store: Store, sources: list[InventorySource],
     :class:`Problem` per field (file, ``kind[i] (id X).field``, ``changes old → new``), in input
     order. Fields are :data:`COMPARED_FIELDS`; a stored name equal to the id (an actor or
     section a bulk file created) is taken as unset, so naming it is not a change. Values come
-    from inventories, never from files of student IDs. Empty when nothing changes.
+    from inventories, never from files of student IDs. Empty when nothing changes. Students a
+    flow or small cell no longer lists are changes too (:func:`_unlisted_students`); raises
+    :class:`InputError` for a flow whose list of students would become empty.
     """
     wanted: dict[str, list[str]] = {k: [] for k in COMPARED_FIELDS}
     items: list[tuple[InventorySource, str, str, str]] = []
@@ -315,52 +317,58 @@ def definition_changes(store: Store, sources: list[InventorySource],
             if a != b:
                 changes.append(Problem(src.origin, None, f"{where}.{f}",
                                        f"changes {_show(a)} → {_show(b)}"))
-    changes.extend(_unlisted_students(store, sources, items, new_rows))
+    unlisted, refused = _unlisted_students(store, sources, items, new_rows)
+    if refused:
+        raise InputError(refused, hint="a load never empties a flow's list of students")
+    changes.extend(unlisted)
     return changes
-
-
-def replaces_students(sources: list[InventorySource]) -> Callable[[str], bool]:
-    """Whether a load of ``sources`` defines the students of a source's flows by their inline
-    ``students`` lists: true unless the load also has a subjects file for that source (subjects
-    files only ever add, so that they can come in parts). Small cells always do."""
-    with_files = {source_of(src) for src in sources for b in src.inventory.bulk
-                  if b.kind is BulkKind.SUBJECTS}
-    return lambda name: name not in with_files
 
 
 def _unlisted_students(store: Store, sources: list[InventorySource],
                        items: list[tuple[InventorySource, str, str, str]],
-                       new_rows: dict[tuple[str, str], dict]) -> list[Problem]:
-    """The flows and small cells whose students a source listed before and its inventory no
-    longer lists (one :class:`Problem` each, counting them, never naming them): a load with
-    ``--update`` takes them out (``cypher/ingest/flows.cypher``, ``small_cells.cypher``), so
-    that a student listed by mistake in a disclosure leaves its record of disclosures."""
-    replaces = replaces_students(sources)
+                       new_rows: dict[tuple[str, str], dict]) -> tuple[list[Problem], list[Problem]]:
+    """The flows and small cells whose students a source listed before in the definition
+    itself and its inventory no longer lists: ``(changes, refused)``, one :class:`Problem` each,
+    counting the students, never naming them. A change: ``load --update`` takes them out
+    (``cypher/ingest/flows.cypher``, ``small_cells.cypher``), so that a student listed by
+    mistake in a disclosure leaves its record of disclosures. Refused whatever ``--update``
+    says: a flow whose list would become empty, since a flow that lists no students moves the
+    whole population of its source (docs/rules.md rule 2). Students of subjects files are never
+    compared: such files only ever add (they may come in parts)."""
     wanted: dict[str, list[dict]] = {"flows": [], "small_cells": []}
     for src, kind, ident, _ in items:
-        if kind == "small_cells" or (kind == "flows" and replaces(source_of(src))):
+        if kind in wanted:
             wanted[kind].append({"id": ident, "source": source_of(src)})
     if not wanted["flows"] and not wanted["small_cells"]:
-        return []
+        return [], []
     row = store.read("ingest/existing_listed_students", flows=wanted["flows"],
                      cells=wanted["small_cells"])[0]
     stored = {("flows", r["id"], r["source"]): set(r["keys"]) for r in row["flows"]}
     stored.update({("small_cells", r["id"], r["source"]): set(r["keys"]) for r in row["cells"]})
-    out: list[Problem] = []
+    changes: list[Problem] = []
+    refused: list[Problem] = []
     for src, kind, ident, where in items:
         before = stored.get((kind, ident, source_of(src)))
         new = new_rows.get((kind, ident))
         if not before or new is None:
             continue
         gone = len(before - set(new["students"]))
-        if gone:
-            thing = "flow" if kind == "flows" else "small cell"
-            out.append(Problem(src.origin, None, f"{where}.students", (
-                f"{gone} student{' this source listed before is' if gone == 1 else 's this source listed before are'} "
-                f"no longer listed (not shown: student IDs); with --update they leave the "
-                f"{thing} (and any record of disclosures it made for them), unless another "
-                "source lists them")))
-    return out
+        if not gone:
+            continue
+        listed = (f"{gone} student{' this source listed before is' if gone == 1 else 's this source listed before are'} "
+                  "no longer listed (not shown: student IDs)")
+        if kind == "flows" and not new["students"]:
+            refused.append(Problem(src.origin, None, f"{where}.students", (
+                f"{listed} and the list is now empty: a flow that lists no students moves "
+                "every student of its source (docs/rules.md rule 2), not none; to take its "
+                "students out, end the flow (valid_to) or remove the source with 'lineage "
+                "forget SOURCE --yes'")))
+            continue
+        thing = "flow" if kind == "flows" else "small cell"
+        changes.append(Problem(src.origin, None, f"{where}.students", (
+            f"{listed}; with --update they leave the {thing} (and any record of disclosures "
+            "it made for them), unless another source lists them")))
+    return changes, refused
 
 
 def prepare(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
@@ -592,12 +600,8 @@ def load(store: Store, sources: list[InventorySource], pseudo: Pseudonymizer, *,
         summary.add("elements", 0, store.write_batches("ingest/elements", [element_rows(
             [s for s in sources if source_of(s) == name])], **params(name)))
     per_kind: dict[tuple[str, str], list[dict]] = {}
-    replaces = replaces_students(sources)
     for src in sources:
         for kind, rows in inventory_rows(src.inventory, pseudo).items():
-            if kind == "flows":
-                for r in rows:
-                    r["replace_students"] = replaces(source_of(src))
             per_kind.setdefault((kind, source_of(src)), []).extend(rows)
     extra = {"grants": {"person_scopes": [Scope.ROSTER.value, Scope.OWN_CHILD.value]}}
     for kind in ("actors", "datasets", "small_cells", "agreements", "flows", "grants", "sections"):

@@ -29,14 +29,15 @@ small-cell                       high      an aggregate held by a public or fede
                                            [FERPA §99.31(b)(1); NCES]
 federal-identifiable             high      identifiable data reaches a federal actor (U.S.
                                            Department of Education: aggregate counts only),
-                                           whatever the basis: a flow from another actor's
+                                           under any basis but directory information
+                                           (military recruiters, FERPA §99.37): a flow from another actor's
                                            identifiable dataset into one it holds, a grant on
                                            another holder's identifiable dataset, or an
                                            identifiable dataset it holds that covers schools or
                                            lists students [domain brief; EDFacts, 20 U.S.C. §9543]
 public-identifiable              high      the same for the public (aggregate reports only, never
-                                           an individual student), whatever the basis, directory
-                                           information included [domain brief; FERPA §99.31(b)(1)]
+                                           an individual student; directory information, e.g. an
+                                           honor roll, excepted) [domain brief; FERPA §99.31(b)(1)]
 vendor-agreement                 high      a vendor receives data (disclosure, collection into its
                                            dataset, access grant) under no agreement naming it
                                            [FERPA §99.31(a)(1)(i)(B); NDPA]
@@ -117,10 +118,12 @@ from typing import Any
 
 from lineage.core.errors import UsageError
 from lineage.core.vocabulary import (
+    AGENCY_ROLES,
     ORGANISATION_ROLES,
     RESEARCH_BASES,
     SENSITIVE_CATEGORIES,
     FlowKind,
+    Granularity,
     LegalBasis,
     Role,
     Scope,
@@ -291,7 +294,8 @@ def _identifiable_to(store: Store, rule: str, role: Role, only: str) -> list[Fin
     reaching an actor of ``role``; ``only`` says what such an actor may receive."""
     out = []
     for r in store.read("queries/policy_identifiable_to_aggregate_only",
-                        recipient_roles=[role.value]):
+                        recipient_roles=[role.value],
+                        directory_information=LegalBasis.DIRECTORY_INFORMATION.value):
         who = r["recipient"]
         under = f" under {r['basis']}" if r.get("basis") else ""
         if r["channel"] == "dataset":
@@ -471,7 +475,8 @@ def _disclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
 def _transformation_to_another_actor(store: Store, ctx: _Context) -> list[Finding]:
     out = []
     for r in store.read("queries/policy_transformation_to_another_actor",
-                        transformation=FlowKind.TRANSFORMATION.value):
+                        transformation=FlowKind.TRANSFORMATION.value,
+                        student=Granularity.STUDENT.value, agency_roles=sorted(AGENCY_ROLES)):
         r = {**r, "channel": "flow"}
         out.append(Finding(
             "transformation-to-another-actor", Severity.HIGH, _channel_subject(r, "recipient"),

@@ -34,7 +34,7 @@ from typing import Any
 
 from lineage.core.errors import UsageError
 from lineage.core.pseudonym import Pseudonymizer
-from lineage.core.vocabulary import RECORD_EXEMPT, Access, LegalBasis, Role
+from lineage.core.vocabulary import AGENCY_ROLES, RECORD_EXEMPT, Access, LegalBasis, Role
 from lineage.core.windows import iso
 from lineage.graph.store import Store
 
@@ -277,14 +277,14 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
     Recipients are the actors that get student-level data (identifiable or de-identified) from
     another actor by a flow (a disclosure, or a transformation into another holder's dataset),
     collect it themselves under an agreement (a party other than a school or district), or may
-    read it through an access grant (parties other than schools, districts, teachers and
-    parents, and those too under a basis the record of disclosures does not exempt, e.g.
-    another district under ``other_school``). ``case_by_case`` are flows that list their
+    read it through an access grant (any party outside the holder's educational agency,
+    :func:`~lineage.rules.evaluator.same_agency`, but parents and eligible students). ``case_by_case`` are flows that list their
     students (transfers, emergencies): only recipient, bases and elements are shown, never
     dates, purposes or threats, which could identify a student.
     """
     rows = store.read("queries/inventory", internal_roles=list(INTERNAL_ROLES),
-                      exempt_bases=sorted(b.value for b in RECORD_EXEMPT))
+                      person_roles=[Role.PARENT.value, Role.ELIGIBLE_STUDENT.value],
+                      agency_roles=sorted(AGENCY_ROLES))
     row = rows[0] if rows else {"elements": [], "channels": []}
     channels = row.get("channels") or []
 

@@ -177,16 +177,23 @@ def small_cell_note(smallest: int, minimum: int) -> str:
 
 def with_small_cell_notes(rows: list[dict], lineage: Lineage) -> list[dict]:
     """Exposure rows with ``small_cell_note`` (:func:`small_cell_note`) added to each
-    aggregate-only actor whose aggregate datasets record a ``smallest_cell`` below their
+    aggregate-only actor whose own aggregate datasets (held, or read through a grant) record a
+    ``smallest_cell`` below their
     minimum cell size (:data:`~lineage.rules.evaluator.DEFAULT_MIN_CELL_SIZE` when unset) and
     are not suppressed. The students of such a cell count as identifiable (FERPA §99.31(b)(1);
     NCES), but an unnamed cell cannot say whether this student is one, so the answer must not
     read "aggregate only" without the caveat. Other rows are left as they are (no key added)."""
+    # the aggregates each actor holds or may read itself: not those upstream of them, whose
+    # cells a further aggregate published anew (docs/rules.md rule 5)
+    own: dict[str, list[str]] = {}
+    for e in lineage.entries():
+        if e.level is Access.AGGREGATE and e.dataset not in own.setdefault(e.actor_id, []):
+            own[e.actor_id].append(e.dataset)
     out = []
     for r in rows:
         small: list[tuple[int, int]] = []
         if r["access"] == Access.AGGREGATE.value:
-            for did in r.get("datasets") or []:
+            for did in own.get(r["actor_id"], []):
                 d = lineage.dataset(did) or {}
                 n = d.get("smallest_cell")
                 m = d.get("min_cell_size") or DEFAULT_MIN_CELL_SIZE

@@ -21,9 +21,10 @@ CLASSES = ("identifiable", "deidentified", "aggregate")
 
 #: Columns of a record of disclosures as a table or CSV (``lineage exposure --view record``,
 #: the workspace's download): ``date_recorded`` says whether ``date`` is a day on record or only
-#: the first day the disclosure could have included the student (a flow without a date).
+#: the first day the disclosure could have included the student (a flow without a date);
+#: ``flow`` or ``grant`` names what made the disclosure.
 RECORD_COLUMNS = ["date", "date_recorded", "actor_id", "legal_basis", "agreement", "elements",
-                  "discloser_id", "redisclosure", "threat", "purpose"]
+                  "discloser_id", "redisclosure", "threat", "purpose", "flow", "grant"]
 
 #: Columns of an impact as CSV (``lineage impact --format csv``, the workspace's download).
 IMPACT_COLUMNS = ["student", "elements", "first_date", "last_date", "datasets"]

@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from lineage.core.vocabulary import (
+    AGENCY_ROLES,
     RECORD_EXEMPT,
     Access,
     FlowKind,
@@ -52,9 +53,24 @@ DEFAULT_MIN_CELL_SIZE = 10
 LEVELS = (Access.IDENTIFIABLE, Access.DEIDENTIFIED, Access.AGGREGATE)
 
 _COLLECTION = FlowKind.COLLECTION.value
-#: Roles whose access through a grant without a legal basis is not a disclosure for the record
-#: (the holder's own people, a parent: FERPA §99.31(a)(1), §99.10)
-_INSIDE_ROLES = frozenset({"teacher", "school", "district", "parent", "eligible_student"})
+
+
+def same_agency(a: dict | None, b: dict | None) -> bool:
+    """Whether two actors (``{id, chain: [{id, role}]}``, ``chain`` the orgs above the actor)
+    belong to one educational agency or institution, so that records passing between them are
+    not a disclosure (FERPA §99.31(a)(1), §99.3): the same actor, one above the other (a
+    teacher and the school or district they are part of; a school and its district), or two
+    below the same school or district (two schools of one district)."""
+    if not a or not b:
+        return False
+    if a.get("id") == b.get("id"):
+        return True
+    up_a = {c["id"] for c in a.get("chain") or []}
+    up_b = {c["id"] for c in b.get("chain") or []}
+    if b.get("id") in up_a or a.get("id") in up_b:
+        return True
+    orgs_a = {c["id"] for c in a.get("chain") or [] if c.get("role") in AGENCY_ROLES}
+    return bool(orgs_a & {c["id"] for c in b.get("chain") or [] if c.get("role") in AGENCY_ROLES})
 _DAY = timedelta(days=1)
 
 #: Prefix of the purpose of a step that reveals a small cell (rule 5).
@@ -906,30 +922,40 @@ class Lineage:
         """FERPA §99.32 record for the student: each disclosure of identifiable data to another
         party, except the parties §99.32(d) exempts (parent/eligible student, school officials,
         written consent, directory information). A disclosure is a flow that moves the
-        student's identifiable records from a dataset of one holder into a dataset of another
-        (declared ``disclosure``, or a ``transformation`` between two holders), or a grant that
-        lets a party other than the dataset's holder read them (FERPA §99.3: disclosure means
-        permitting access); a grant without a legal basis to the holder's own people (teacher,
-        school, district) or to a parent is not one. Redisclosures (by a party that itself
-        received the data) are included and marked; emergencies carry their threat
-        (§99.32(a)(5)). Aggregate and de-identified releases are not disclosures of PII and are
-        left out. An entry's ``date`` is the first day the disclosure could have included the
-        student's records; ``date_recorded`` is False when the flow or grant gives no first
-        day of its own (the date is then inferred from the student's enrolment, the source's
-        coverage or an agreement, and must not be shown as a day on record).
+        student's identifiable records from a dataset of one holder into a dataset of a party
+        outside the holder's educational agency (:func:`same_agency`; declared
+        ``disclosure``, or a ``transformation``), or a grant that lets such a party read them
+        (FERPA §99.3: disclosure means permitting access); a grant without a legal basis to the
+        student's own guardian (or under scope ``own_child``) is not one. Redisclosures (by a
+        party that itself received the data from another agency, through any dataset of its
+        own) are included and marked; emergencies carry their threat (§99.32(a)(5)). Aggregate
+        and de-identified releases are not disclosures of PII and are left out. An entry's
+        ``date`` is the first day the disclosure could have included the student's records;
+        ``date_recorded`` is False when the flow or grant gives no first day of its own (the
+        date is then inferred from the student's enrolment, the source's coverage or an
+        agreement, and must not be shown as a day on record).
         """
         info = dict(actors or {})
         out: list[Disclosure] = []
+        guardians = {g["guardian"] for g in self.ctx.guardians}
 
-        def holder_of(did: str | None) -> str | None:
-            return ((self.ds.get(did) or {}).get("holder") or {}).get("id")
+        def holder_of(did: str | None) -> dict:
+            return (self.ds.get(did) or {}).get("holder") or {}
+
+        memo: dict[str, bool] = {}
 
         def received(did: str) -> bool:
             """Whether ``did``'s holder received the student's identifiable records from
-            another holder (so that passing them on is a redisclosure, §99.33)."""
-            r = self.reach.get(did, {}).get(Access.IDENTIFIABLE)
-            return bool(r and any(st.source and st.kind != _COLLECTION
-                                  and holder_of(st.source) != holder_of(did) for st in r.steps))
+            another agency, into ``did`` or into a dataset of its own agency it was derived
+            from (so that passing them on is a redisclosure, §99.33)."""
+            if did not in memo:
+                memo[did] = False                       # a ring: no
+                r = self.reach.get(did, {}).get(Access.IDENTIFIABLE)
+                memo[did] = bool(r) and any(
+                    st.source and st.kind != _COLLECTION
+                    and (not same_agency(holder_of(st.source), holder_of(did))
+                         or received(st.source)) for st in r.steps)
+            return memo[did]
 
         def name_of(aid: str | None, row: dict | None = None) -> str | None:
             return (row or {}).get("name") or info.get(aid, {}).get("name") or aid
@@ -938,34 +964,36 @@ class Lineage:
             reach = levels.get(Access.IDENTIFIABLE)
             if reach is None:
                 continue
-            d = self.ds[did]
-            holder = (d.get("holder") or {})
+            holder = holder_of(did)
             for s in reach.steps:
                 if s.kind == _COLLECTION or not s.source or s.level is not Access.IDENTIFIABLE:
                     continue
-                discloser = holder_of(s.source)
-                if discloser == holder.get("id"):
+                if same_agency(holder_of(s.source), holder):
                     continue
                 if s.legal_basis and LegalBasis(s.legal_basis) in RECORD_EXEMPT:
                     continue
-                flow = next((f for f in d.get("inflows") or [] if f["id"] == s.via), None)
+                flow = next((f for f in self.ds[did].get("inflows") or [] if f["id"] == s.via),
+                            None)
                 dated = flow is not None and flow.get("valid_from") is not None
                 out.append(Disclosure(holder.get("id"), name_of(holder.get("id"), holder),
-                                      discloser, s.window.first, sorted(s.elements),
-                                      s.legal_basis, s.agreement, s.purpose, s.threat,
-                                      received(s.source), s.via, dated))
+                                      holder_of(s.source).get("id"), s.window.first,
+                                      sorted(s.elements), s.legal_basis, s.agreement, s.purpose,
+                                      s.threat, received(s.source), s.via, dated))
         for e in self.entries():
             g = e.grant
-            if g is None or e.level is not Access.IDENTIFIABLE or not e.elements:
+            if g is None or e.level is not Access.IDENTIFIABLE:
                 continue
             holder = holder_of(e.dataset)
+            grantee = {"id": e.actor_id, **info.get(e.actor_id, {})}
+            if same_agency(grantee, holder):
+                continue
             basis = g.get("legal_basis")
             if basis and LegalBasis(basis) in RECORD_EXEMPT:
                 continue
-            if not basis and info.get(e.actor_id, {}).get("role") in _INSIDE_ROLES:
+            if not basis and (e.actor_id in guardians or g.get("scope") == Scope.OWN_CHILD.value):
                 continue
-            out.append(Disclosure(e.actor_id, name_of(e.actor_id), holder, e.windows.first,
-                                  sorted(e.elements), basis, g.get("agreement"),
+            out.append(Disclosure(e.actor_id, name_of(e.actor_id), holder.get("id"),
+                                  e.windows.first, sorted(e.elements), basis, g.get("agreement"),
                                   g.get("purpose"), None, received(e.dataset), None,
                                   g.get("valid_from") is not None, g["id"]))
         out.sort(key=lambda x: (x.date or date.min, x.actor_id))
