@@ -56,3 +56,20 @@ def load_riverside(store, *, violations: bool = False) -> None:
     if violations:
         paths.append(RIVERSIDE / "violations.yaml")
     load(store, read_sources(paths), PSEUDO)
+
+
+def report_text(env: dict, student: str, fmt: str, folder) -> str:
+    """``lineage report STUDENT --format FMT --out FILE`` through click's CliRunner (exit 0
+    asserted); the file's text, HTML entities decoded for ``html``."""
+    import html
+
+    from click.testing import CliRunner
+
+    from lineage.cli import main
+
+    out = folder / f"report.{fmt}"
+    r = CliRunner().invoke(main, ["report", student, "--format", fmt, "--out", str(out)], env=env)
+    assert r.exit_code == 0, r.output
+    text = out.read_text()
+    return html.unescape(text) if fmt == "html" else text
+

@@ -6,7 +6,6 @@ web student page show the population text and say so. Real Neo4j, CLI through Cl
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 
@@ -15,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from lineage.cli import main
-from tests.helpers import CEDAR_VALLEY
+from tests.helpers import CEDAR_VALLEY, report_text
 
 #: recipient id -> STUDENT POPULATION of its row(s) in seeds/cedar-valley/metadata-dictionary.csv
 POPULATIONS = {
@@ -127,11 +126,7 @@ class TestCedarValleyCouldHave:
 
     @pytest.mark.parametrize("fmt", ["md", "html"])
     def test_report_says_date_not_recorded(self, env, tmp_path, fmt):
-        out = tmp_path / f"r.{fmt}"
-        r = CliRunner().invoke(main, ["report", "CV-1", "--format", fmt, "--out", str(out)],
-                               env=env)
-        assert r.exit_code == 0, r.output
-        text = out.read_text() if fmt == "md" else html.unescape(out.read_text())
+        text = report_text(env, "CV-1", fmt, tmp_path)
         head = "### " if fmt == "md" else "<h3>"
         assert text.count(head + "date not recorded, from 2024-08-20: ") == 6
         assert head + "2024-08-20" not in text

@@ -15,6 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from lineage.cli import main
+from tests.helpers import report_text
 
 ELEMENTS = ["Student Name", "Standardized test scores", "Student disability information"]
 
@@ -159,11 +160,7 @@ def test_grants_and_transformations_to_other_parties_are_in_the_record(loaded, e
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
 def test_the_report_no_longer_calls_them_exempt(loaded, env, tmp_path, fmt):
-    out = tmp_path / f"r.{fmt}"
-    r = CliRunner().invoke(main, ["report", "ST-1", "--format", fmt, "--out", str(out)],
-                           env=env)
-    assert r.exit_code == 0, r.output
-    text = out.read_text()
+    text = report_text(env, "ST-1", fmt, tmp_path)
     record, rest = text.split("School officials, service providers and parents", 1)
     for name in ("County Court", "Research Lab", "EMS", "Other District", "Second Lab",
                  "Vendor", "District Two", "School Two", "Parent"):
