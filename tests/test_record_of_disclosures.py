@@ -185,7 +185,8 @@ SMALL = {
     "actors": [{"id": "d1", "name": "District One", "role": "district"},
                {"id": "sA", "name": "School A", "role": "school", "part_of": "d1"},
                {"id": "pubC", "name": "Newspaper readers", "role": "public"},
-               {"id": "us-ed", "name": "U.S. Department of Education", "role": "federal"}],
+               {"id": "us-ed", "name": "U.S. Department of Education", "role": "federal"},
+               {"id": "pubN", "name": "Newsletter readers", "role": "public"}],
     "datasets": [{"id": "sis", "holder": "d1", "granularity": "student",
                   "coverage": [{"org": "d1"}], "elements": ELEMENTS},
                  # published without suppression, cells as small as 2: a tester found the
@@ -194,14 +195,23 @@ SMALL = {
                   "min_cell_size": 10, "suppressed": False, "smallest_cell": 2},
                  # suppressed below 10: no caveat
                  {"id": "edfacts", "holder": "us-ed", "granularity": "aggregate",
-                  "min_cell_size": 10, "suppressed": True, "smallest_cell": 2}],
+                  "min_cell_size": 10, "suppressed": True, "smallest_cell": 2},
+                 # names its smallest cell (four other students): the note says so
+                 {"id": "newsletter", "holder": "pubN", "granularity": "aggregate",
+                  "min_cell_size": 10, "suppressed": False, "smallest_cell": 4,
+                  "small_cells": [{"label": "grade 4 readers", "size": 4,
+                                   "elements": ["Standardized test scores"],
+                                   "students": ["ST-2", "ST-3", "ST-4", "ST-5"]}]}],
     "flows": [{"id": "C0", "kind": "collection", "target": "sis", "elements": ELEMENTS},
               {"id": "A1", "kind": "disclosure", "operation": "aggregate", "source": "sis",
                "target": "aggC", "elements": ["Standardized test scores"],
                "valid_from": "2024-06-01"},
               {"id": "A2", "kind": "disclosure", "operation": "aggregate", "source": "sis",
                "target": "edfacts", "elements": ["Standardized test scores"],
-               "legal_basis": "federal_reporting", "valid_from": "2024-06-01"}],
+               "legal_basis": "federal_reporting", "valid_from": "2024-06-01"},
+              {"id": "A3", "kind": "disclosure", "operation": "aggregate", "source": "sis",
+               "target": "newsletter", "elements": ["Standardized test scores"],
+               "valid_from": "2024-06-01"}],
     "bulk": [{"kind": "enrolments", "path": "enr.csv"}],
 }
 NOTE = ("may identify: counted in aggregates that published cells of as few as 2 students "
@@ -212,7 +222,8 @@ NOTE = ("may identify: counted in aggregates that published cells of as few as 2
 def test_aggregate_only_with_unnamed_small_cells_carries_the_caveat(store, env, tmp_path):
     store.reset()
     (tmp_path / "inv.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
-    (tmp_path / "enr.csv").write_text("student_id,org,valid_from,valid_to\nST-1,sA,2023-08-15,\n")
+    (tmp_path / "enr.csv").write_text("student_id,org,valid_from,valid_to\n" + "".join(
+        f"ST-{i},sA,2023-08-15,\n" for i in range(1, 6)))
     r = CliRunner().invoke(main, ["load", str(tmp_path / "inv.yaml"), "--no-progress"], env=env)
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["exposure", "ST-1", "--format", "json"], env=env)
@@ -221,6 +232,11 @@ def test_aggregate_only_with_unnamed_small_cells_carries_the_caveat(store, env, 
     assert (actors["pubC"]["access"], actors["pubC"]["small_cell_note"]) == ("aggregate", NOTE)
     assert actors["us-ed"]["access"] == "aggregate" and "small_cell_note" not in actors["us-ed"]
     assert "small_cell_note" not in actors["d1"]
+    assert actors["pubN"]["small_cell_note"] == (
+        "may identify: counted in aggregates that published cells of as few as 4 students "
+        "(below the minimum cell size of 10) without suppression, and that list the students "
+        "of some of them (not this student) but may not list every small cell: if this "
+        "student is in one, this recipient could identify them")
     r = CliRunner().invoke(main, ["exposure", "ST-1", "--format", "csv"], env=env)
     rows = {x["actor_id"]: x for x in csv.DictReader(io.StringIO(r.output))}
     assert (rows["pubC"]["small_cell_note"], rows["us-ed"]["small_cell_note"]) == (NOTE, "")

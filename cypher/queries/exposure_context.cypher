@@ -38,7 +38,8 @@
 //     guardians   [{guardian, valid_from, valid_to}]
 //     accesses    [{actor, at, dataset, action, elements}] access-log events about the student
 //   datasets  [{id, name, granularity, elements, members_only, retention, valid_from, valid_to,
-//             min_cell_size, suppressed, smallest_cell, origin (true when no flow from another dataset
+//             min_cell_size, suppressed, smallest_cell, named_cells (small cells it
+//             lists with their students), origin (true when no flow from another dataset
 //             enters it anywhere in the graph: its members are where records start),
 //             holder: {id, name, role, chain: [{id, role}] of the orgs above it}, coverage: [{org, valid_from, valid_to}],
 //             inflows: [flow {..., population (free text), agreement_info}], grants: [grant {id, actor, scope,
@@ -141,7 +142,7 @@ OPTIONAL CALL (starts, orgs, people, subject_flows) {
     id: d.id, name: d.name, granularity: d.granularity, elements: d.elements,
     members_only: d.members_only, retention: d.retention, valid_from: d.valid_from,
     valid_to: d.valid_to, min_cell_size: d.min_cell_size, suppressed: d.suppressed,
-    smallest_cell: d.smallest_cell,
+    smallest_cell: d.smallest_cell, named_cells: COUNT { (:SmallCell)-[:CELL_OF]->(d) },
     origin: NOT EXISTS { (:Dataset)-[:SOURCE_OF]->(:Flow)-[:TARGETS]->(d) },
     holder: [(h:Actor)-[:HOLDS]->(d) |
              h {.id, .name, .role, chain: [(h)-[:PART_OF*1..3]->(p:Actor) | p {.id, .role}]}][0],

@@ -166,13 +166,15 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
     return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
 
 
-def small_cell_note(smallest: int, minimum: int) -> str:
+def small_cell_note(smallest: int, minimum: int, named: bool = False) -> str:
     """The caveat of an aggregate-only actor whose aggregates published small cells without
-    saying who is in them (see :func:`with_small_cell_notes`)."""
+    saying who is in them (see :func:`with_small_cell_notes`); ``named``: the aggregate lists
+    the students of some small cells (this student is in none of them)."""
+    who = ("that list the students of some of them (not this student) but may not list every "
+           "small cell" if named else "that do not say who is in them")
     return (f"may identify: counted in aggregates that published cells of as few as {smallest} "
             f"students (below the minimum cell size of {minimum}) without suppression, and "
-            "that do not say who is in them: if this student is in one, this recipient could "
-            "identify them")
+            f"{who}: if this student is in one, this recipient could identify them")
 
 
 def with_small_cell_notes(rows: list[dict], lineage: Lineage) -> list[dict]:
@@ -191,7 +193,7 @@ def with_small_cell_notes(rows: list[dict], lineage: Lineage) -> list[dict]:
             own[e.actor_id].append(e.dataset)
     out = []
     for r in rows:
-        small: list[tuple[int, int]] = []
+        small: list[tuple[int, int, bool]] = []
         if r["access"] == Access.AGGREGATE.value:
             for did in own.get(r["actor_id"], []):
                 d = lineage.dataset(did) or {}
@@ -199,7 +201,7 @@ def with_small_cell_notes(rows: list[dict], lineage: Lineage) -> list[dict]:
                 m = d.get("min_cell_size") or DEFAULT_MIN_CELL_SIZE
                 if (d.get("granularity") == "aggregate" and not d.get("suppressed")
                         and n is not None and n < m):
-                    small.append((n, m))
+                    small.append((n, m, bool(d.get("named_cells"))))
         out.append({**r, "small_cell_note": small_cell_note(*min(small))} if small else r)
     return out
 
