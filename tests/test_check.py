@@ -491,3 +491,41 @@ def test_transformation_to_another_actor(store, env, tmp_path):
          "d1 passes d1-sis to sea (sea-copy) by transformation T1: data leaving one actor for "
          "another is a disclosure; declare it kind: disclosure with its legal basis"),
     ]
+
+
+AGENCY = """\
+    actors:
+      - {id: st, role: state}
+      - {id: d1, role: district, part_of: st}
+      - {id: s1, role: school, part_of: d1}
+      - {id: s2, role: school, part_of: d1}
+      - {id: t1, role: teacher, part_of: s1}
+      - {id: d9, role: district}
+    datasets:
+      - {id: s1-sis, holder: s1, granularity: student, coverage: [{org: s1}]}
+      - {id: d1-wh, holder: d1, granularity: student}
+      - {id: s2-copy, holder: s2, granularity: student}
+      - {id: t1-book, holder: t1, granularity: student}
+      - {id: slds, holder: st, granularity: student}
+      - {id: d9-copy, holder: d9, granularity: student}
+    flows:
+      # one agency: a school to its district, to a sister school, to its teacher's gradebook
+      - {id: A1, kind: disclosure, source: s1-sis, target: d1-wh, elements: [Student Name]}
+      - {id: A2, kind: disclosure, source: s1-sis, target: s2-copy, elements: [Student Name]}
+      - {id: A3, kind: transformation, source: s1-sis, target: t1-book, elements: [Student Name]}
+      # outside: the state above the district, another district
+      - {id: B1, kind: disclosure, source: d1-wh, target: slds, elements: [Student Name]}
+      - {id: B2, kind: transformation, source: t1-book, target: d9-copy, elements: [Student Name]}
+    grants:
+      - {id: G1, actor: d1, dataset: s1-sis, scope: all}
+      - {id: G2, actor: st, dataset: s1-sis, scope: all}
+    """
+
+
+def test_within_one_educational_agency_nothing_is_a_disclosure(store, env, tmp_path):
+    """A school and its district, two schools of one district, a teacher: one agency
+    (same_agency), so no finding asks them for a legal basis; the state above the district and
+    another district are outside (a tester found both kinds of false answer)."""
+    found = {(f[0], f[2][-1]) for f in check_inventory(store, env, tmp_path, AGENCY)}
+    assert found == {("disclosure-basis", "B1"), ("disclosure-basis", "G2"),
+                     ("transformation-to-another-actor", "B2")}

@@ -415,6 +415,34 @@ def test_subjects_files_only_add_and_never_switch_the_check_off(store, env, tmp_
         " ".join(r.output.split()))
 
 
+def test_a_student_a_subjects_file_lists_stays_when_the_inline_list_drops_them(store, env,
+                                                                              tmp_path):
+    """RSD-1001 is listed for S6 inline and, by the same source, in a subjects file loaded
+    earlier: dropping them from the inline list is no change and keeps them (subjects files
+    only ever add)."""
+    load_riverside(store)
+    folder = _copy_riverside(tmp_path)
+    (folder / "subjects.csv").write_text("flow,student_id\nS6,RSD-1001\n")
+    _edit(folder / "inventory.yaml",
+          lambda doc: doc["bulk"].append({"kind": "subjects", "path": "subjects.csv"}))
+    assert _riverside_cli(env, folder).exit_code == 0
+    (folder / "subjects.csv").unlink()
+    _edit(folder / "inventory.yaml", lambda doc: (
+        doc.update(bulk=[b for b in doc["bulk"] if b["kind"] != "subjects"]),
+        next(f for f in doc["flows"] if f["id"] == "S6").update(
+            students=["RSD-1001", "RSD-1002"])))
+    assert _riverside_cli(env, folder).exit_code == 0          # RSD-1002 added
+    _edit(folder / "inventory.yaml", lambda doc: next(
+        f for f in doc["flows"] if f["id"] == "S6").update(students=["RSD-1002"]))
+    r = _riverside_cli(env, folder)
+    assert r.exit_code == 0, r.output                        # no change: the file lists them
+    assert "county-ems" in _record_actors(env, "RSD-1001")
+    rows = store.read_text("MATCH (s:Student {key: $k})-[x:SUBJECT_OF]->(:Flow {id: 'S6'}) "
+                           "RETURN x.sources AS s, x.inline_sources AS i, x.file_sources AS f",
+                           k=PSEUDO("RSD-1001"))
+    assert rows == [{"s": ["inventory"], "i": [], "f": ["inventory"]}]  # listed by the file only
+
+
 def test_a_student_another_source_lists_stays_in_the_flow(store, env, tmp_path):
     """Two sources list RSD-1001 for S6; the first stops listing them: with --update the
     student stays (the second still asserts it), only the first source leaves the list."""

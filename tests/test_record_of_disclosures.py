@@ -119,8 +119,8 @@ def loaded(store, env, tmp_path_factory):
     return store
 
 
-def _record(env) -> list[dict]:
-    r = CliRunner().invoke(main, ["exposure", "ST-1", "--view", "record", "--format", "json"],
+def _record(env, student: str = "ST-1") -> list[dict]:
+    r = CliRunner().invoke(main, ["exposure", student, "--view", "record", "--format", "json"],
                            env=env)
     assert r.exit_code == 0, r.output
     return json.loads(r.output)["disclosures"]
@@ -176,9 +176,11 @@ def test_the_public_inventory_lists_them_as_recipients(loaded, env):
     r = CliRunner().invoke(main, ["inventory", "--format", "json"], env=env)
     assert r.exit_code == 0, r.output
     got = sorted(x["id"] for x in json.loads(r.output)["recipients"])
-    # otherd, d2, s2: organisations outside the holder's agency; vend: through T2; not d1
-    # (its own school's gradebook), nor the parents
-    assert got == ["court", "d2", "ems", "otherd", "res", "res2", "res3", "s2", "st", "vend"]
+    # otherd, d2, s2: organisations outside the holder's agency; vend: through T2; mom: a
+    # parent reading every student's records; not d1 (its own school's gradebook), nor dad
+    # (their own child's)
+    assert got == ["court", "d2", "ems", "mom", "otherd", "res", "res2", "res3", "s2", "st",
+                   "vend"]
 
 
 SMALL = {
@@ -246,3 +248,53 @@ def test_aggregate_only_with_unnamed_small_cells_carries_the_caveat(store, env, 
     assert r.exit_code == 0, r.output
     line = next(x for x in out.read_text().splitlines() if x.startswith("| Newspaper readers"))
     assert f"| the public | aggregate only; {NOTE} | counts only | 2024-06-01 |" in line
+
+
+STATE = {
+    "actors": [{"id": "st", "name": "State", "role": "state"},
+               # a district modelled under its state: still its own agency
+               {"id": "dA", "name": "District A", "role": "district", "part_of": "st"},
+               {"id": "sA1", "name": "School A1", "role": "school", "part_of": "dA"},
+               {"id": "tA", "name": "Teacher A", "role": "teacher", "part_of": "sA1"},
+               # a parent volunteer filed under the school: never a school official
+               {"id": "pv", "name": "Parent volunteer", "role": "parent", "part_of": "sA1"},
+               {"id": "emp", "name": "State analyst", "role": "other", "part_of": "st"}],
+    "datasets": [{"id": "whA", "holder": "dA", "granularity": "student",
+                  "coverage": [{"org": "dA"}], "elements": ELEMENTS},
+                 {"id": "gbA", "holder": "tA", "granularity": "student",
+                  "coverage": [{"org": "sA1"}], "elements": ["Student Name"]},
+                 {"id": "slds", "holder": "st", "granularity": "student"},
+                 {"id": "st-gb", "holder": "st", "granularity": "student"}],
+    "flows": [{"id": "F4", "kind": "disclosure", "source": "whA", "target": "slds",
+               "elements": ["Student Name"], "legal_basis": "audit_evaluation",
+               "valid_from": "2024-10-01"},
+              {"id": "F9", "kind": "transformation", "operation": "subset", "source": "gbA",
+               "target": "st-gb", "elements": ["Student Name"], "valid_from": "2024-11-01"}],
+    "grants": [{"id": "GV", "actor": "pv", "dataset": "whA", "scope": "all",
+                "elements": ["Student Name"], "valid_from": "2024-12-01"},
+               # the state's own analyst reading the SLDS: inside the state
+               {"id": "GE", "actor": "emp", "dataset": "slds", "scope": "all"}],
+    "bulk": [{"kind": "enrolments", "path": "enr.csv"}],
+}
+
+
+def test_a_district_part_of_its_state_is_not_the_state(store, env, tmp_path):
+    """A district `part_of` its state does not put the state inside the district's agency; a
+    parent filed under a school is never a school official (a tester found both left out of
+    the record, the inventory and the audit)."""
+    store.reset()
+    (tmp_path / "inv.yaml").write_text(yaml.safe_dump(STATE, sort_keys=False))
+    (tmp_path / "enr.csv").write_text("student_id,org,valid_from,valid_to\nX-1,sA1,2023-08-15,\n")
+    r = CliRunner().invoke(main, ["load", str(tmp_path / "inv.yaml"), "--no-progress"], env=env)
+    assert r.exit_code == 0, r.output
+    got = [(d["date"], d["actor_id"], d["discloser_id"], d["flow"], d["grant"])
+           for d in _record(env, "X-1")]
+    assert got == [("2024-10-01", "st", "dA", "F4", None), ("2024-11-01", "st", "tA", "F9", None),
+                   ("2024-12-01", "pv", "dA", None, "GV")]
+    r = CliRunner().invoke(main, ["inventory", "--format", "json"], env=env)
+    assert sorted(x["id"] for x in json.loads(r.output)["recipients"]) == ["pv", "st"]
+    r = CliRunner().invoke(main, ["check", "--format", "json"], env=env)
+    found = {(f["rule"], f["subject"][-1]) for f in json.loads(r.output)["findings"]}
+    assert ("transformation-to-another-actor", "F9") in found
+    assert ("disclosure-basis", "GV") in found
+    assert not any(s == "GE" for _, s in found)

@@ -1,7 +1,8 @@
 // Purpose: the students each source already lists inline for a flow (SUBJECT_OF) or a small cell
 //   (IN_CELL), so that a load whose inventory no longer lists some of them shows that as a change
 //   (it needs `lineage load --update`) instead of keeping them silently. For a flow only the
-//   students the source lists inline count (`inline_sources`): subjects files only ever add.
+//   students the source lists inline count (`inline_sources`), not those a subjects file of the
+//   source lists too (`file_sources`): subjects files only ever add.
 // Parameters: $flows, $cells: lists of {id, source}: a flow or small cell id and the source name
 //   of the load that defines it.
 // Returns: one row {flows: [{id, source, keys}], cells: [{id, source, keys}]}: `keys` are the
@@ -13,6 +14,7 @@ CALL (*) {
   RETURN collect({id: r.id, source: r.source,
                   keys: COLLECT { MATCH (s:Student)-[x:SUBJECT_OF]->(f)
                                   WHERE r.source IN coalesce(x.inline_sources, [])
+                                    AND NOT r.source IN coalesce(x.file_sources, [])
                                   RETURN s.key }}) AS flows
 }
 CALL (*) {

@@ -8,8 +8,9 @@
 //   Source, target, elements and agreement links the row no longer names (an earlier definition,
 //   `load --update`) are removed. Inline subjects record the sources that list them in the
 //   flow itself (`inline_sources`): those $source listed before and `students` no longer lists
-//   stop being listed by it (the relationship goes when no other source asserts it); subjects
-//   files only ever add (they may come in parts), and what they add is never compared.
+//   stop being listed by it (the relationship goes when no other source asserts it, and no
+//   subjects file of $source lists the student: `file_sources`); subjects files only ever add
+//   (they may come in parts), and what they add is never compared.
 // Returns: nothing.
 UNWIND $rows AS r
 MERGE (f:Flow {id: r.id})
@@ -60,7 +61,7 @@ CALL (f, r) {
 CALL (f, r) {
   MATCH (s:Student)-[x:SUBJECT_OF]->(f)
   WHERE $source IN coalesce(x.inline_sources, []) AND NOT s.key IN r.students
-  WITH x, [z IN x.sources WHERE z <> $source] AS rest,
+  WITH x, [z IN x.sources WHERE z <> $source OR z IN coalesce(x.file_sources, [])] AS rest,
        [z IN x.inline_sources WHERE z <> $source] AS inline_rest
   FOREACH (_ IN CASE WHEN rest = [] THEN [1] ELSE [] END | DELETE x)
   FOREACH (_ IN CASE WHEN rest = [] THEN [] ELSE [1] END |

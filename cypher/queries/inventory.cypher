@@ -6,12 +6,10 @@
 //   No student-level content: no Student node is read.
 // Parameters: $internal_roles: roles whose own grants and collections are internal (e.g.
 //   ['district', 'school', 'teacher', 'parent', 'eligible_student']) for collections;
-//   $person_roles: roles of people whose grants are never channels (parents, eligible
-//   students: their own records); $agency_roles: the roles of the organisations that make one
-//   educational agency (['school', 'district']): flows and grants between a school and its
-//   district, or within one district, are not channels (lineage.rules.evaluator.same_agency).
-//   A transformation into a dataset of another agency is a disclosure channel too; a grant is a
-//   channel to any organisation outside the holder's agency, whatever its role or basis.
+//   $person_roles, $own_child: a parent's or eligible student's grant on their own records
+//   (scope own_child) is not a channel; any other grant, and a transformation into another
+//   holder's dataset, is one here -- lineage.questions.reports.data_inventory then drops the
+//   channels within one educational agency (lineage.rules.evaluator.same_agency).
 // Returns: one row {elements, channels}:
 //   elements [{name, category, ceds_id, sensitive, purposes: [dataset and collection purposes]}]
 //   channels [{channel ('flow' | 'grant'), id, kind, operation, recipient {id, name, role},
@@ -41,10 +39,7 @@ CALL () {
     MATCH (f:Flow)-[:TARGETS]->(t:Dataset)<-[:HOLDS]-(r:Actor)
     OPTIONAL MATCH (sh:Actor)-[:HOLDS]->(src:Dataset)-[:SOURCE_OF]->(f)
     WITH f, t, r, src, sh
-    WHERE (f.kind IN ['disclosure', 'transformation'] AND sh IS NOT NULL AND sh <> r
-           AND NOT EXISTS { (sh)-[:PART_OF*1..3]->(r) } AND NOT EXISTS { (r)-[:PART_OF*1..3]->(sh) }
-           AND NOT EXISTS { (sh)-[:PART_OF*1..3]->(o:Actor)<-[:PART_OF*1..3]-(r)
-                            WHERE o.role IN $agency_roles })
+    WHERE (f.kind IN ['disclosure', 'transformation'] AND sh IS NOT NULL AND sh <> r)
        OR (f.kind = 'collection' AND NOT r.role IN $internal_roles)
     OPTIONAL MATCH (f)-[:UNDER]->(ag:Agreement)
     RETURN 'flow' AS channel, f.id AS id, f.kind AS kind, f.operation AS operation, r, sh,
@@ -58,10 +53,7 @@ CALL () {
       f.valid_to AS valid_to, t AS dataset, ag
     UNION
     MATCH (r:Actor)<-[:GRANTED_TO]-(g:Grant)-[:ON|SCOPED_ON]->(d:Dataset)<-[:HOLDS]-(sh:Actor)
-    WHERE r <> sh AND NOT r.role IN $person_roles
-      AND NOT EXISTS { (sh)-[:PART_OF*1..3]->(r) } AND NOT EXISTS { (r)-[:PART_OF*1..3]->(sh) }
-      AND NOT EXISTS { (sh)-[:PART_OF*1..3]->(o:Actor)<-[:PART_OF*1..3]-(r)
-                       WHERE o.role IN $agency_roles }
+    WHERE r <> sh AND NOT (r.role IN $person_roles AND g.scope = $own_child)
     OPTIONAL MATCH (g)-[:UNDER]->(ag:Agreement)
     RETURN 'grant' AS channel, g.id AS id, 'grant' AS kind, null AS operation, r, sh,
       d.id AS source, null AS target, d.granularity AS granularity,

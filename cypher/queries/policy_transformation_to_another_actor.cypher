@@ -2,20 +2,15 @@
 //   within one actor; data that leaves one actor for another is a disclosure (domain brief), with
 //   a legal basis (FERPA §99.30, §99.31) and a place in the record of disclosures (§99.32). Finds
 //   transformation flows into a student-level (identifiable) dataset whose holder and the
-//   source's belong to different educational agencies (de-identified or aggregate data leaving
-//   is not a disclosure of PII, FERPA §99.31(b)) (the disclosure rules, which read disclosure flows, do not see them);
-//   a school and its district, or two schools of one district, are one agency
-//   (lineage.rules.evaluator.same_agency).
+//   source's differ (de-identified or aggregate data leaving is not a disclosure of PII, FERPA
+//   §99.31(b)); the disclosure rules, which read disclosure flows, do not see them.
+//   lineage.questions.audit then drops the pairs within one educational agency.
 // Parameters: $transformation: the transformation flow kind value; $student: the student
-//   granularity value; $agency_roles: the roles of
-//   the organisations that make one agency (['school', 'district']).
+//   granularity value.
 // Returns: one row per such flow: {id, discloser (holder of the source), recipient (holder of
 //   the target), source, target, operation}.
 MATCH (h1:Actor)-[:HOLDS]->(src:Dataset)-[:SOURCE_OF]->(f:Flow)-[:TARGETS]->(t:Dataset)<-[:HOLDS]-(h2:Actor)
 WHERE f.kind = $transformation AND h1 <> h2 AND t.granularity = $student
-  AND NOT EXISTS { (h1)-[:PART_OF*1..3]->(h2) } AND NOT EXISTS { (h2)-[:PART_OF*1..3]->(h1) }
-  AND NOT EXISTS { (h1)-[:PART_OF*1..3]->(o:Actor)<-[:PART_OF*1..3]-(h2)
-                   WHERE o.role IN $agency_roles }
 RETURN f.id AS id, h1.id AS discloser, h2.id AS recipient, src.id AS source, t.id AS target,
   f.operation AS operation
 ORDER BY discloser, id

@@ -81,6 +81,9 @@ ORGANISATION_ROLES = {Role.SCHOOL, Role.DISTRICT}
 #: §99.3); see :func:`lineage.rules.evaluator.same_agency`.
 AGENCY_ROLES = frozenset({Role.SCHOOL.value, Role.DISTRICT.value})
 
+#: Roles of the people whose records they are (or whose child's): never school officials.
+PERSON_ROLES = frozenset({Role.PARENT.value, Role.ELIGIBLE_STUDENT.value})
+
 
 class Granularity(str, Enum):
     """A dataset's granularity: identifiable rows, de-identified rows, or aggregates."""

@@ -112,8 +112,10 @@ REL_COLUMNS: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {
     ("SOURCE_OF", "Dataset", "Flow"): (_SOURCES,),
     ("TARGETS", "Flow", "Dataset"): (_SOURCES,),
     ("CARRIES", "Flow", "Element"): (_SOURCES,),
-    # inline_sources: the sources listing the student in the flow itself (cypher/ingest/flows)
-    ("SUBJECT_OF", "Student", "Flow"): (_SOURCES, ("inline_sources", "string[]")),
+    # the sources listing the student in the flow itself (cypher/ingest/flows) and in a
+    # subjects file (cypher/ingest/subjects)
+    ("SUBJECT_OF", "Student", "Flow"): (_SOURCES, ("inline_sources", "string[]"),
+                                        ("file_sources", "string[]")),
     ("UNDER", "Flow", "Agreement"): (_SOURCES,),
     ("UNDER", "Grant", "Agreement"): (_SOURCES,),
     ("GRANTED_TO", "Grant", "Actor"): (_SOURCES,),
@@ -289,7 +291,8 @@ class ImportFiles:
 
 def _drop_repeats(f: _File, suspects: set[int]) -> int:
     """Rewrite ``f`` keeping, of rows with the same exact key, only the last (the hash only
-    points at candidates), with the source lists (``sources``, ``inline_sources``) of all the
+    points at candidates), with the source lists (``sources``, ``inline_sources``,
+    ``file_sources``) of all the
     repeats merged, as ``cypher/ingest`` adds a source to a list. Returns the rows removed."""
     def key(row: list[str]) -> tuple:
         return (row[0], row[1], row[f.key_index]) if f.key_index is not None else (row[0], row[1])
@@ -300,7 +303,7 @@ def _drop_repeats(f: _File, suspects: set[int]) -> int:
         r = csv.reader(fh)
         header = next(r)
         lists = [i for i, h in enumerate(header)
-                 if h.split(":")[0] in ("sources", "inline_sources")]
+                 if h.split(":")[0] in ("sources", "inline_sources", "file_sources")]
         for i, row in enumerate(r):
             k = key(row)
             if hash(k) in suspects:
@@ -684,7 +687,7 @@ class _Converter:
                 subjects_of.add(flow)
                 key = pseudonym(v["student_id"])
                 students[key] = students.get(key, 0) | bit
-                write((key, flow, srcs, None))
+                write((key, flow, srcs, None, srcs))
                 hashed(hash((key, flow)))
         elif kind is BulkKind.ACCESS_LOG:
             write, hashed = rel_file("ACCESSED", "Actor", "Student")

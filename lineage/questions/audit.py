@@ -66,10 +66,11 @@ redisclosure-basis               high      a party passes on identifiable data i
                                            allow redisclosure; a school or district that received
                                            records (a transfer) holds them as its own and is not
                                            checked [FERPA §99.33]
-transformation-to-another-actor  high      a transformation flow whose source and target have
-                                           different holders: data leaving one actor for another is
-                                           a disclosure and must be declared one, with its basis
-                                           [domain brief; FERPA §99.30, §99.32]
+transformation-to-another-actor  high      a transformation flow into an identifiable dataset whose
+                                           holder is outside the source's educational agency:
+                                           data leaving one agency for another is a disclosure and
+                                           must be declared one, with its basis [domain brief;
+                                           FERPA §99.30, §99.32]
 directory-information-elements   high      an identifiable flow or grant to another actor under
                                            directory information moves an element that cannot be
                                            directory information: a sensitive element or one of
@@ -80,8 +81,10 @@ emergency-threat                 medium    a flow under the health or safety eme
                                            records no threat, or a grant has that basis (a grant
                                            cannot record one: record the disclosure as a flow with
                                            its threat) [FERPA §99.32(a)(5), §99.36]
-disclosure-basis                 high      an identifiable disclosure or grant to another actor has
-                                           no legal basis [FERPA §99.30, §99.31]
+disclosure-basis                 high      an identifiable disclosure or grant to an actor outside
+                                           the holder's educational agency has no legal basis
+                                           (a school and its district are one agency,
+                                           ``same_agency``) [FERPA §99.30, §99.31]
 studies-without-agreement        high      the studies basis is used with no written agreement
                                            [FERPA §99.31(a)(6)(iii)(C)]
 unexplained-members              low       a ``members_only`` dataset fed by flows lists members
@@ -118,7 +121,6 @@ from typing import Any
 
 from lineage.core.errors import UsageError
 from lineage.core.vocabulary import (
-    AGENCY_ROLES,
     ORGANISATION_ROLES,
     RESEARCH_BASES,
     SENSITIVE_CATEGORIES,
@@ -130,6 +132,7 @@ from lineage.core.vocabulary import (
 )
 from lineage.core.windows import iso
 from lineage.graph.store import Store
+from lineage.questions.agency import inside
 from lineage.rules.evaluator import DEFAULT_MIN_CELL_SIZE, Lineage, StudentContext
 
 
@@ -463,7 +466,11 @@ def _redisclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
 
 def _disclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
     out = []
-    for r in store.read("queries/policy_disclosure_basis", **_ROLE_GRANTS):
+    rows = store.read("queries/policy_disclosure_basis", **_ROLE_GRANTS)
+    within = inside(store, [(r["discloser"], r["recipient"]) for r in rows])
+    for r in rows:
+        if within(r["discloser"], r["recipient"]):
+            continue                # within one educational agency: not a disclosure
         verb = "can read" if r["channel"] == "grant" else "receives"
         out.append(Finding(
             "disclosure-basis", Severity.HIGH, _channel_subject(r, "recipient"),
@@ -474,9 +481,13 @@ def _disclosure_basis(store: Store, ctx: _Context) -> list[Finding]:
 
 def _transformation_to_another_actor(store: Store, ctx: _Context) -> list[Finding]:
     out = []
-    for r in store.read("queries/policy_transformation_to_another_actor",
-                        transformation=FlowKind.TRANSFORMATION.value,
-                        student=Granularity.STUDENT.value, agency_roles=sorted(AGENCY_ROLES)):
+    rows = store.read("queries/policy_transformation_to_another_actor",
+                      transformation=FlowKind.TRANSFORMATION.value,
+                      student=Granularity.STUDENT.value)
+    within = inside(store, [(r["discloser"], r["recipient"]) for r in rows])
+    for r in rows:
+        if within(r["discloser"], r["recipient"]):
+            continue                # a school's data rolled up by its district: one agency
         r = {**r, "channel": "flow"}
         out.append(Finding(
             "transformation-to-another-actor", Severity.HIGH, _channel_subject(r, "recipient"),

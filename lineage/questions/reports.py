@@ -34,9 +34,10 @@ from typing import Any
 
 from lineage.core.errors import UsageError
 from lineage.core.pseudonym import Pseudonymizer
-from lineage.core.vocabulary import AGENCY_ROLES, RECORD_EXEMPT, Access, LegalBasis, Role
+from lineage.core.vocabulary import PERSON_ROLES, RECORD_EXEMPT, Access, LegalBasis, Role, Scope
 from lineage.core.windows import iso
 from lineage.graph.store import Store
+from lineage.questions.agency import inside
 
 #: Days a district has to let a parent inspect and review the records, FERPA §99.10(b).
 INSPECTION_DAYS = 45
@@ -283,10 +284,13 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
     dates, purposes or threats, which could identify a student.
     """
     rows = store.read("queries/inventory", internal_roles=list(INTERNAL_ROLES),
-                      person_roles=[Role.PARENT.value, Role.ELIGIBLE_STUDENT.value],
-                      agency_roles=sorted(AGENCY_ROLES))
+                      person_roles=sorted(PERSON_ROLES), own_child=Scope.OWN_CHILD.value)
     row = rows[0] if rows else {"elements": [], "channels": []}
-    channels = row.get("channels") or []
+    ends = [((ch.get("discloser") or {}).get("id"), ch["recipient"]["id"])
+            for ch in row.get("channels") or []]
+    within = inside(store, ends)
+    # records passing within one educational agency (a school and its district) leave no one
+    channels = [ch for ch, (a, b) in zip(row.get("channels") or [], ends) if not within(a, b)]
 
     recipients: dict[str, dict] = {}
     aggregates: dict[tuple[str, str], dict] = {}

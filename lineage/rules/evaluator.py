@@ -37,6 +37,7 @@ from typing import Any
 
 from lineage.core.vocabulary import (
     AGENCY_ROLES,
+    PERSON_ROLES,
     RECORD_EXEMPT,
     Access,
     FlowKind,
@@ -55,26 +56,28 @@ LEVELS = (Access.IDENTIFIABLE, Access.DEIDENTIFIED, Access.AGGREGATE)
 _COLLECTION = FlowKind.COLLECTION.value
 
 
+def agency_of(actor: dict) -> frozenset[str]:
+    """The educational agency an actor (``{id, role, chain: [{id, role}]}``, ``chain`` the
+    actors above it) belongs to, as the ids that stand for it: the schools and districts among
+    the actor and those above it; an actor under none (a state, its employees, a vendor on its
+    own) stands for itself with those above it; a parent or eligible student only for
+    themselves (never a school official)."""
+    if actor.get("role") in PERSON_ROLES:
+        return frozenset({actor.get("id")})
+    up = [{"id": actor.get("id"), "role": actor.get("role")}, *(actor.get("chain") or [])]
+    orgs = frozenset(c["id"] for c in up if c.get("role") in AGENCY_ROLES)
+    return orgs or frozenset(c["id"] for c in up)
+
+
 def same_agency(a: dict | None, b: dict | None) -> bool:
-    """Whether two actors (``{id, chain: [{id, role}]}``, ``chain`` the orgs above the actor)
-    belong to one educational agency or institution, so that records passing between them are
-    not a disclosure (FERPA §99.31(a)(1), §99.3): the same actor, one above the other (a
-    teacher and the school or district they are part of; a school and its district), or two
-    below the same school or district (two schools of one district)."""
+    """Whether two actors (``{id, role, chain: [{id, role}]}``) belong to one educational
+    agency or institution, so that records passing between them are not a disclosure (FERPA
+    §99.31(a)(1), §99.3): they share a school or district (:func:`agency_of`) -- a teacher and
+    their school, a school and its district, two schools of one district, a vendor part of the
+    district -- but a district part of a state is not the state, and a parent is never inside."""
     if not a or not b:
         return False
-    if a.get("id") == b.get("id"):
-        return True
-    up_a = {c["id"] for c in a.get("chain") or []}
-    up_b = {c["id"] for c in b.get("chain") or []}
-    if b.get("id") in up_a or a.get("id") in up_b:
-        return True
-    orgs_a = {c["id"] for c in a.get("chain") or [] if c.get("role") in AGENCY_ROLES}
-    return bool(orgs_a & {c["id"] for c in b.get("chain") or [] if c.get("role") in AGENCY_ROLES})
-_DAY = timedelta(days=1)
-
-#: Prefix of the purpose of a step that reveals a small cell (rule 5).
-SMALL_CELL = "small cell"
+    return a.get("id") == b.get("id") or bool(agency_of(a) & agency_of(b))
 
 
 def _w(obj: dict | None, a: str = "valid_from", b: str = "valid_to") -> Window:
