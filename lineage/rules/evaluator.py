@@ -80,6 +80,12 @@ def same_agency(a: dict | None, b: dict | None) -> bool:
     return a.get("id") == b.get("id") or bool(agency_of(a) & agency_of(b))
 
 
+_DAY = timedelta(days=1)
+
+#: Prefix of the purpose of a step that reveals a small cell (rule 5).
+SMALL_CELL = "small cell"
+
+
 def _w(obj: dict | None, a: str = "valid_from", b: str = "valid_to") -> Window:
     return Window.of((obj or {}).get(a), (obj or {}).get(b))
 
