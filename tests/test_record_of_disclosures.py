@@ -298,3 +298,43 @@ def test_a_district_part_of_its_state_is_not_the_state(store, env, tmp_path):
     assert ("transformation-to-another-actor", "F9") in found
     assert ("disclosure-basis", "GV") in found
     assert not any(s == "GE" for _, s in found)
+
+
+def _actor(aid: str, role: str, *up: tuple[str, str]) -> dict:
+    """An actor row as the queries give it: the actors above it, 1, 2... hops away."""
+    return {"id": aid, "role": role,
+            "chain": [{"id": i, "role": r, "hops": n} for n, (i, r) in enumerate(up, start=1)]}
+
+
+@pytest.mark.parametrize("a, b, inside", [
+    # one agency: a teacher, their school and district; two schools of one district
+    (_actor("t", "teacher", ("s", "school"), ("d", "district")), _actor("d", "district"), True),
+    (_actor("s", "school", ("d", "district")), _actor("d", "district"), True),
+    (_actor("s1", "school", ("d", "district")), _actor("s2", "school", ("d", "district")), True),
+    # a state's own analyst; a charter school's teacher
+    (_actor("emp", "other", ("st", "state")), _actor("st", "state"), True),
+    (_actor("t", "teacher", ("cs", "school")), _actor("cs", "school"), True),
+    # four levels of teams under a school: still the district's (a tester: 3 hops fell short)
+    (_actor("t4", "teacher", ("unit", "other"), ("dept", "other"), ("team", "other"),
+            ("s", "school"), ("d", "district")), _actor("d", "district"), True),
+    # never: a university or researcher filed under the state, another state under ED
+    (_actor("univ", "researcher", ("st", "state")), _actor("st", "state"), False),
+    (_actor("st2", "state", ("usde", "federal")), _actor("st", "state", ("usde", "federal")),
+     False),
+    # a district under its state, or under another district (an ESA), or a part_of cycle
+    (_actor("d", "district", ("st", "state")), _actor("st", "state"), False),
+    (_actor("rsd", "district", ("esa", "district")), _actor("hill", "district", ("esa", "district")),
+     False),
+    (_actor("st", "state", ("d", "district"), ("st", "state")), _actor("d", "district",
+                                                                      ("st", "state")), False),
+    # a vendor filed under the district; a parent, or an adviser filed under a parent
+    (_actor("v", "vendor", ("d", "district")), _actor("d", "district"), False),
+    (_actor("mom", "parent", ("s", "school"), ("d", "district")), _actor("d", "district"), False),
+    (_actor("adv", "other", ("mom", "parent"), ("s", "school"), ("d", "district")),
+     _actor("d", "district"), False),
+])
+def test_one_educational_agency(a, b, inside):
+    from lineage.rules.evaluator import same_agency
+
+    assert same_agency(a, b) is inside
+    assert same_agency(b, a) is inside

@@ -41,12 +41,13 @@
 //             min_cell_size, suppressed, smallest_cell, named_cells (small cells it
 //             lists with their students), origin (true when no flow from another dataset
 //             enters it anywhere in the graph: its members are where records start),
-//             holder: {id, name, role, chain: [{id, role}] of the orgs above it}, coverage: [{org, valid_from, valid_to}],
+//             holder: {id, name, role, chain: [{id, role, hops}] of the actors above it,
+//             up to 6 PART_OF hops (lineage.rules.evaluator.agency_of)}, coverage: [{org, valid_from, valid_to}],
 //             inflows: [flow {..., population (free text), agreement_info}], grants: [grant {id, actor, scope,
 //             scope_org, elements, legal_basis, agreement, purpose, valid_from, valid_to,
 //             agreement_info}]}] ([] when nothing starts)
-//   actors    [{id, name, role, chain: [{id, role}] of the orgs above it (PART_OF, at most 3
-//             hops)}] grant actors and people found in the graph
+//   actors    [{id, name, role, chain: [{id, role, hops}] as for a holder}] grant actors and
+//             people found in the graph
 //   key_check the pseudonym key check value the graph records (null: none), as
 //             cypher/admin/key_check.cypher reads it
 CALL () {
@@ -145,7 +146,9 @@ OPTIONAL CALL (starts, orgs, people, subject_flows) {
     smallest_cell: d.smallest_cell, named_cells: COUNT { (:SmallCell)-[:CELL_OF]->(d) },
     origin: NOT EXISTS { (:Dataset)-[:SOURCE_OF]->(:Flow)-[:TARGETS]->(d) },
     holder: [(h:Actor)-[:HOLDS]->(d) |
-             h {.id, .name, .role, chain: [(h)-[:PART_OF*1..3]->(p:Actor) | p {.id, .role}]}][0],
+             h {.id, .name, .role,
+                chain: [path = (h)-[:PART_OF*1..6]->(p:Actor) |
+                        p {.id, .role, hops: length(path)}]}][0],
     coverage: [(d)-[c:COVERS]->(o:Actor) |
                {org: o.id, valid_from: c.valid_from, valid_to: c.valid_to}],
     inflows: [(f:Flow)-[:TARGETS]->(d) WHERE f.source IS NULL OR f.source IN reached_ids |
@@ -165,7 +168,8 @@ OPTIONAL CALL (starts, orgs, people, subject_flows) {
   RETURN datasets,
     COLLECT { UNWIND ids AS i WITH DISTINCT i MATCH (a:Actor {id: i})
               RETURN a {.id, .name, .role,
-                        chain: [(a)-[:PART_OF*1..3]->(p:Actor) | p {.id, .role}]} }
+                        chain: [path = (a)-[:PART_OF*1..6]->(p:Actor) |
+                                p {.id, .role, hops: length(path)}]} }
       AS actors
 }
 RETURN students, datasets, actors,

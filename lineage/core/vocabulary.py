@@ -76,11 +76,6 @@ class Role(str, Enum):
 
 ORGANISATION_ROLES = {Role.SCHOOL, Role.DISTRICT}
 
-#: Roles of the organisations that make one educational agency or institution with the schools
-#: and people below them: records passing among them are not disclosures (FERPA §99.31(a)(1),
-#: §99.3); see :func:`lineage.rules.evaluator.same_agency`.
-AGENCY_ROLES = frozenset({Role.SCHOOL.value, Role.DISTRICT.value})
-
 #: Roles of the people whose records they are (or whose child's): never school officials.
 PERSON_ROLES = frozenset({Role.PARENT.value, Role.ELIGIBLE_STUDENT.value})
 

@@ -36,7 +36,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from lineage.core.vocabulary import (
-    AGENCY_ROLES,
     PERSON_ROLES,
     RECORD_EXEMPT,
     Access,
@@ -44,6 +43,7 @@ from lineage.core.vocabulary import (
     Granularity,
     LegalBasis,
     Retention,
+    Role,
     Scope,
 )
 from lineage.core.windows import ALWAYS, Window, WindowSet, iso, to_date
@@ -54,27 +54,53 @@ DEFAULT_MIN_CELL_SIZE = 10
 LEVELS = (Access.IDENTIFIABLE, Access.DEIDENTIFIED, Access.AGGREGATE)
 
 _COLLECTION = FlowKind.COLLECTION.value
+#: Roles that can be inside an educational agency (agency_of); anyone else stands for itself
+_INSIDE_ROLES = frozenset({Role.SCHOOL.value, Role.DISTRICT.value, Role.TEACHER.value,
+                           Role.OTHER.value})
 
 
 def agency_of(actor: dict) -> frozenset[str]:
-    """The educational agency an actor (``{id, role, chain: [{id, role}]}``, ``chain`` the
-    actors above it) belongs to, as the ids that stand for it: the schools and districts among
-    the actor and those above it; an actor under none (a state, its employees, a vendor on its
-    own) stands for itself with those above it; a parent or eligible student only for
-    themselves (never a school official)."""
-    if actor.get("role") in PERSON_ROLES:
-        return frozenset({actor.get("id")})
-    up = [{"id": actor.get("id"), "role": actor.get("role")}, *(actor.get("chain") or [])]
-    orgs = frozenset(c["id"] for c in up if c.get("role") in AGENCY_ROLES)
-    return orgs or frozenset(c["id"] for c in up)
+    """The educational agency an actor belongs to, as the id that stands for it (``actor``:
+    ``{id, role, chain: [{id, role, hops}]}``, ``chain`` the actors above it, ``hops`` away).
+
+    A district is its own agency; a school, teacher or ``other`` actor belongs to the first
+    district above it (through schools and ``other`` actors only), else to the first school
+    above it (a charter school), else, for a teacher or ``other`` actor, to the actor directly
+    above it (a state's own staff). Anyone else -- a state, the federal government, a vendor, a
+    researcher, a court, emergency services, the public, a parent or eligible student --
+    stands for itself, whatever it is filed under: records reaching it leave the agency
+    (FERPA §99.31(a)(1) school officials; §99.32: another school or district is not exempt).
+    Cycles and long chains are safe: the chain is walked by distance and stops at the first
+    actor of another kind."""
+    role = actor.get("role")
+    me = frozenset({actor.get("id")})
+    if role == Role.DISTRICT.value or role not in _INSIDE_ROLES:
+        return me
+    school = None
+    for c in sorted(actor.get("chain") or [], key=lambda c: c.get("hops") or 0):
+        if c.get("role") == Role.DISTRICT.value:
+            return frozenset({c["id"]})
+        if c.get("role") == Role.SCHOOL.value:
+            school = school or c["id"]
+        elif c.get("role") not in _INSIDE_ROLES:
+            break
+    if school is not None:
+        return frozenset({school})
+    if role == Role.SCHOOL.value:
+        return me
+    up = [c for c in actor.get("chain") or [] if c.get("hops") == 1]
+    if up and up[0].get("role") not in PERSON_ROLES:
+        return frozenset({up[0]["id"]})
+    return me
 
 
 def same_agency(a: dict | None, b: dict | None) -> bool:
-    """Whether two actors (``{id, role, chain: [{id, role}]}``) belong to one educational
-    agency or institution, so that records passing between them are not a disclosure (FERPA
-    §99.31(a)(1), §99.3): they share a school or district (:func:`agency_of`) -- a teacher and
-    their school, a school and its district, two schools of one district, a vendor part of the
-    district -- but a district part of a state is not the state, and a parent is never inside."""
+    """Whether two actors (``{id, role, chain: [{id, role, hops}]}``) belong to one
+    educational agency or institution (:func:`agency_of`), so that records passing between
+    them are not a disclosure (FERPA §99.31(a)(1), §99.3): a teacher and their school or
+    district, a school and its district, two schools of one district, a state and its own
+    staff. Never a district and another district (even filed under it), a state and a
+    district, or a vendor, researcher or parent and anyone else."""
     if not a or not b:
         return False
     return a.get("id") == b.get("id") or bool(agency_of(a) & agency_of(b))
