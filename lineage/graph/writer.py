@@ -326,7 +326,8 @@ def definition_changes(store: Store, sources: list[InventorySource],
 
 def _unlisted_students(store: Store, sources: list[InventorySource],
                        items: list[tuple[InventorySource, str, str, str]],
-                       new_rows: dict[tuple[str, str], dict]) -> tuple[list[Problem], list[Problem]]:
+                       new_rows: dict[tuple[str, str], dict]
+                       ) -> tuple[list[Problem], list[Problem]]:
     """The flows and small cells whose students a source listed before in the definition
     itself and its inventory no longer lists: ``(changes, refused)``, one :class:`Problem` each,
     counting the students, never naming them. A change: ``load --update`` takes them out
@@ -355,8 +356,9 @@ def _unlisted_students(store: Store, sources: list[InventorySource],
         gone = len(before - set(new["students"]))
         if not gone:
             continue
-        listed = (f"{gone} student{' this source listed before is' if gone == 1 else 's this source listed before are'} "
-                  "no longer listed (not shown: student IDs)")
+        were = "student this source listed before is" if gone == 1 else \
+            "students this source listed before are"
+        listed = f"{gone} {were} no longer listed (not shown: student IDs)"
         if kind == "flows" and not new["students"]:
             refused.append(Problem(src.origin, None, f"{where}.students", (
                 f"{listed} and the list is now empty: a flow that lists no students moves "

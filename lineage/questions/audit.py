@@ -30,11 +30,12 @@ small-cell                       high      an aggregate held by a public or fede
 federal-identifiable             high      identifiable data reaches a federal actor (U.S.
                                            Department of Education: aggregate counts only),
                                            under any basis but directory information
-                                           (military recruiters, FERPA §99.37): a flow from another actor's
-                                           identifiable dataset into one it holds, a grant on
-                                           another holder's identifiable dataset, or an
-                                           identifiable dataset it holds that covers schools or
-                                           lists students [domain brief; EDFacts, 20 U.S.C. §9543]
+                                           (military recruiters, FERPA §99.37): a flow from
+                                           another actor's identifiable dataset into one it
+                                           holds, a grant on another holder's identifiable
+                                           dataset, or an identifiable dataset it holds that
+                                           covers schools or lists students [domain brief;
+                                           EDFacts, 20 U.S.C. §9543]
 public-identifiable              high      the same for the public (aggregate reports only, never
                                            an individual student; directory information, e.g. an
                                            honor roll, excepted) [domain brief; FERPA §99.31(b)(1)]
@@ -317,11 +318,13 @@ def _identifiable_to(store: Store, rule: str, role: Role, only: str) -> list[Fin
 
 
 def _federal_identifiable(store: Store, ctx: _Context) -> list[Finding]:
-    return _identifiable_to(store, "federal-identifiable", Role.FEDERAL, "a federal agency receives aggregate counts only")
+    return _identifiable_to(store, "federal-identifiable", Role.FEDERAL,
+                            "a federal agency receives aggregate counts only")
 
 
 def _public_identifiable(store: Store, ctx: _Context) -> list[Finding]:
-    return _identifiable_to(store, "public-identifiable", Role.PUBLIC, "the public receives aggregate reports only, never an "
+    return _identifiable_to(store, "public-identifiable", Role.PUBLIC,
+                            "the public receives aggregate reports only, never an "
                             "individual student")
 
 

@@ -191,11 +191,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     student and :class:`~lineage.core.errors.UsageError` when ``received_on`` is after
     ``made_on`` (an inquiry cannot be received after the report answering it).
     """
-    from lineage.questions.student import (
-        student_lineage,
-        with_populations,
-        with_small_cell_notes,
-    )
+    from lineage.questions.student import exposure_rows, student_lineage
 
     made_on = made_on or date.today()
     received_on = received_on or made_on
@@ -213,8 +209,7 @@ def student_report(store: Store, pseudo: Pseudonymizer, student_id: str, *,
     info = _actor_info(lin, exposures)
 
     actors = []
-    for e, row in zip(exposures, with_small_cell_notes(
-            with_populations([e.as_dict() for e in exposures], lin), lin)):
+    for e, row in zip(exposures, exposure_rows(exposures, lin)):
         row["role_label"] = role_words(e.role)
         row["access_label"] = ACCESS_LABELS[e.access.value]
         row["bases"] = _bases(e.legal_bases)
@@ -279,9 +274,10 @@ def data_inventory(store: Store, *, made_on: date | None = None) -> dict[str, An
     another actor by a flow (a disclosure, or a transformation into another holder's dataset),
     collect it themselves under an agreement (a party other than a school or district), or may
     read it through an access grant (any party outside the holder's educational agency,
-    :func:`~lineage.rules.evaluator.same_agency`, but parents and eligible students). ``case_by_case`` are flows that list their
-    students (transfers, emergencies): only recipient, bases and elements are shown, never
-    dates, purposes or threats, which could identify a student.
+    :func:`~lineage.rules.evaluator.same_agency`, but a parent or eligible student on their own
+    records). ``case_by_case`` are flows that list their students (transfers, emergencies):
+    only recipient, bases and elements are shown, never dates, purposes or threats, which could
+    identify a student.
     """
     rows = store.read("queries/inventory", internal_roles=list(INTERNAL_ROLES),
                       person_roles=sorted(PERSON_ROLES), own_child=Scope.OWN_CHILD.value)

@@ -159,11 +159,18 @@ def exposure(store: Store, pseudo: Pseudonymizer, student_id: str, *, as_of: dat
     """
     wanted = element_name(store, element) if element is not None else None
     sl = student_lineage(store, pseudo, student_id, as_of)
-    rows = with_small_cell_notes(with_populations(
-        [e.as_dict() for e in sl.lineage.exposures(sl.actors)], sl.lineage), sl.lineage)
+    rows = exposure_rows(sl.lineage.exposures(sl.actors), sl.lineage)
     if wanted is not None:
         rows = [r for r in rows if wanted in r["elements"]]
     return {"student": sl.key, "as_of": as_of.isoformat() if as_of else None, "actors": rows}
+
+
+def exposure_rows(exposures: list, lineage: Lineage) -> list[dict]:
+    """The exposure rows as every answer shows them (``ActorExposure.as_dict`` shapes, in the
+    order of ``exposures``) with their caveats: :func:`with_populations` and
+    :func:`with_small_cell_notes`."""
+    return with_small_cell_notes(with_populations([e.as_dict() for e in exposures], lineage),
+                                 lineage)
 
 
 def small_cell_note(smallest: int, minimum: int, named: bool = False) -> str:
@@ -180,11 +187,11 @@ def small_cell_note(smallest: int, minimum: int, named: bool = False) -> str:
 def with_small_cell_notes(rows: list[dict], lineage: Lineage) -> list[dict]:
     """Exposure rows with ``small_cell_note`` (:func:`small_cell_note`) added to each
     aggregate-only actor whose own aggregate datasets (held, or read through a grant) record a
-    ``smallest_cell`` below their
-    minimum cell size (:data:`~lineage.rules.evaluator.DEFAULT_MIN_CELL_SIZE` when unset) and
-    are not suppressed. The students of such a cell count as identifiable (FERPA §99.31(b)(1);
-    NCES), but an unnamed cell cannot say whether this student is one, so the answer must not
-    read "aggregate only" without the caveat. Other rows are left as they are (no key added)."""
+    ``smallest_cell`` below their minimum cell size
+    (:data:`~lineage.rules.evaluator.DEFAULT_MIN_CELL_SIZE` when unset) and are not suppressed.
+    The students of such a cell count as identifiable (FERPA §99.31(b)(1); NCES), but an
+    unnamed cell cannot say whether this student is one, so the answer must not read
+    "aggregate only" without the caveat. Other rows are left as they are (no key added)."""
     # the aggregates each actor holds or may read itself: not those upstream of them, whose
     # cells a further aggregate published anew (docs/rules.md rule 5)
     own: dict[str, list[str]] = {}
